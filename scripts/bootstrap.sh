@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Idempotent installer for everything `make test` / `make demo` need on a fresh
+# Debian machine (run as root, or with sudo available). Fast when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[bootstrap] %s\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# The wasm-bindgen version pinned in Cargo.toml (`wasm-bindgen = "=X.Y.Z"`).
+WB_VERSION=$(sed -n 's/^wasm-bindgen *= *{\{0,1\} *\(version *= *\)\{0,1\}"=\([0-9.]*\)".*/\2/p' Cargo.toml | head -n1)
+if [ -z "$WB_VERSION" ]; then echo "bootstrap: cannot read the pinned wasm-bindgen version from Cargo.toml" >&2; exit 1; fi
+
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
+
+# 1. Rust wasm target + components.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+for c in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+done
+
+# 2. wasm-bindgen CLI, exactly the pinned version (no --locked: see README).
+have_wb=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have_wb" != "$WB_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WB_VERSION (found: ${have_wb:-none})"
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --force
+fi
+
+# 3. wasm-pack.
+if ! command -v wasm-pack >/dev/null 2>&1; then
+  log "installing wasm-pack"
+  cargo install wasm-pack
+fi
+
+# 4. Debian packages: headless Chromium + driver, binaryen (wasm-opt).
+need_pkgs=()
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_pkgs+=(chromium-driver)
+command -v wasm-opt >/dev/null 2>&1 || need_pkgs+=(binaryen)
+command -v gzip >/dev/null 2>&1 || need_pkgs+=(gzip)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "apt-get install ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+fi
+
+# 5. JS tooling (playwright-core, typescript, ...), pinned by package-lock.json.
+if [ -f package-lock.json ]; then
+  stamp=node_modules/.bootstrap-stamp
+  if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+    log "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+    touch "$stamp"
+  fi
+fi
+log "ok (wasm-bindgen $WB_VERSION, $(wasm-pack --version), $(chromium --version 2>/dev/null | head -n1))"

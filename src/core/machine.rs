@@ -1,0 +1,1024 @@
+//! The connection state machine: composes backoff, heartbeat, outbox, requests and the
+//! close policy. Sans-IO: inputs are method calls carrying `now` (ms, any monotonic clock);
+//! outputs are [`Action`]s drained with [`Engine::poll_action`], plus one deadline from
+//! [`Engine::poll_timeout`] at which [`Engine::on_timer`] must be called.
+//!
+//! ```text
+//!            ┌──────────── open ────────────┐
+//!  new ─► connecting ─fail/timeout─► reconnecting ─timer/online/visible─► connecting
+//!            │                            ▲
+//!            └─open─► open ─lost/dead─────┘      close() ─► closing ─► closed
+//!                       └─policy says stop / attempts exhausted ─────────► closed
+//! ```
+
+use std::collections::VecDeque;
+
+use super::backoff::{Backoff, BackoffConfig};
+use super::envelope::{encode_request, Frame, FrameKind};
+use super::heartbeat::{Beat, Heartbeat, HeartbeatConfig, Rtt};
+use super::outbox::{Entry, Outbox, OutboxConfig, Push};
+use super::policy::ClosePolicy;
+use super::requests::{Failure, Requests};
+
+/// Connection states, as reported in `state` events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// A connection attempt is in progress.
+    Connecting,
+    /// Connected: sends go straight to the socket.
+    Open,
+    /// Waiting for the next attempt (or for the network to come back).
+    Reconnecting,
+    /// `close()` was called; waiting for the closing handshake.
+    Closing,
+    /// Terminal: closed by the user, by the close policy, or after the attempts ran out.
+    /// Only [`Engine::reconnect`] leaves it.
+    Closed,
+}
+
+impl State {
+    /// The JS spelling: `"connecting"`, `"open"`, `"reconnecting"`, `"closing"`, `"closed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Connecting => "connecting",
+            State::Open => "open",
+            State::Reconnecting => "reconnecting",
+            State::Closing => "closing",
+            State::Closed => "closed",
+        }
+    }
+}
+
+/// Reconnect settings (the `reconnect` option in JS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconnectConfig {
+    /// Delays between attempts.
+    pub backoff: BackoffConfig,
+    /// How long, in ms, a connection must stay open before the retry counter resets.
+    /// Default `5000`.
+    pub stable_ms: f64,
+    /// Which server close codes stop reconnection.
+    pub policy: ClosePolicy,
+}
+
+impl Default for ReconnectConfig {
+    fn default() -> Self {
+        Self {
+            backoff: BackoffConfig::default(),
+            stable_ms: 5000.0,
+            policy: ClosePolicy::default(),
+        }
+    }
+}
+
+/// Everything the engine can be configured with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Reconnect settings; `None` disables reconnection. Default: enabled, see
+    /// [`ReconnectConfig`].
+    pub reconnect: Option<ReconnectConfig>,
+    /// Heartbeat settings; `None` disables heartbeats. Default: enabled, see
+    /// [`HeartbeatConfig`].
+    pub heartbeat: Option<HeartbeatConfig>,
+    /// The offline queue.
+    pub queue: OutboxConfig,
+    /// How long, in ms, an attempt may take to open before it counts as failed.
+    /// Default `10000`.
+    pub connect_timeout_ms: f64,
+    /// Default per-request deadline, in ms, counted from the call. Default `10000`.
+    pub request_timeout_ms: f64,
+    /// Inbound frames larger than this (bytes) are refused with an `error` event; the
+    /// connection survives. Default `16777216` (16 MiB).
+    pub max_message_bytes: usize,
+    /// How long, in ms, `close()` waits for the closing handshake. Default `3000`.
+    pub close_timeout_ms: f64,
+    /// Seed of the jitter RNG. Default `0x5eed` (the JS facade seeds from `Math.random`).
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            reconnect: Some(ReconnectConfig::default()),
+            heartbeat: Some(HeartbeatConfig::default()),
+            queue: OutboxConfig::default(),
+            connect_timeout_ms: 10_000.0,
+            request_timeout_ms: 10_000.0,
+            max_message_bytes: 16 << 20,
+            close_timeout_ms: 3000.0,
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// Why a queued message was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// Evicted or refused by the queue's overflow policy.
+    Overflow,
+    /// Its `ttlMs` (or its request's deadline) passed while queued.
+    Expired,
+    /// The socket closed for good while it was queued.
+    Closed,
+}
+
+impl DropReason {
+    /// The JS spelling: `"overflow"`, `"expired"`, `"closed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::Overflow => "overflow",
+            DropReason::Expired => "expired",
+            DropReason::Closed => "closed",
+        }
+    }
+}
+
+/// Kinds of `error` events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A connection attempt failed before opening.
+    Connect,
+    /// A connection attempt did not open within `connectTimeoutMs`.
+    ConnectTimeout,
+    /// The URL provider failed or returned an invalid URL.
+    Url,
+    /// An inbound frame exceeded `maxMessageBytes`.
+    MessageTooBig,
+    /// An inbound frame broke the wire protocol.
+    Protocol,
+    /// `maxAttempts` retries failed in a row; the socket is now closed.
+    ReconnectFailed,
+    /// A user event handler threw (reported by the driver).
+    Handler,
+}
+
+impl ErrorKind {
+    /// The JS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Connect => "connect",
+            ErrorKind::ConnectTimeout => "connect-timeout",
+            ErrorKind::Url => "url",
+            ErrorKind::MessageTooBig => "message-too-big",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::ReconnectFailed => "reconnect-failed",
+            ErrorKind::Handler => "handler",
+        }
+    }
+}
+
+/// Events for the application.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<M> {
+    /// Every state transition.
+    State {
+        /// The previous state.
+        from: State,
+        /// The new state.
+        to: State,
+    },
+    /// A connection opened.
+    Open {
+        /// Whether an earlier connection had opened before.
+        reconnected: bool,
+        /// Retries it took since the last stable connection (0 = first try).
+        attempt: u32,
+    },
+    /// An open connection closed (or `close()` was called).
+    Close {
+        /// The close code (1006 when no close frame was received).
+        code: u16,
+        /// The close reason.
+        reason: String,
+        /// Whether the closing handshake completed.
+        was_clean: bool,
+        /// Whether a reconnect will follow.
+        will_reconnect: bool,
+    },
+    /// The next attempt is scheduled.
+    Reconnecting {
+        /// The retry number (1-based) since the last stable connection.
+        attempt: u32,
+        /// Delay until the attempt, in ms; `None` while waiting for the network (offline).
+        delay_ms: Option<f64>,
+    },
+    /// Something went wrong; the socket keeps going unless a `state` event says otherwise.
+    Error {
+        /// What kind of problem.
+        kind: ErrorKind,
+        /// A human-readable description.
+        message: String,
+    },
+    /// A queued message was dropped without being transmitted.
+    Dropped {
+        /// The caller's data for it.
+        meta: M,
+        /// Why.
+        reason: DropReason,
+        /// The request it carried, if any.
+        request: Option<u64>,
+    },
+    /// A request failed (its promise should reject).
+    RequestFailed {
+        /// The request id.
+        id: u64,
+        /// Why.
+        failure: Failure,
+    },
+}
+
+/// What the driver must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action<M> {
+    /// Open a new socket for connection `conn` (resolving the URL first if needed). Any
+    /// previous socket has already been closed by a [`Action::CloseSocket`].
+    Connect {
+        /// The connection id; pass it back with every input about this socket.
+        conn: u64,
+    },
+    /// Send a frame on connection `conn`.
+    Transmit {
+        /// The connection id.
+        conn: u64,
+        /// The frame.
+        frame: Frame,
+    },
+    /// Close connection `conn` with `code`/`reason`.
+    CloseSocket {
+        /// The connection id.
+        conn: u64,
+        /// The close code (1000 or 3000–4999).
+        code: u16,
+        /// The close reason.
+        reason: String,
+        /// `true` for a user `close()`: keep listening and report the socket's `close`
+        /// event. `false`: the engine has moved on; detach the socket's listeners.
+        await_close: bool,
+    },
+    /// After performing the actions before it (so `open` handlers have run and their sends
+    /// went first), call [`Engine::flush`] to transmit the backlog.
+    Flush,
+    /// Hand an event to the application.
+    Emit(Event<M>),
+}
+
+/// What to do with an inbound frame's payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Nothing (heartbeat, refused, or stale).
+    Ignore,
+    /// Deliver to message handlers (a typed event).
+    Event,
+    /// Deliver to `raw` listeners.
+    Raw,
+    /// Settle request `id` with this reply (reject when `error`).
+    Reply {
+        /// The request id.
+        id: u64,
+        /// Whether the reply is an error reply.
+        error: bool,
+    },
+}
+
+/// The result of an accepted `send` or `request`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// Transmitted now.
+    Sent,
+    /// Queued until the connection opens.
+    Queued,
+    /// Dropped at once by the overflow policy (a `Dropped` event says so too).
+    Dropped,
+}
+
+impl Sent {
+    /// The JS spelling: `"sent"`, `"queued"`, `"dropped"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sent::Sent => "sent",
+            Sent::Queued => "queued",
+            Sent::Dropped => "dropped",
+        }
+    }
+}
+
+/// Why `send`/`request` refused a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// The socket is closing or closed.
+    Closed,
+    /// The queue is full and the overflow policy is `error`.
+    QueueFull,
+}
+
+/// Counters and gauges.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Metrics {
+    /// Connection attempts made.
+    pub attempts: u64,
+    /// Successful re-opens after the first open.
+    pub reconnects: u64,
+    /// Total time not open (excluding time after a final close), in ms.
+    pub downtime_ms: f64,
+    /// Frames received (heartbeats excluded).
+    pub messages_in: u64,
+    /// Frames transmitted (heartbeats excluded).
+    pub messages_out: u64,
+    /// Bytes received (all frames).
+    pub bytes_in: u64,
+    /// Bytes transmitted (all frames).
+    pub bytes_out: u64,
+    /// Messages queued now.
+    pub queued: usize,
+    /// Bytes queued now.
+    pub queued_bytes: usize,
+    /// Messages dropped so far.
+    pub dropped: u64,
+    /// Requests pending now.
+    pub pending_requests: usize,
+    /// Round-trip times.
+    pub rtt: Rtt,
+}
+
+struct Reconnect {
+    backoff: Backoff,
+    stable_ms: f64,
+    policy: ClosePolicy,
+}
+
+/// Close code sent when the engine abandons a socket (IANA 3008, "Timeout").
+pub const CODE_TIMEOUT: u16 = 3008;
+/// Close code reported for a connection that ended without a close frame.
+pub const CODE_ABNORMAL: u16 = 1006;
+
+/// The engine. `M` is caller data kept with each queued message (returned in `Dropped`).
+pub struct Engine<M> {
+    reconnect: Option<Reconnect>,
+    heartbeat_cfg: Option<HeartbeatConfig>,
+    connect_timeout_ms: f64,
+    request_timeout_ms: f64,
+    max_message_bytes: usize,
+    close_timeout_ms: f64,
+
+    state: State,
+    conn: u64,
+    /// Deadline of the current state: connect timeout, retry time, or close timeout.
+    deadline: Option<f64>,
+    opened_at: f64,
+    ever_opened: bool,
+    heartbeat: Option<Heartbeat>,
+    rtt: Rtt,
+    outbox: Outbox<M>,
+    requests: Requests,
+    online: bool,
+    hidden: bool,
+    retry_after: Option<f64>,
+    down_since: Option<f64>,
+    metrics: Metrics,
+    actions: VecDeque<Action<M>>,
+}
+
+impl<M> Engine<M> {
+    /// A new engine; its first action is `Connect`. `config` must be valid
+    /// (see `crate::options`), but nothing here panics on odd values.
+    pub fn new(config: Config, now: f64) -> Self {
+        let Config {
+            reconnect,
+            heartbeat,
+            queue,
+            connect_timeout_ms,
+            request_timeout_ms,
+            max_message_bytes,
+            close_timeout_ms,
+            seed,
+        } = config;
+        let mut e = Self {
+            reconnect: reconnect.map(|r| Reconnect {
+                backoff: Backoff::new(r.backoff, seed),
+                stable_ms: r.stable_ms,
+                policy: r.policy,
+            }),
+            heartbeat_cfg: heartbeat,
+            connect_timeout_ms,
+            request_timeout_ms,
+            max_message_bytes,
+            close_timeout_ms,
+            state: State::Connecting,
+            conn: 0,
+            deadline: None,
+            opened_at: now,
+            ever_opened: false,
+            heartbeat: None,
+            rtt: Rtt::default(),
+            outbox: Outbox::new(queue),
+            requests: Requests::new(),
+            online: true,
+            hidden: false,
+            retry_after: None,
+            down_since: Some(now),
+            metrics: Metrics::default(),
+            actions: VecDeque::new(),
+        };
+        e.start_attempt(now);
+        e
+    }
+
+    // ----- queries -----
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The current connection id.
+    pub fn conn(&self) -> u64 {
+        self.conn
+    }
+
+    /// Messages queued.
+    pub fn queued(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// The default request timeout, in ms.
+    pub fn request_timeout_ms(&self) -> f64 {
+        self.request_timeout_ms
+    }
+
+    /// RTT statistics (kept across reconnects).
+    pub fn rtt(&self) -> Rtt {
+        self.heartbeat.as_ref().map_or(self.rtt, Heartbeat::rtt)
+    }
+
+    /// A snapshot of the metrics at `now`.
+    pub fn metrics(&self, now: f64) -> Metrics {
+        let mut m = self.metrics;
+        if let Some(t) = self.down_since {
+            m.downtime_ms += (now - t).max(0.0);
+        }
+        m.queued = self.outbox.len();
+        m.queued_bytes = self.outbox.bytes();
+        m.pending_requests = self.requests.len();
+        m.rtt = self.rtt();
+        m
+    }
+
+    /// The next action to perform, if any.
+    pub fn poll_action(&mut self) -> Option<Action<M>> {
+        self.actions.pop_front()
+    }
+
+    /// When [`on_timer`](Self::on_timer) must next be called (`None`: no timer needed).
+    pub fn poll_timeout(&self) -> Option<f64> {
+        let hb = match (&self.heartbeat, self.state) {
+            (Some(h), State::Open) => Some(h.deadline()),
+            _ => None,
+        };
+        [self.deadline, hb, self.requests.next_deadline(), self.outbox.next_expiry()]
+            .into_iter()
+            .flatten()
+            .reduce(f64::min)
+    }
+
+    // ----- inputs from the socket -----
+
+    /// Connection `conn` opened.
+    pub fn on_open(&mut self, conn: u64, now: f64) {
+        if conn != self.conn || self.state != State::Connecting {
+            return;
+        }
+        self.deadline = None;
+        self.opened_at = now;
+        if let Some(t) = self.down_since.take() {
+            self.metrics.downtime_ms += (now - t).max(0.0);
+        }
+        let reconnected = self.ever_opened;
+        self.ever_opened = true;
+        if reconnected {
+            self.metrics.reconnects += 1;
+        }
+        self.heartbeat = self.heartbeat_cfg.clone().map(|c| Heartbeat::new(c, now));
+        self.set_state(State::Open);
+        let attempt = self.reconnect.as_ref().map_or(0, |r| r.backoff.retries());
+        self.emit(Event::Open { reconnected, attempt });
+        self.actions.push_back(Action::Flush);
+    }
+
+    /// Transmits the backlog (in order) if open. Call it when performing [`Action::Flush`].
+    pub fn flush(&mut self, now: f64) {
+        if self.state != State::Open {
+            return;
+        }
+        self.expire_queue(now);
+        while let Some(e) = self.outbox.pop_front() {
+            self.transmit(e.frame, e.request, now);
+        }
+    }
+
+    /// Connection `conn` closed (or failed to open). `code` is the close code (1006 when
+    /// there was no close frame).
+    pub fn on_close(&mut self, conn: u64, code: u16, reason: &str, was_clean: bool, now: f64) {
+        if conn != self.conn {
+            return;
+        }
+        match self.state {
+            State::Connecting => {
+                let msg = if code == CODE_ABNORMAL {
+                    "connection attempt failed".to_string()
+                } else {
+                    format!("connection attempt failed (close code {code})")
+                };
+                self.attempt_failed(ErrorKind::Connect, msg, now);
+            }
+            State::Open => {
+                let decision = self.reconnect.as_ref().map(|r| r.policy.decide(code, reason));
+                let go_on = decision.is_some_and(|d| d.reconnect);
+                self.retry_after = decision.and_then(|d| d.retry_after_ms);
+                self.lose_connection(code, reason.to_string(), was_clean, go_on, now);
+            }
+            State::Closing => self.finish(code, reason.to_string(), was_clean, now),
+            State::Reconnecting | State::Closed => {}
+        }
+    }
+
+    /// Resolving the URL for connection `conn` failed (the driver's URL provider threw or
+    /// returned an invalid URL). Counts as a failed attempt.
+    pub fn on_connect_failed(&mut self, conn: u64, message: String, now: f64) {
+        if conn == self.conn && self.state == State::Connecting {
+            self.attempt_failed(ErrorKind::Url, message, now);
+        }
+    }
+
+    /// A frame of `len` bytes arrived on `conn`, classified as `kind`. Returns what to do
+    /// with its payload.
+    pub fn on_frame(&mut self, conn: u64, len: usize, kind: FrameKind, now: f64) -> Delivery {
+        if conn != self.conn || !matches!(self.state, State::Open | State::Closing) {
+            return Delivery::Ignore;
+        }
+        self.metrics.bytes_in += len as u64;
+        if let Some(h) = &mut self.heartbeat {
+            h.on_inbound(now);
+        }
+        if len > self.max_message_bytes {
+            let max = self.max_message_bytes;
+            self.error(
+                ErrorKind::MessageTooBig,
+                format!("inbound message of {len} bytes exceeds maxMessageBytes ({max})"),
+            );
+            return Delivery::Ignore;
+        }
+        match kind {
+            FrameKind::Pong => {
+                if let Some(h) = &mut self.heartbeat {
+                    h.on_pong(now);
+                }
+                Delivery::Ignore
+            }
+            FrameKind::Ping => {
+                if self.state == State::Open {
+                    self.push_frame(Frame::Text(r#"{"type":"pong"}"#.into()), now);
+                }
+                Delivery::Ignore
+            }
+            FrameKind::Event => {
+                self.metrics.messages_in += 1;
+                Delivery::Event
+            }
+            FrameKind::Raw => {
+                self.metrics.messages_in += 1;
+                Delivery::Raw
+            }
+            FrameKind::Reply { id, error } => {
+                self.metrics.messages_in += 1;
+                if self.requests.complete(id) {
+                    Delivery::Reply { id, error }
+                } else {
+                    self.error(
+                        ErrorKind::Protocol,
+                        format!("reply to unknown or settled request id {id}"),
+                    );
+                    Delivery::Ignore
+                }
+            }
+            FrameKind::Malformed(why) => {
+                self.metrics.messages_in += 1;
+                self.error(ErrorKind::Protocol, format!("malformed frame: {why}"));
+                Delivery::Ignore
+            }
+        }
+    }
+
+    /// The timer armed for [`poll_timeout`](Self::poll_timeout) fired (possibly late).
+    pub fn on_timer(&mut self, now: f64) {
+        for id in self.requests.expire(now) {
+            if let Some(e) = self.outbox.remove_request(id) {
+                self.dropped(e, DropReason::Expired);
+            }
+            self.emit(Event::RequestFailed { id, failure: Failure::Timeout });
+        }
+        self.expire_queue(now);
+        let due = self.deadline.is_some_and(|d| now >= d);
+        match self.state {
+            State::Connecting if due => {
+                self.actions.push_back(Action::CloseSocket {
+                    conn: self.conn,
+                    code: CODE_TIMEOUT,
+                    reason: "connect timeout".into(),
+                    await_close: false,
+                });
+                let ms = self.connect_timeout_ms;
+                self.attempt_failed(
+                    ErrorKind::ConnectTimeout,
+                    format!("no open within connectTimeoutMs ({ms} ms)"),
+                    now,
+                );
+            }
+            State::Reconnecting if due => self.start_attempt(now),
+            State::Closing if due => self.finish(CODE_ABNORMAL, "close timeout".into(), false, now),
+            State::Open => {
+                let beat = self.heartbeat.as_ref().map_or(Beat::Idle, |h| h.poll(now));
+                match beat {
+                    Beat::Idle => {}
+                    Beat::Ping => self.probe(now),
+                    Beat::Dead => {
+                        self.actions.push_back(Action::CloseSocket {
+                            conn: self.conn,
+                            code: CODE_TIMEOUT,
+                            reason: "heartbeat timeout".into(),
+                            await_close: false,
+                        });
+                        let go_on = self.reconnect.is_some();
+                        self.lose_connection(
+                            CODE_ABNORMAL,
+                            "heartbeat timeout".into(),
+                            false,
+                            go_on,
+                            now,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ----- inputs from the environment -----
+
+    /// The browser went online: attempt now with the delay reset, or probe if open.
+    pub fn on_online(&mut self, now: f64) {
+        self.online = true;
+        match self.state {
+            State::Reconnecting => {
+                if let Some(r) = &mut self.reconnect {
+                    r.backoff.reset();
+                }
+                self.start_attempt(now);
+            }
+            State::Open => self.probe(now),
+            _ => {}
+        }
+    }
+
+    /// The browser went offline: the connection is suspect (probe it); no attempts until
+    /// online.
+    pub fn on_offline(&mut self, now: f64) {
+        self.online = false;
+        match self.state {
+            State::Open => self.probe(now),
+            State::Reconnecting if self.deadline.is_some() => {
+                self.deadline = None;
+                let attempt = self.reconnect.as_ref().map_or(0, |r| r.backoff.retries());
+                self.emit(Event::Reconnecting { attempt, delay_ms: None });
+            }
+            _ => {}
+        }
+    }
+
+    /// The page became hidden (`false`) or visible (`true`).
+    pub fn on_visibility(&mut self, visible: bool, now: f64) {
+        if !visible {
+            self.hidden = true;
+        } else if std::mem::take(&mut self.hidden) {
+            self.on_resume(now);
+        }
+    }
+
+    /// The page came back (visible after hidden, or `pageshow` from the back/forward
+    /// cache): probe now if open, attempt now if waiting.
+    pub fn on_resume(&mut self, now: f64) {
+        match self.state {
+            State::Open => self.probe(now),
+            State::Reconnecting if self.online => self.start_attempt(now),
+            _ => {}
+        }
+    }
+
+    // ----- inputs from the application -----
+
+    /// Sends `frame` (already encoded), or queues it while not open.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] when closing/closed; [`SendError::QueueFull`] when the queue is
+    /// full and the overflow policy is `error`.
+    pub fn send(&mut self, frame: Frame, meta: M, now: f64) -> Result<Sent, SendError> {
+        self.submit(frame, None, meta, now)
+    }
+
+    /// Starts a request: encodes `{"type","id","data"}` from `ty` and `data_json`, then
+    /// sends or queues it. The deadline is `timeout_ms` (default: `requestTimeoutMs`) from
+    /// `now`. Returns the request id; the reply arrives as [`Delivery::Reply`], failure as
+    /// [`Event::RequestFailed`].
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn request(
+        &mut self,
+        ty: &str,
+        data_json: &str,
+        timeout_ms: Option<f64>,
+        meta: M,
+        now: f64,
+    ) -> Result<(u64, Sent), SendError> {
+        if matches!(self.state, State::Closing | State::Closed) {
+            return Err(SendError::Closed);
+        }
+        let id = self.requests.start(now + timeout_ms.unwrap_or(self.request_timeout_ms));
+        let frame = Frame::Text(encode_request(ty, id, data_json));
+        match self.submit(frame, Some(id), meta, now) {
+            Ok(sent) => Ok((id, sent)),
+            Err(e) => {
+                self.requests.remove(id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Closes for good: no reconnect afterwards. Queued messages are dropped (`closed`),
+    /// pending requests fail with `closed`. Idempotent.
+    pub fn close(&mut self, code: u16, reason: &str, now: f64) {
+        match self.state {
+            State::Closing | State::Closed => {}
+            State::Open => {
+                self.heartbeat_stop();
+                self.actions.push_back(Action::CloseSocket {
+                    conn: self.conn,
+                    code,
+                    reason: reason.to_string(),
+                    await_close: true,
+                });
+                self.deadline = Some(now + self.close_timeout_ms);
+                self.set_state(State::Closing);
+            }
+            State::Connecting | State::Reconnecting => {
+                if self.state == State::Connecting {
+                    self.actions.push_back(Action::CloseSocket {
+                        conn: self.conn,
+                        code,
+                        reason: reason.to_string(),
+                        await_close: false,
+                    });
+                }
+                self.finish(code, reason.to_string(), true, now);
+            }
+        }
+    }
+
+    /// Drops the current connection (if any) and attempts now with the backoff reset. From
+    /// `closed`, starts again.
+    pub fn reconnect(&mut self, now: f64) {
+        if let Some(r) = &mut self.reconnect {
+            r.backoff.reset();
+        }
+        match self.state {
+            State::Open => {
+                self.actions.push_back(Action::CloseSocket {
+                    conn: self.conn,
+                    code: 1000,
+                    reason: "reconnect".into(),
+                    await_close: false,
+                });
+                self.heartbeat_stop();
+                self.down_since = Some(now);
+                for id in self.requests.lose_connection(self.conn) {
+                    self.emit(Event::RequestFailed { id, failure: Failure::ConnectionLost });
+                }
+                self.emit(Event::Close {
+                    code: 1000,
+                    reason: "reconnect".into(),
+                    was_clean: true,
+                    will_reconnect: true,
+                });
+            }
+            State::Connecting => self.actions.push_back(Action::CloseSocket {
+                conn: self.conn,
+                code: 1000,
+                reason: "reconnect".into(),
+                await_close: false,
+            }),
+            State::Closing => return,
+            State::Closed => self.down_since = Some(now),
+            State::Reconnecting => {}
+        }
+        self.start_attempt(now);
+    }
+
+    // ----- internals -----
+
+    fn emit(&mut self, e: Event<M>) {
+        self.actions.push_back(Action::Emit(e));
+    }
+
+    fn error(&mut self, kind: ErrorKind, message: String) {
+        self.emit(Event::Error { kind, message });
+    }
+
+    fn set_state(&mut self, to: State) {
+        if to != self.state {
+            let from = std::mem::replace(&mut self.state, to);
+            self.emit(Event::State { from, to });
+        }
+    }
+
+    fn start_attempt(&mut self, now: f64) {
+        self.conn += 1;
+        self.metrics.attempts += 1;
+        self.deadline = Some(now + self.connect_timeout_ms);
+        self.set_state(State::Connecting);
+        self.actions.push_back(Action::Connect { conn: self.conn });
+    }
+
+    fn heartbeat_stop(&mut self) {
+        if let Some(h) = self.heartbeat.take() {
+            self.rtt = h.rtt();
+        }
+    }
+
+    fn submit(
+        &mut self,
+        frame: Frame,
+        request: Option<u64>,
+        meta: M,
+        now: f64,
+    ) -> Result<Sent, SendError> {
+        match self.state {
+            State::Closing | State::Closed => Err(SendError::Closed),
+            State::Open => {
+                self.transmit(frame, request, now);
+                Ok(Sent::Sent)
+            }
+            State::Connecting | State::Reconnecting => {
+                match self.outbox.push(frame, request, meta, now) {
+                    Push::Queued(evicted) => {
+                        for e in evicted {
+                            self.dropped(e, DropReason::Overflow);
+                        }
+                        Ok(Sent::Queued)
+                    }
+                    Push::Dropped(e) => {
+                        self.dropped(e, DropReason::Overflow);
+                        Ok(Sent::Dropped)
+                    }
+                    Push::Full(_) => Err(SendError::QueueFull),
+                }
+            }
+        }
+    }
+
+    fn transmit(&mut self, frame: Frame, request: Option<u64>, now: f64) {
+        if let Some(id) = request {
+            self.requests.transmitted(id, self.conn);
+        }
+        self.metrics.messages_out += 1;
+        self.push_frame(frame, now);
+    }
+
+    fn push_frame(&mut self, frame: Frame, now: f64) {
+        self.metrics.bytes_out += frame.len() as u64;
+        if let Some(h) = &mut self.heartbeat {
+            h.on_outbound(now);
+        }
+        self.actions.push_back(Action::Transmit { conn: self.conn, frame });
+    }
+
+    fn probe(&mut self, now: f64) {
+        let ping = match &self.heartbeat {
+            Some(h) if !h.probing() => h.config().ping.clone(),
+            _ => return,
+        };
+        self.push_frame(Frame::Text(ping), now);
+        if let Some(h) = &mut self.heartbeat {
+            h.on_ping_sent(now);
+        }
+    }
+
+    fn dropped(&mut self, e: Entry<M>, reason: DropReason) {
+        self.metrics.dropped += 1;
+        let request = e.request;
+        self.emit(Event::Dropped { meta: e.meta, reason, request });
+        if let Some(id) = request {
+            if self.requests.remove(id) {
+                let failure =
+                    if reason == DropReason::Closed { Failure::Closed } else { Failure::Dropped };
+                self.emit(Event::RequestFailed { id, failure });
+            }
+        }
+    }
+
+    fn expire_queue(&mut self, now: f64) {
+        for e in self.outbox.expire(now) {
+            self.dropped(e, DropReason::Expired);
+        }
+    }
+
+    /// An attempt failed before opening.
+    fn attempt_failed(&mut self, kind: ErrorKind, message: String, now: f64) {
+        self.error(kind, message);
+        self.schedule_retry(now);
+    }
+
+    /// An open connection ended (server close, drop, heartbeat, ...).
+    fn lose_connection(
+        &mut self,
+        code: u16,
+        reason: String,
+        was_clean: bool,
+        go_on: bool,
+        now: f64,
+    ) {
+        self.heartbeat_stop();
+        self.deadline = None;
+        self.down_since = Some(now);
+        for id in self.requests.lose_connection(self.conn) {
+            self.emit(Event::RequestFailed { id, failure: Failure::ConnectionLost });
+        }
+        let opened_for = now - self.opened_at;
+        let mut will_reconnect = false;
+        if let Some(r) = self.reconnect.as_mut().filter(|_| go_on) {
+            if opened_for >= r.stable_ms {
+                r.backoff.reset();
+            }
+            let cfg = r.backoff.config();
+            will_reconnect = cfg.max_attempts.is_none_or(|m| r.backoff.retries() < m);
+        }
+        self.emit(Event::Close { code, reason, was_clean, will_reconnect });
+        if will_reconnect {
+            self.schedule_retry(now);
+        } else {
+            self.finalize(now);
+        }
+    }
+
+    fn schedule_retry(&mut self, now: f64) {
+        let Some(r) = &mut self.reconnect else {
+            self.finalize(now);
+            return;
+        };
+        if !self.online {
+            self.deadline = None;
+            let attempt = r.backoff.retries();
+            self.set_state(State::Reconnecting);
+            self.emit(Event::Reconnecting { attempt, delay_ms: None });
+            return;
+        }
+        match r.backoff.next_delay() {
+            Some(d) => {
+                let attempt = r.backoff.retries();
+                let delay = d.max(self.retry_after.take().unwrap_or(0.0));
+                self.deadline = Some(now + delay);
+                self.set_state(State::Reconnecting);
+                self.emit(Event::Reconnecting { attempt, delay_ms: Some(delay) });
+            }
+            None => {
+                let n = r.backoff.retries();
+                self.error(
+                    ErrorKind::ReconnectFailed,
+                    format!("gave up after {n} reconnect attempts"),
+                );
+                self.finalize(now);
+            }
+        }
+    }
+
+    /// User close completed: emit `close`, then finalize.
+    fn finish(&mut self, code: u16, reason: String, was_clean: bool, now: f64) {
+        self.heartbeat_stop();
+        self.emit(Event::Close { code, reason, was_clean, will_reconnect: false });
+        self.finalize(now);
+    }
+
+    /// Enter `closed`: drop the queue, fail all requests, disarm every timer.
+    fn finalize(&mut self, now: f64) {
+        self.deadline = None;
+        self.retry_after = None;
+        if let Some(t) = self.down_since.take() {
+            self.metrics.downtime_ms += (now - t).max(0.0);
+        }
+        for e in self.outbox.drain() {
+            self.dropped(e, DropReason::Closed);
+        }
+        for id in self.requests.drain() {
+            self.emit(Event::RequestFailed { id, failure: Failure::Closed });
+        }
+        self.set_state(State::Closed);
+    }
+}

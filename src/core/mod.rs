@@ -1,0 +1,32 @@
+//! The sans-IO engine: every decision steadysocket makes, as pure Rust.
+//!
+//! No web-sys, no timers, no globals: time is an input (`now`, in ms) and the engine answers
+//! with [`Action`]s. It compiles and is tested natively; the browser driver (`web`) only feeds
+//! it inputs and performs its actions. One concept per file:
+//!
+//! - [`backoff`]: exponential growth, jitter, cap, seedable RNG
+//! - [`heartbeat`]: ping schedule, pong deadline, RTT
+//! - [`outbox`]: the bounded offline queue
+//! - [`requests`]: correlation ids and deadlines
+//! - [`policy`]: the close-code table and `retryAfterMs`
+//! - [`envelope`]: the wire format
+//! - [`machine`]: the state machine composing them
+
+pub mod backoff;
+pub mod envelope;
+pub mod heartbeat;
+pub mod machine;
+pub mod outbox;
+pub mod policy;
+pub mod requests;
+
+pub use backoff::BackoffConfig;
+pub use envelope::{Frame, FrameKind};
+pub use heartbeat::{HeartbeatConfig, Rtt};
+pub use machine::{
+    Action, Config, Delivery, DropReason, Engine, ErrorKind, Event, Metrics, ReconnectConfig,
+    SendError, Sent, State,
+};
+pub use outbox::{OutboxConfig, Overflow};
+pub use policy::ClosePolicy;
+pub use requests::Failure;

@@ -1,0 +1,273 @@
+//! The bounded queue of messages waiting for an open connection.
+//!
+//! Bounded by count **and** bytes; overflow policy `drop-oldest` | `drop-newest` | `error`;
+//! optional time-to-live. Every removal is returned to the caller so the engine can report
+//! it: nothing leaves the queue silently.
+//!
+//! Entries carry a caller-owned `meta` value (the JS driver stores the original `type` and
+//! `data` there, so `drop` events can hand them back) and an optional request id. A later
+//! delivery-guarantee layer can keep transmitted entries here until acknowledged.
+
+use std::collections::VecDeque;
+
+use super::envelope::Frame;
+
+/// What to do when a message does not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overflow {
+    /// Evict the oldest queued messages until the new one fits (each reported as dropped).
+    /// The default.
+    #[default]
+    DropOldest,
+    /// Drop the new message (reported as dropped); the queue is unchanged.
+    DropNewest,
+    /// Refuse the new message: `send` fails with a queue-full error.
+    Error,
+}
+
+impl Overflow {
+    /// The JS spelling: `"drop-oldest"`, `"drop-newest"` or `"error"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overflow::DropOldest => "drop-oldest",
+            Overflow::DropNewest => "drop-newest",
+            Overflow::Error => "error",
+        }
+    }
+
+    /// Parses the JS spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "drop-oldest" => Some(Overflow::DropOldest),
+            "drop-newest" => Some(Overflow::DropNewest),
+            "error" => Some(Overflow::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Queue settings (the `queue` option in JS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxConfig {
+    /// Most messages held at once. Default `1000`.
+    pub max_messages: usize,
+    /// Most bytes (sum of frame lengths) held at once. Default `1048576` (1 MiB).
+    pub max_bytes: usize,
+    /// Overflow policy. Default [`Overflow::DropOldest`].
+    pub overflow: Overflow,
+    /// Time-to-live of a queued message, in ms (`None` = no expiry). Default `None`.
+    pub ttl_ms: Option<f64>,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_messages: 1000,
+            max_bytes: 1 << 20,
+            overflow: Overflow::DropOldest,
+            ttl_ms: None,
+        }
+    }
+}
+
+/// One queued message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry<M> {
+    /// The encoded frame to transmit.
+    pub frame: Frame,
+    /// When it expires (from `ttl_ms`), if ever.
+    pub expires_at: Option<f64>,
+    /// The request this frame carries, if it is a request.
+    pub request: Option<u64>,
+    /// Caller-owned data handed back when the entry is dropped.
+    pub meta: M,
+}
+
+/// The result of [`Outbox::push`].
+#[derive(Debug, PartialEq)]
+pub enum Push<M> {
+    /// Queued; these older entries were evicted to make room (`drop-oldest`).
+    Queued(Vec<Entry<M>>),
+    /// Not queued and dropped (`drop-newest`, or a message larger than the whole queue).
+    Dropped(Entry<M>),
+    /// Not queued: the policy is `error`. The entry is handed back untouched.
+    Full(Entry<M>),
+}
+
+/// The bounded FIFO.
+#[derive(Debug)]
+pub struct Outbox<M> {
+    config: OutboxConfig,
+    queue: VecDeque<Entry<M>>,
+    bytes: usize,
+}
+
+impl<M> Outbox<M> {
+    /// An empty queue.
+    pub fn new(config: OutboxConfig) -> Self {
+        Self { config, queue: VecDeque::new(), bytes: 0 }
+    }
+
+    /// Messages held.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether the queue is empty.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Adds `frame` at the back, applying the overflow policy.
+    pub fn push(&mut self, frame: Frame, request: Option<u64>, meta: M, now: f64) -> Push<M> {
+        let expires_at = self.config.ttl_ms.map(|ttl| now + ttl);
+        let entry = Entry { frame, expires_at, request, meta };
+        let size = entry.frame.len();
+        let fits = |q: &Self| {
+            q.queue.len() < q.config.max_messages && q.bytes + size <= q.config.max_bytes
+        };
+        if fits(self) {
+            self.push_back(entry);
+            return Push::Queued(Vec::new());
+        }
+        let can_ever_fit = self.config.max_messages > 0 && size <= self.config.max_bytes;
+        match self.config.overflow {
+            Overflow::Error => Push::Full(entry),
+            Overflow::DropNewest => Push::Dropped(entry),
+            Overflow::DropOldest if !can_ever_fit => Push::Dropped(entry),
+            Overflow::DropOldest => {
+                let mut evicted = Vec::new();
+                while !fits(self) {
+                    match self.pop_front() {
+                        Some(old) => evicted.push(old),
+                        None => break,
+                    }
+                }
+                self.push_back(entry);
+                Push::Queued(evicted)
+            }
+        }
+    }
+
+    fn push_back(&mut self, entry: Entry<M>) {
+        self.bytes += entry.frame.len();
+        self.queue.push_back(entry);
+    }
+
+    /// Takes the oldest entry.
+    pub fn pop_front(&mut self) -> Option<Entry<M>> {
+        let e = self.queue.pop_front()?;
+        self.bytes -= e.frame.len();
+        Some(e)
+    }
+
+    /// The earliest expiry time, if any entry can expire.
+    pub fn next_expiry(&self) -> Option<f64> {
+        // One TTL for the whole queue and FIFO order: the front expires first.
+        self.queue.front().and_then(|e| e.expires_at)
+    }
+
+    /// Removes and returns every entry expired at `now`, oldest first.
+    pub fn expire(&mut self, now: f64) -> Vec<Entry<M>> {
+        let mut out = Vec::new();
+        while self.queue.front().and_then(|e| e.expires_at).is_some_and(|t| t <= now) {
+            if let Some(e) = self.pop_front() {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// Removes the entry carrying request `id`, if queued.
+    pub fn remove_request(&mut self, id: u64) -> Option<Entry<M>> {
+        let pos = self.queue.iter().position(|e| e.request == Some(id))?;
+        let e = self.queue.remove(pos)?;
+        self.bytes -= e.frame.len();
+        Some(e)
+    }
+
+    /// Removes everything, oldest first.
+    pub fn drain(&mut self) -> Vec<Entry<M>> {
+        self.bytes = 0;
+        self.queue.drain(..).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(n: usize) -> Frame {
+        Frame::Text("x".repeat(n))
+    }
+
+    fn ob(max_messages: usize, max_bytes: usize, overflow: Overflow) -> Outbox<u32> {
+        Outbox::new(OutboxConfig { max_messages, max_bytes, overflow, ttl_ms: None })
+    }
+
+    #[test]
+    fn drop_oldest_evicts_by_count_and_bytes() {
+        let mut q = ob(2, 100, Overflow::DropOldest);
+        assert_eq!(q.push(text(10), None, 1, 0.0), Push::Queued(vec![]));
+        assert_eq!(q.push(text(10), None, 2, 0.0), Push::Queued(vec![]));
+        let Push::Queued(ev) = q.push(text(10), None, 3, 0.0) else { panic!("not queued") };
+        assert_eq!(ev.iter().map(|e| e.meta).collect::<Vec<_>>(), [1]);
+        let Push::Queued(ev) = q.push(text(85), None, 4, 0.0) else { panic!("not queued") };
+        assert_eq!(ev.iter().map(|e| e.meta).collect::<Vec<_>>(), [2]);
+        assert_eq!((q.len(), q.bytes()), (2, 95));
+        // Larger than the whole queue: the new one is dropped, the queue kept.
+        assert!(matches!(q.push(text(101), None, 5, 0.0), Push::Dropped(e) if e.meta == 5));
+        assert_eq!(q.len(), 2);
+    }
+
+    #[test]
+    fn drop_newest_and_error() {
+        let mut q = ob(1, 100, Overflow::DropNewest);
+        q.push(text(1), None, 1, 0.0);
+        assert!(matches!(q.push(text(1), None, 2, 0.0), Push::Dropped(e) if e.meta == 2));
+        let mut q = ob(1, 100, Overflow::Error);
+        q.push(text(1), None, 1, 0.0);
+        assert!(matches!(q.push(text(1), None, 2, 0.0), Push::Full(e) if e.meta == 2));
+        assert_eq!(q.pop_front().map(|e| e.meta), Some(1));
+        assert_eq!(q.bytes(), 0);
+    }
+
+    #[test]
+    fn ttl_expiry_in_order() {
+        let mut q: Outbox<u32> =
+            Outbox::new(OutboxConfig { ttl_ms: Some(100.0), ..Default::default() });
+        q.push(text(1), None, 1, 0.0);
+        q.push(text(1), None, 2, 50.0);
+        assert_eq!(q.next_expiry(), Some(100.0));
+        assert!(q.expire(99.0).is_empty());
+        assert_eq!(q.expire(100.0).iter().map(|e| e.meta).collect::<Vec<_>>(), [1]);
+        assert_eq!(q.next_expiry(), Some(150.0));
+        assert_eq!(q.expire(1000.0).len(), 1);
+        assert!(q.is_empty() && q.bytes() == 0);
+    }
+
+    #[test]
+    fn remove_request_and_drain() {
+        let mut q = ob(10, 100, Overflow::DropOldest);
+        q.push(text(3), None, 1, 0.0);
+        q.push(text(4), Some(9), 2, 0.0);
+        q.push(text(5), None, 3, 0.0);
+        assert_eq!(q.remove_request(9).map(|e| e.meta), Some(2));
+        assert_eq!(q.remove_request(9), None);
+        assert_eq!(q.bytes(), 8);
+        assert_eq!(q.drain().iter().map(|e| e.meta).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(q.bytes(), 0);
+    }
+
+    #[test]
+    fn zero_capacity_queue_never_holds() {
+        let mut q = ob(0, 100, Overflow::DropOldest);
+        assert!(matches!(q.push(text(1), None, 1, 0.0), Push::Dropped(_)));
+        assert!(q.is_empty());
+    }
+}

@@ -1,0 +1,184 @@
+//! Request correlation ids and deadlines.
+//!
+//! Each request gets a fresh integer id and a deadline counted from the call (time spent
+//! queued included). A request is either *queued* (its frame waits in the outbox) or
+//! *in flight* on one connection; when that connection dies it fails with
+//! `connection-lost` (no silent re-send).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Why a request failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No reply before the deadline.
+    Timeout,
+    /// It was transmitted, then its connection died before the reply.
+    ConnectionLost,
+    /// The socket was closed (by the user, or for good) before a reply.
+    Closed,
+    /// Its frame was dropped from the queue before transmission (overflow or TTL).
+    Dropped,
+}
+
+impl Failure {
+    /// The JS `error.kind`: `"timeout"`, `"connection-lost"`, `"closed"` or `"dropped"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::Timeout => "timeout",
+            Failure::ConnectionLost => "connection-lost",
+            Failure::Closed => "closed",
+            Failure::Dropped => "dropped",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    deadline: f64,
+    /// The connection it was transmitted on; `None` while queued.
+    conn: Option<u64>,
+}
+
+/// Time as an ordered key. Times are non-negative, for which the IEEE bit pattern orders
+/// like the number; anything else is clamped to 0.
+fn key(t: f64) -> u64 {
+    if t > 0.0 {
+        t.to_bits()
+    } else {
+        0
+    }
+}
+
+/// The table of pending requests.
+#[derive(Debug, Default)]
+pub struct Requests {
+    next_id: u64,
+    pending: BTreeMap<u64, Pending>,
+    deadlines: BTreeSet<(u64, u64)>,
+}
+
+impl Requests {
+    /// An empty table; ids start at 1.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a new request due by `deadline`; returns its id.
+    pub fn start(&mut self, deadline: f64) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.pending.insert(id, Pending { deadline, conn: None });
+        self.deadlines.insert((key(deadline), id));
+        id
+    }
+
+    /// Marks request `id` as transmitted on connection `conn`.
+    pub fn transmitted(&mut self, id: u64, conn: u64) {
+        if let Some(p) = self.pending.get_mut(&id) {
+            p.conn = Some(conn);
+        }
+    }
+
+    /// Completes `id` if it is in flight; returns whether it was.
+    pub fn complete(&mut self, id: u64) -> bool {
+        match self.pending.get(&id) {
+            Some(p) if p.conn.is_some() => {
+                self.remove(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Forgets `id` (failed or completed); returns whether it was pending.
+    pub fn remove(&mut self, id: u64) -> bool {
+        match self.pending.remove(&id) {
+            Some(p) => {
+                self.deadlines.remove(&(key(p.deadline), id));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes and returns the ids of requests in flight on `conn`.
+    pub fn lose_connection(&mut self, conn: u64) -> Vec<u64> {
+        let ids: Vec<u64> =
+            self.pending.iter().filter(|(_, p)| p.conn == Some(conn)).map(|(id, _)| *id).collect();
+        for id in &ids {
+            self.remove(*id);
+        }
+        ids
+    }
+
+    /// Removes and returns every pending id.
+    pub fn drain(&mut self) -> Vec<u64> {
+        self.deadlines.clear();
+        std::mem::take(&mut self.pending).into_keys().collect()
+    }
+
+    /// The earliest deadline.
+    pub fn next_deadline(&self) -> Option<f64> {
+        let (_, id) = self.deadlines.first()?;
+        self.pending.get(id).map(|p| p.deadline)
+    }
+
+    /// Removes and returns the ids whose deadline is `<= now`, earliest first.
+    pub fn expire(&mut self, now: f64) -> Vec<u64> {
+        let mut out = Vec::new();
+        while let Some(&(k, id)) = self.deadlines.first() {
+            if k > key(now) {
+                break;
+            }
+            self.remove(id);
+            out.push(id);
+        }
+        out
+    }
+
+    /// Requests pending.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether none are pending.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle() {
+        let mut r = Requests::new();
+        let a = r.start(100.0);
+        let b = r.start(50.0);
+        let c = r.start(200.0);
+        assert_eq!((a, b, c), (1, 2, 3));
+        assert_eq!(r.next_deadline(), Some(50.0));
+        assert!(!r.complete(a), "a queued request cannot complete");
+        r.transmitted(a, 7);
+        r.transmitted(c, 8);
+        assert!(r.complete(a));
+        assert!(!r.complete(a), "completes once");
+        assert_eq!(r.expire(49.0), Vec::<u64>::new());
+        assert_eq!(r.expire(150.0), vec![b]);
+        assert_eq!(r.lose_connection(8), vec![c]);
+        assert!(r.is_empty());
+        assert_eq!(r.next_deadline(), None);
+    }
+
+    #[test]
+    fn drain_and_negative_times() {
+        let mut r = Requests::new();
+        r.start(-5.0);
+        r.start(f64::NAN);
+        assert_eq!(r.expire(0.0).len(), 2);
+        r.start(10.0);
+        assert_eq!(r.drain().len(), 1);
+        assert_eq!(r.next_deadline(), None);
+    }
+}
