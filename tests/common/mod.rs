@@ -1,0 +1,203 @@
+//! A simulated driver for the sans-IO engine: a fake clock, recorded actions, and timers
+//! that fire (optionally late) as the clock advances.
+#![allow(dead_code)]
+
+use steadysocket::core::envelope::{decode, encode_event};
+use steadysocket::core::{Action, Config, Delivery, Engine, Event, Frame, FrameKind, Sent, State};
+
+/// The simulated world around one engine. Message metadata is a `u32` message number.
+pub struct Sim {
+    pub e: Engine<u32>,
+    pub now: f64,
+    /// Frames transmitted, with the connection they went to.
+    pub sent: Vec<(u64, Frame)>,
+    pub events: Vec<Event<u32>>,
+    pub connects: Vec<u64>,
+    /// (conn, code, reason, await_close)
+    pub closes: Vec<(u64, u16, String, bool)>,
+    /// Called when an `Open` event is performed (before the backlog flush), like a JS
+    /// `open` handler.
+    pub on_open: Option<Box<dyn FnMut(&mut Engine<u32>, f64)>>,
+}
+
+impl Sim {
+    pub fn new(config: Config) -> Self {
+        let mut s = Sim {
+            e: Engine::new(config, 0.0),
+            now: 0.0,
+            sent: vec![],
+            events: vec![],
+            connects: vec![],
+            closes: vec![],
+            on_open: None,
+        };
+        s.pump();
+        s
+    }
+
+    /// Performs every pending action, in order, like the browser driver.
+    pub fn pump(&mut self) {
+        while let Some(a) = self.e.poll_action() {
+            match a {
+                Action::Connect { conn } => self.connects.push(conn),
+                Action::Transmit { conn, frame } => self.sent.push((conn, frame)),
+                Action::CloseSocket { conn, code, reason, await_close } => {
+                    self.closes.push((conn, code, reason, await_close))
+                }
+                Action::Flush => self.e.flush(self.now),
+                Action::Emit(ev) => {
+                    let is_open = matches!(ev, Event::Open { .. });
+                    self.events.push(ev);
+                    if is_open {
+                        if let Some(mut f) = self.on_open.take() {
+                            f(&mut self.e, self.now);
+                            self.on_open = Some(f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Advances the clock to `t`, firing every timer due on the way `late` ms late.
+    pub fn advance_late(&mut self, t: f64, late: f64) {
+        let mut fired = 0u32;
+        while let Some(d) = self.e.poll_timeout() {
+            if d > t.max(self.now) {
+                break;
+            }
+            fired += 1;
+            assert!(fired < 10_000, "timer livelock: deadline {d} keeps firing at {}", self.now);
+            self.now = self.now.max(d + late);
+            self.e.on_timer(self.now);
+            self.pump();
+        }
+        self.now = self.now.max(t);
+    }
+
+    pub fn advance_to(&mut self, t: f64) {
+        self.advance_late(t, 0.0);
+    }
+
+    pub fn advance(&mut self, dt: f64) {
+        self.advance_to(self.now + dt);
+    }
+
+    /// Fires timers until the state is `s` (or `limit` ms pass); returns the time it took.
+    pub fn run_until_state(&mut self, s: State, limit: f64) -> Option<f64> {
+        let start = self.now;
+        while self.e.state() != s {
+            let d = self.e.poll_timeout()?;
+            if d - start > limit {
+                return None;
+            }
+            self.advance_to(d);
+        }
+        Some(self.now - start)
+    }
+
+    pub fn open(&mut self) {
+        let c = self.e.conn();
+        self.e.on_open(c, self.now);
+        self.pump();
+    }
+
+    pub fn server_close(&mut self, code: u16, reason: &str) {
+        let c = self.e.conn();
+        self.e.on_close(c, code, reason, code != 1006, self.now);
+        self.pump();
+    }
+
+    pub fn drop_conn(&mut self) {
+        self.server_close(1006, "");
+    }
+
+    /// An inbound text frame, decoded and classified like the driver does.
+    pub fn inbound(&mut self, text: &str) -> Delivery {
+        let c = self.e.conn();
+        let kind = decode(text).kind;
+        let d = self.e.on_frame(c, text.len(), kind, self.now);
+        self.pump();
+        d
+    }
+
+    pub fn inbound_kind(&mut self, len: usize, kind: FrameKind) -> Delivery {
+        let c = self.e.conn();
+        let d = self.e.on_frame(c, len, kind, self.now);
+        self.pump();
+        d
+    }
+
+    pub fn send(&mut self, n: u32) -> Result<Sent, steadysocket::core::SendError> {
+        let r = self.e.send(Frame::Text(encode_event("m", &n.to_string())), n, self.now);
+        self.pump();
+        r
+    }
+
+    pub fn request(
+        &mut self,
+        n: u32,
+        timeout: Option<f64>,
+    ) -> Result<(u64, Sent), steadysocket::core::SendError> {
+        let r = self.e.request("r", &n.to_string(), timeout, n, self.now);
+        self.pump();
+        r
+    }
+
+    pub fn close(&mut self) {
+        self.e.close(1000, "bye", self.now);
+        self.pump();
+    }
+
+    /// Message numbers of transmitted `m`/`r` frames, in order.
+    pub fn sent_numbers(&self) -> Vec<u32> {
+        self.sent.iter().filter_map(|(_, f)| frame_number(f)).collect()
+    }
+
+    pub fn pings_sent(&self) -> usize {
+        self.sent
+            .iter()
+            .filter(|(_, f)| matches!(f, Frame::Text(t) if t == r#"{"type":"ping"}"#))
+            .count()
+    }
+
+    pub fn states(&self) -> Vec<State> {
+        self.events
+            .iter()
+            .filter_map(|e| if let Event::State { to, .. } = e { Some(*to) } else { None })
+            .collect()
+    }
+
+    pub fn reconnect_delays(&self) -> Vec<Option<f64>> {
+        self.events
+            .iter()
+            .filter_map(|e| {
+                if let Event::Reconnecting { delay_ms, .. } = e {
+                    Some(*delay_ms)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    pub fn take_events(&mut self) -> Vec<Event<u32>> {
+        std::mem::take(&mut self.events)
+    }
+}
+
+/// The message number carried in `data` of an `m` event or `r` request frame.
+pub fn frame_number(f: &Frame) -> Option<u32> {
+    let Frame::Text(t) = f else { return None };
+    let v = decode(t).value?;
+    match v.get("type")?.as_str()? {
+        "m" | "r" => v.get("data")?.as_u64().and_then(|n| u32::try_from(n).ok()),
+        _ => None,
+    }
+}
+
+/// The request id in an `r` request frame.
+pub fn frame_request_id(f: &Frame) -> Option<u64> {
+    let Frame::Text(t) = f else { return None };
+    decode(t).value?.get("id")?.as_u64()
+}

@@ -1,0 +1,617 @@
+//! Simulated-clock scenarios for the sans-IO engine, one per behaviour:
+//! - states and transitions; initial connect; reconnect after a drop within the delay window
+//! - backoff growth on refused attempts, the cap, `stableMs`, `connectTimeoutMs`, `maxAttempts`
+//! - close policy: 1008 / 4000–4099 stop, others reconnect, configurable table, `retryAfterMs`
+//! - `online`/`offline`, visibility and `pageshow` inputs
+//! - heartbeat: dead-peer detection time, late ticks, proof of life, RTT
+//! - outbox: order across reconnect, open-handler sends first, overflow policies, TTL
+//! - requests: reply, remote error, timeout (queued time counts), connection-lost, closed
+//! - `maxMessageBytes`, malformed frames, user `close()`, `reconnect()`, metrics
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::Sim;
+use steadysocket::core::heartbeat::HeartbeatConfig;
+use steadysocket::core::{
+    Action, BackoffConfig, ClosePolicy, Config, Delivery, DropReason, ErrorKind, Event, Failure,
+    FrameKind, OutboxConfig, Overflow, ReconnectConfig, SendError, Sent, State,
+};
+
+fn no_jitter() -> Config {
+    Config {
+        reconnect: Some(ReconnectConfig {
+            backoff: BackoffConfig { jitter: 0.0, ..Default::default() },
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn quiet() -> Config {
+    Config { heartbeat: None, ..no_jitter() }
+}
+
+fn errors(sim: &Sim) -> Vec<ErrorKind> {
+    sim.events
+        .iter()
+        .filter_map(|e| if let Event::Error { kind, .. } = e { Some(*kind) } else { None })
+        .collect()
+}
+
+fn failures(sim: &Sim) -> Vec<(u64, Failure)> {
+    sim.events
+        .iter()
+        .filter_map(|e| {
+            if let Event::RequestFailed { id, failure } = e {
+                Some((*id, *failure))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn drops(sim: &Sim) -> Vec<(u32, DropReason)> {
+    sim.events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Dropped { meta, reason, .. } = e {
+                Some((*meta, *reason))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn connects_opens_and_sends() {
+    let mut s = Sim::new(quiet());
+    assert_eq!(s.connects, [1]);
+    assert_eq!(s.e.state(), State::Connecting);
+    s.open();
+    assert_eq!(s.states(), [State::Open]);
+    assert!(s.events.contains(&Event::Open { reconnected: false, attempt: 0 }));
+    assert_eq!(s.send(1), Ok(Sent::Sent));
+    assert_eq!(s.sent_numbers(), [1]);
+}
+
+#[test]
+fn reconnects_after_drop_within_jitter_window() {
+    let mut s = Sim::new(Config { heartbeat: None, ..Default::default() });
+    s.open();
+    s.take_events();
+    s.drop_conn();
+    let delays = s.reconnect_delays();
+    let d = delays[0].unwrap_or(f64::NAN);
+    assert!((125.0..=250.0).contains(&d), "first delay {d} outside [125, 250]");
+    assert_eq!(s.states(), [State::Reconnecting]);
+    assert!(s
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Close { code: 1006, will_reconnect: true, .. })));
+    s.advance(d - 1.0);
+    assert_eq!(s.e.state(), State::Reconnecting, "no attempt before the delay");
+    s.advance(1.0);
+    assert_eq!(s.e.state(), State::Connecting);
+    s.open();
+    assert!(s.events.contains(&Event::Open { reconnected: true, attempt: 1 }));
+    assert_eq!(s.e.metrics(s.now).reconnects, 1);
+}
+
+#[test]
+fn refused_attempts_back_off_exponentially_up_to_the_cap() {
+    let mut s = Sim::new(quiet());
+    for _ in 0..8 {
+        s.drop_conn(); // the attempt fails before opening
+        s.run_until_state(State::Connecting, 60_000.0);
+    }
+    let delays: Vec<f64> = s.reconnect_delays().into_iter().flatten().collect();
+    assert_eq!(delays, [250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 10000.0, 10000.0]);
+    assert_eq!(errors(&s).iter().filter(|k| **k == ErrorKind::Connect).count(), 8);
+    assert_eq!(s.e.metrics(s.now).attempts, 9);
+}
+
+#[test]
+fn counter_resets_only_after_stable_connection() {
+    let mut s = Sim::new(quiet());
+    s.drop_conn();
+    s.run_until_state(State::Connecting, 1e6);
+    s.drop_conn();
+    s.run_until_state(State::Connecting, 1e6);
+    // Opens, then the server drops it at once: no reset, the next delay keeps growing.
+    s.open();
+    s.advance(100.0);
+    s.drop_conn();
+    s.run_until_state(State::Connecting, 1e6);
+    s.open();
+    s.advance(5000.0); // stable
+    s.drop_conn();
+    let delays: Vec<f64> = s.reconnect_delays().into_iter().flatten().collect();
+    assert_eq!(delays, [250.0, 500.0, 1000.0, 250.0]);
+}
+
+#[test]
+fn connect_timeout_counts_as_failed_attempt() {
+    let mut s = Sim::new(quiet());
+    s.advance(9_999.0);
+    assert_eq!(s.e.state(), State::Connecting);
+    s.advance(1.0);
+    assert_eq!(s.e.state(), State::Reconnecting);
+    assert_eq!(errors(&s), [ErrorKind::ConnectTimeout]);
+    assert_eq!(s.closes, [(1, 3008, "connect timeout".to_string(), false)]);
+    // A late open of the abandoned socket is ignored.
+    s.e.on_open(1, s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Reconnecting);
+}
+
+#[test]
+fn max_attempts_then_closed() {
+    let mut cfg = quiet();
+    if let Some(r) = &mut cfg.reconnect {
+        r.backoff.max_attempts = Some(2);
+    }
+    let mut s = Sim::new(cfg);
+    s.send(1).ok();
+    for _ in 0..3 {
+        s.drop_conn();
+        s.run_until_state(State::Connecting, 1e6);
+    }
+    assert_eq!(s.e.state(), State::Closed);
+    assert!(errors(&s).contains(&ErrorKind::ReconnectFailed));
+    assert_eq!(drops(&s), [(1, DropReason::Closed)]);
+    assert_eq!(s.e.poll_timeout(), None);
+    assert_eq!(s.send(2), Err(SendError::Closed));
+}
+
+#[test]
+fn close_policy_default_table() {
+    for (code, reconnects) in [
+        (1000, true),
+        (1001, true),
+        (1011, true),
+        (1008, false),
+        (4000, false),
+        (4099, false),
+        (4100, true),
+    ] {
+        let mut s = Sim::new(quiet());
+        s.open();
+        s.server_close(code, "");
+        let expect = if reconnects { State::Reconnecting } else { State::Closed };
+        assert_eq!(s.e.state(), expect, "code {code}");
+        assert!(s.events.iter().any(|e| matches!(e, Event::Close { code: c, will_reconnect, .. } if *c == code && *will_reconnect == reconnects)));
+        if !reconnects {
+            assert_eq!(s.e.poll_timeout(), None);
+        }
+    }
+}
+
+#[test]
+fn close_policy_is_configurable_and_retry_after_is_honoured() {
+    let mut cfg = quiet();
+    if let Some(r) = &mut cfg.reconnect {
+        r.policy = ClosePolicy { stop_codes: vec![(1000, 1000)] };
+    }
+    let mut s = Sim::new(cfg.clone());
+    s.open();
+    s.server_close(1008, r#"{"retryAfterMs":3000}"#);
+    assert_eq!(s.e.state(), State::Reconnecting);
+    assert_eq!(s.reconnect_delays(), [Some(3000.0)]);
+    s.advance(2999.0);
+    assert_eq!(s.e.state(), State::Reconnecting);
+    s.advance(1.0);
+    assert_eq!(s.e.state(), State::Connecting);
+    s.open();
+    s.server_close(1000, "");
+    assert_eq!(s.e.state(), State::Closed);
+}
+
+#[test]
+fn offline_pauses_and_online_attempts_now_with_reset_delay() {
+    let mut s = Sim::new(quiet());
+    for _ in 0..3 {
+        s.drop_conn();
+        s.run_until_state(State::Connecting, 1e6);
+    }
+    s.drop_conn();
+    assert_eq!(s.e.state(), State::Reconnecting);
+    s.e.on_offline(s.now);
+    s.pump();
+    assert_eq!(s.reconnect_delays().last(), Some(&None));
+    assert_eq!(s.e.poll_timeout(), None, "no attempts while offline");
+    s.advance(60_000.0);
+    assert_eq!(s.e.state(), State::Reconnecting);
+    s.e.on_online(s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Connecting, "attempt at once when online");
+    s.drop_conn();
+    assert_eq!(s.reconnect_delays().last(), Some(&Some(250.0)), "delay reset by online");
+    // Failing while offline waits for the network.
+    s.run_until_state(State::Connecting, 1e6);
+    s.e.on_offline(s.now);
+    s.drop_conn();
+    assert_eq!(s.reconnect_delays().last(), Some(&None));
+}
+
+#[test]
+fn offline_and_visible_probe_an_open_connection() {
+    let mut s = Sim::new(no_jitter());
+    s.open();
+    s.e.on_offline(s.now);
+    s.pump();
+    assert_eq!(s.pings_sent(), 1, "offline makes the connection suspect: probe");
+    s.advance(9_999.0);
+    assert_eq!(s.e.state(), State::Open);
+    s.advance(1.0);
+    assert_eq!(s.e.state(), State::Reconnecting, "no answer to the probe: dead");
+
+    let mut s = Sim::new(no_jitter());
+    s.open();
+    s.e.on_visibility(true, s.now);
+    s.pump();
+    assert_eq!(s.pings_sent(), 0, "visible without having been hidden: nothing");
+    s.e.on_visibility(false, s.now);
+    s.e.on_visibility(true, s.now);
+    s.pump();
+    assert_eq!(s.pings_sent(), 1);
+    s.inbound(r#"{"type":"pong"}"#);
+    s.e.on_resume(s.now);
+    s.pump();
+    assert_eq!(s.pings_sent(), 2, "pageshow probes too");
+}
+
+#[test]
+fn visible_while_reconnecting_attempts_now() {
+    let mut s = Sim::new(quiet());
+    for _ in 0..4 {
+        s.drop_conn();
+        s.run_until_state(State::Connecting, 1e6);
+    }
+    s.drop_conn();
+    s.e.on_visibility(false, s.now);
+    s.e.on_visibility(true, s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Connecting);
+}
+
+#[test]
+fn silent_peer_is_declared_dead_within_interval_plus_timeout() {
+    let mut s = Sim::new(no_jitter());
+    s.open();
+    s.inbound(r#"{"type":"x","data":1}"#);
+    let last_in = s.now;
+    let took = s.run_until_state(State::Reconnecting, 1e6).unwrap_or(f64::INFINITY);
+    assert_eq!(took, 35_000.0, "interval 25 s + timeout 10 s after the last inbound");
+    assert_eq!(s.pings_sent(), 1);
+    assert!(s.closes.contains(&(1, 3008, "heartbeat timeout".into(), false)));
+    assert!(s.events.iter().any(|e| matches!(e, Event::Close { code: 1006, reason, will_reconnect: true, .. } if reason == "heartbeat timeout")));
+    assert!(s.now - last_in <= 35_000.0);
+}
+
+#[test]
+fn sending_client_still_detects_a_dead_server() {
+    let mut s = Sim::new(no_jitter());
+    s.open();
+    for i in 0..100 {
+        s.advance(1000.0);
+        if s.e.state() != State::Open {
+            break;
+        }
+        s.send(i).ok();
+    }
+    assert_eq!(s.e.state(), State::Reconnecting);
+    assert!(s.now <= 35_000.0, "declared dead at {}", s.now);
+}
+
+#[test]
+fn late_timer_probes_instead_of_false_dead_verdict() {
+    let mut s = Sim::new(no_jitter());
+    s.open();
+    // The tab is throttled: the 25 s ping tick fires 60 s late.
+    s.advance_late(25_000.0, 60_000.0);
+    assert_eq!(s.now, 85_000.0);
+    assert_eq!(s.e.state(), State::Open, "a late tick must not declare death");
+    assert_eq!(s.pings_sent(), 1);
+    s.advance(500.0);
+    s.inbound(r#"{"type":"pong"}"#);
+    assert_eq!(s.e.rtt().latest, Some(500.0));
+    s.advance(30_000.0);
+    assert_eq!(s.e.state(), State::Open);
+}
+
+#[test]
+fn any_inbound_is_proof_of_life_and_rtt_is_measured() {
+    let mut s = Sim::new(no_jitter());
+    s.open();
+    s.advance(25_000.0);
+    assert_eq!(s.pings_sent(), 1);
+    s.advance(9_000.0);
+    assert_eq!(s.inbound("hello raw"), Delivery::Raw);
+    s.advance(5_000.0);
+    assert_eq!(s.e.state(), State::Open);
+    assert_eq!(s.e.rtt().latest, None, "only a pong gives an RTT sample");
+    s.inbound(r#"{"type":"pong"}"#);
+    assert_eq!(s.e.rtt().latest, Some(14_000.0));
+    assert!(s.e.rtt().smoothed.is_some() && s.e.rtt().jitter.is_some());
+}
+
+#[test]
+fn queue_order_across_reconnect_and_open_handler_sends_go_first() {
+    let mut s = Sim::new(quiet());
+    s.on_open = Some(Box::new(|e, now| {
+        let f =
+            steadysocket::core::Frame::Text(steadysocket::core::envelope::encode_event("m", "100"));
+        assert_eq!(e.send(f, 100, now), Ok(Sent::Sent));
+    }));
+    for n in 1..=3 {
+        assert_eq!(s.send(n), Ok(Sent::Queued));
+    }
+    s.open();
+    assert_eq!(s.sent_numbers(), [100, 1, 2, 3]);
+    s.on_open = None;
+    s.drop_conn();
+    for n in 4..=6 {
+        assert_eq!(s.send(n), Ok(Sent::Queued));
+    }
+    assert_eq!(s.e.queued(), 3);
+    s.run_until_state(State::Connecting, 1e6);
+    s.open();
+    s.send(7).ok();
+    assert_eq!(s.sent_numbers(), [100, 1, 2, 3, 4, 5, 6, 7]);
+    assert!(drops(&s).is_empty());
+}
+
+#[test]
+fn overflow_policies() {
+    let with = |overflow, max_messages| Config {
+        queue: OutboxConfig { max_messages, overflow, ..Default::default() },
+        ..quiet()
+    };
+    let mut s = Sim::new(with(Overflow::DropOldest, 2));
+    for n in 1..=4 {
+        assert_eq!(s.send(n), Ok(Sent::Queued));
+    }
+    assert_eq!(drops(&s), [(1, DropReason::Overflow), (2, DropReason::Overflow)]);
+    s.open();
+    assert_eq!(s.sent_numbers(), [3, 4]);
+
+    let mut s = Sim::new(with(Overflow::DropNewest, 2));
+    let got: Vec<_> = (1..=4).map(|n| s.send(n)).collect();
+    assert_eq!(got, [Ok(Sent::Queued), Ok(Sent::Queued), Ok(Sent::Dropped), Ok(Sent::Dropped)]);
+    assert_eq!(drops(&s), [(3, DropReason::Overflow), (4, DropReason::Overflow)]);
+
+    let mut s = Sim::new(with(Overflow::Error, 2));
+    let got: Vec<_> = (1..=3).map(|n| s.send(n)).collect();
+    assert_eq!(got, [Ok(Sent::Queued), Ok(Sent::Queued), Err(SendError::QueueFull)]);
+    assert!(drops(&s).is_empty(), "refused, not dropped");
+
+    // Bytes bound: a 29-byte frame each, 64 bytes fit two.
+    let mut s =
+        Sim::new(Config { queue: OutboxConfig { max_bytes: 64, ..Default::default() }, ..quiet() });
+    for n in 10..=12 {
+        s.send(n).ok();
+    }
+    assert_eq!(drops(&s), [(10, DropReason::Overflow)]);
+    assert!(s.e.metrics(s.now).queued_bytes <= 64);
+}
+
+#[test]
+fn ttl_expiry_is_reported() {
+    let mut s = Sim::new(Config {
+        queue: OutboxConfig { ttl_ms: Some(1000.0), ..Default::default() },
+        ..quiet()
+    });
+    s.send(1).ok();
+    s.advance(500.0);
+    s.send(2).ok();
+    s.advance(500.0);
+    assert_eq!(drops(&s), [(1, DropReason::Expired)]);
+    s.advance(499.0);
+    s.open();
+    assert_eq!(s.sent_numbers(), [2]);
+}
+
+#[test]
+fn requests_resolve_fail_and_time_out() {
+    let mut s = Sim::new(quiet());
+    // Queued time counts toward the deadline.
+    let (a, sent) = s.request(1, Some(1000.0)).unwrap_or((0, Sent::Dropped));
+    assert_eq!(sent, Sent::Queued);
+    s.advance(1000.0);
+    assert_eq!(failures(&s), [(a, Failure::Timeout)]);
+    assert_eq!(drops(&s), [(1, DropReason::Expired)], "its queued frame is reported too");
+    s.open();
+    assert!(s.sent_numbers().is_empty());
+
+    let (b, _) = s.request(2, None).unwrap();
+    assert_eq!(
+        s.inbound(&format!(r#"{{"replyTo":{b},"data":3}}"#)),
+        Delivery::Reply { id: b, error: false }
+    );
+    let (c, _) = s.request(3, None).unwrap();
+    assert_eq!(
+        s.inbound(&format!(r#"{{"replyTo":{c},"error":{{"message":"no","code":"x"}}}}"#)),
+        Delivery::Reply { id: c, error: true }
+    );
+    // A second reply for the same id, and an unknown id: protocol errors, not deliveries.
+    assert_eq!(s.inbound(&format!(r#"{{"replyTo":{c},"data":1}}"#)), Delivery::Ignore);
+    assert_eq!(s.inbound(r#"{"replyTo":424242,"data":1}"#), Delivery::Ignore);
+    assert_eq!(errors(&s), [ErrorKind::Protocol, ErrorKind::Protocol]);
+
+    // Transmitted, then the connection dies: connection-lost, no re-send.
+    let (d, _) = s.request(4, None).unwrap();
+    s.drop_conn();
+    assert!(failures(&s).contains(&(d, Failure::ConnectionLost)));
+    // Queued, then closed: closed.
+    let (e, _) = s.request(5, None).unwrap();
+    s.close();
+    assert!(failures(&s).contains(&(e, Failure::Closed)));
+    assert_eq!(s.request(6, None), Err(SendError::Closed));
+    assert_eq!(s.e.poll_timeout(), None);
+}
+
+#[test]
+fn request_in_flight_during_user_close_can_still_be_answered() {
+    let mut s = Sim::new(quiet());
+    s.open();
+    let (a, _) = s.request(1, None).unwrap();
+    let (b, _) = s.request(2, None).unwrap();
+    s.close();
+    assert_eq!(s.e.state(), State::Closing);
+    assert_eq!(
+        s.inbound(&format!(r#"{{"replyTo":{a},"data":null}}"#)),
+        Delivery::Reply { id: a, error: false }
+    );
+    s.server_close(1000, "bye");
+    assert_eq!(failures(&s), [(b, Failure::Closed)]);
+    assert_eq!(s.e.state(), State::Closed);
+}
+
+#[test]
+fn max_message_bytes_refuses_frame_but_keeps_connection() {
+    let mut s = Sim::new(Config { max_message_bytes: 100, ..quiet() });
+    s.open();
+    assert_eq!(s.inbound_kind(101, FrameKind::Event), Delivery::Ignore);
+    assert_eq!(errors(&s), [ErrorKind::MessageTooBig]);
+    assert_eq!(s.e.state(), State::Open);
+    assert_eq!(s.inbound_kind(100, FrameKind::Event), Delivery::Event);
+}
+
+#[test]
+fn malformed_and_raw_frames() {
+    let mut s = Sim::new(quiet());
+    s.open();
+    assert_eq!(s.inbound(r#"{"replyTo":"x","data":1}"#), Delivery::Ignore);
+    assert_eq!(errors(&s), [ErrorKind::Protocol]);
+    for raw in ["not json {", "[1,2,3]", r#"{"foo":1}"#, r#"{"type":42}"#] {
+        assert_eq!(s.inbound(raw), Delivery::Raw, "{raw}");
+    }
+    assert_eq!(s.inbound_kind(4, FrameKind::Raw), Delivery::Raw);
+    // A server ping is answered and not delivered.
+    assert_eq!(s.inbound(r#"{"type":"ping"}"#), Delivery::Ignore);
+    assert!(
+        matches!(&s.sent.last(), Some((_, steadysocket::core::Frame::Text(t))) if t == r#"{"type":"pong"}"#)
+    );
+    assert_eq!(s.e.state(), State::Open);
+}
+
+#[test]
+fn user_close_from_every_state() {
+    // Open: closing, then closed on the close event.
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.close();
+    assert_eq!(s.e.state(), State::Closing);
+    assert_eq!(s.closes, [(1, 1000, "bye".into(), true)]);
+    assert_eq!(s.send(1), Err(SendError::Closed));
+    s.server_close(1000, "bye");
+    assert_eq!(s.e.state(), State::Closed);
+    assert_eq!(s.states(), [State::Open, State::Closing, State::Closed]);
+    assert_eq!(s.e.poll_timeout(), None);
+    s.close(); // idempotent
+    assert_eq!(s.states().len(), 3);
+
+    // The server never completes the handshake: closed after closeTimeoutMs.
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.close();
+    s.advance(3000.0);
+    assert_eq!(s.e.state(), State::Closed);
+
+    // Reconnecting with a backlog: dropped as closed, no more timers.
+    let mut s = Sim::new(quiet());
+    s.drop_conn();
+    s.send(1).ok();
+    s.send(2).ok();
+    s.close();
+    assert_eq!(s.e.state(), State::Closed);
+    assert_eq!(drops(&s), [(1, DropReason::Closed), (2, DropReason::Closed)]);
+    assert_eq!(s.e.poll_timeout(), None);
+}
+
+#[test]
+fn manual_reconnect() {
+    let mut s = Sim::new(quiet());
+    s.open();
+    let (a, _) = s.request(1, None).unwrap();
+    s.e.reconnect(s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Connecting);
+    assert_eq!(s.closes, [(1, 1000, "reconnect".into(), false)]);
+    assert_eq!(failures(&s), [(a, Failure::ConnectionLost)]);
+    s.open();
+    // From closed: starts again.
+    s.close();
+    s.server_close(1000, "");
+    assert_eq!(s.e.state(), State::Closed);
+    s.e.reconnect(s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Connecting);
+    assert!(s.e.poll_timeout().is_some());
+}
+
+#[test]
+fn reconnect_disabled_closes_on_loss() {
+    let mut s = Sim::new(Config { reconnect: None, heartbeat: None, ..Default::default() });
+    s.open();
+    s.drop_conn();
+    assert_eq!(s.e.state(), State::Closed);
+    assert!(s.events.iter().any(|e| matches!(e, Event::Close { will_reconnect: false, .. })));
+}
+
+#[test]
+fn url_provider_failure_counts_as_attempt() {
+    let mut s = Sim::new(quiet());
+    s.e.on_connect_failed(1, "provider threw".into(), s.now);
+    s.pump();
+    assert_eq!(errors(&s), [ErrorKind::Url]);
+    assert_eq!(s.e.state(), State::Reconnecting);
+}
+
+#[test]
+fn metrics_track_traffic_and_downtime() {
+    let mut s = Sim::new(quiet());
+    s.send(1).ok();
+    s.advance(400.0);
+    s.open();
+    s.send(2).ok();
+    s.inbound(r#"{"type":"x","data":null}"#);
+    s.advance(1000.0);
+    s.drop_conn();
+    s.advance(100.0);
+    let m = s.e.metrics(s.now);
+    assert_eq!((m.messages_out, m.messages_in), (2, 1));
+    assert_eq!(m.downtime_ms, 500.0);
+    assert_eq!(m.attempts, 1);
+    assert!(m.bytes_out > 0 && m.bytes_in > 0);
+}
+
+#[test]
+fn stale_inputs_from_old_connections_are_ignored() {
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.drop_conn();
+    s.run_until_state(State::Connecting, 1e6);
+    s.e.on_close(1, 1000, "", true, s.now);
+    s.e.on_open(1, s.now);
+    assert_eq!(s.e.on_frame(1, 10, FrameKind::Event, s.now), Delivery::Ignore);
+    s.pump();
+    assert_eq!(s.e.state(), State::Connecting);
+    assert!(
+        s.e.poll_action().is_none() || !matches!(s.e.poll_action(), Some(Action::Connect { .. }))
+    );
+}
+
+#[test]
+fn heartbeat_disabled_never_pings() {
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.advance(1e6);
+    assert_eq!(s.pings_sent(), 0);
+    assert_eq!(s.e.state(), State::Open);
+    assert_eq!(s.e.poll_timeout(), None);
+    let _ = HeartbeatConfig::default();
+}

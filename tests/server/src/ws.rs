@@ -1,0 +1,523 @@
+//! `/ws` (wire protocol v1) and `/ws/raw` (plain echo) connections.
+//!
+//! Each connection runs in one task: a reader future and a writer future raced (`select!`)
+//! against a control channel. Dropping both futures stops all reading and writing while the
+//! socket halves stay alive (half-open); dropping the halves closes TCP with no close frame.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio::time::{sleep, sleep_until, timeout, Instant};
+
+use crate::{json as json_response, unix_ms, Inner, Kind, Query, Shared, HISTORY_CAP};
+
+/// Registry entry for an open connection.
+pub(crate) struct ConnEntry {
+    pub tag: Option<String>,
+    pub kind: Kind,
+    pub outbox: Outbox,
+    pub ctl: mpsc::UnboundedSender<Ctl>,
+    /// `(room, name)` after a `join`.
+    pub room: Option<(String, String)>,
+    /// Set once a half-open control froze this connection.
+    pub frozen: bool,
+}
+
+/// Commands that stop a connection's reader and writer.
+pub(crate) enum Ctl {
+    /// Close TCP without a close frame; ack once the socket is closed.
+    Drop(oneshot::Sender<()>),
+    /// Stop reading and writing, ack, then drop after the duration.
+    HalfOpen(Duration, oneshot::Sender<()>),
+}
+
+/// What the writer sends.
+pub(crate) enum Frame {
+    Msg(Message),
+    /// `count` burst events with `size` pad characters, generated lazily.
+    Burst {
+        count: u64,
+        size: usize,
+    },
+}
+
+/// One queued outbound frame, due at `at` (now + the delay in force when queued).
+pub(crate) struct Item {
+    at: Instant,
+    frame: Frame,
+    ack: Option<oneshot::Sender<()>>,
+}
+
+/// Sending side of a connection's outbound queue.
+#[derive(Clone)]
+pub(crate) struct Outbox {
+    tx: mpsc::UnboundedSender<Item>,
+    tag: Option<String>,
+}
+
+impl Outbox {
+    /// Queues `frame` with the current delay for this connection's tag; `ack` fires once written.
+    pub fn push(&self, inner: &Inner, frame: Frame, ack: Option<oneshot::Sender<()>>) {
+        let at = Instant::now() + inner.delay_for(self.tag.as_deref());
+        // A send error means the connection is gone; the ack is then dropped, which callers see.
+        let _ = self.tx.send(Item { at, frame, ack });
+    }
+}
+
+pub(crate) fn text(s: impl Into<String>) -> Frame {
+    Frame::Msg(Message::Text(s.into().into()))
+}
+
+pub(crate) fn event(ty: &str, data: Value) -> Frame {
+    text(json!({ "type": ty, "data": data }).to_string())
+}
+
+pub(crate) fn close(code: u16, reason: &str) -> Frame {
+    Frame::Msg(Message::Close(Some(CloseFrame { code, reason: reason.into() })))
+}
+
+/// `GET /ws`: wire protocol v1.
+pub(crate) async fn upgrade_protocol(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(q): RawQuery,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(shared, q, ws, Kind::Protocol)
+}
+
+/// `GET /ws/raw`: plain echo.
+pub(crate) async fn upgrade_raw(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(q): RawQuery,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(shared, q, ws, Kind::Raw)
+}
+
+fn upgrade(shared: Arc<Shared>, q: Option<String>, ws: WebSocketUpgrade, kind: Kind) -> Response {
+    let tag = match Query::parse(q.as_deref()).tag() {
+        Ok(tag) => tag,
+        Err(bad) => return bad.response(),
+    };
+    if shared.lock().refusing(tag.as_deref(), Instant::now()) {
+        shared.count(&shared.refused);
+        return json_response(503, json!({ "error": "refusing connections" }));
+    }
+    // Let oversized messages through tungstenite so we can answer them with a clean 1009 close;
+    // far larger ones still fail in tungstenite (then the close is best effort).
+    let max = shared.config.max_message_bytes;
+    let hard_max = max.saturating_mul(2).max(max.saturating_add(1 << 20));
+    ws.max_message_size(hard_max)
+        .max_frame_size(hard_max)
+        .on_upgrade(move |socket| run(socket, shared, kind, tag))
+        .into_response()
+}
+
+/// Per-connection context used by the reader.
+struct Conn {
+    shared: Arc<Shared>,
+    id: u64,
+    tag: Option<String>,
+    outbox: Outbox,
+}
+
+impl Conn {
+    fn send(&self, frame: Frame) {
+        self.outbox.push(&self.shared.lock(), frame, None);
+    }
+
+    fn reply(&self, id: &Value, result: Result<Value, (String, &str)>) {
+        self.send(text(reply_json(id, result).to_string()));
+    }
+}
+
+fn reply_json(id: &Value, result: Result<Value, (String, &str)>) -> Value {
+    match result {
+        Ok(data) => json!({ "replyTo": id, "data": data }),
+        Err((message, code)) => {
+            json!({ "replyTo": id, "error": { "message": message, "code": code } })
+        }
+    }
+}
+
+async fn run(socket: WebSocket, shared: Arc<Shared>, kind: Kind, tag: Option<String>) {
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel();
+    let outbox = Outbox { tx: out_tx, tag: tag.clone() };
+    let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+    let (mut sink, mut stream) = socket.split();
+
+    let registered = {
+        let mut inner = shared.lock();
+        let full = inner.conns.len() >= shared.config.max_connections;
+        if !full {
+            let entry = ConnEntry {
+                tag: tag.clone(),
+                kind,
+                outbox: outbox.clone(),
+                ctl: ctl_tx,
+                room: None,
+                frozen: false,
+            };
+            inner.conns.insert(id, entry);
+        }
+        !full
+    };
+    if !registered {
+        shared.count(&shared.refused);
+        let frame = CloseFrame { code: 1013, reason: "server full".into() };
+        if sink.send(Message::Close(Some(frame))).await.is_ok() {
+            // Wait (bounded) for the client's close reply so it sees a clean close.
+            let _ = timeout(Duration::from_secs(5), async {
+                while let Some(Ok(_)) = stream.next().await {}
+            })
+            .await;
+        }
+        return;
+    }
+    shared.count(&shared.accepted);
+
+    let conn = Conn { shared: shared.clone(), id, tag, outbox };
+    let ended = tokio::select! {
+        () = read_loop(&mut stream, &conn, kind) => None,
+        () = write_loop(&mut sink, out_rx) => None,
+        ctl = ctl_rx.recv() => ctl,
+    };
+    // Reader and writer are gone now: nothing reads or writes this socket any more.
+    let mut acks = Vec::new();
+    match ended {
+        Some(Ctl::Drop(ack)) => acks.push(ack),
+        Some(Ctl::HalfOpen(after, ack)) => {
+            let _ = ack.send(());
+            let deadline = sleep(after);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    () = &mut deadline => break,
+                    ctl = ctl_rx.recv() => match ctl {
+                        Some(Ctl::Drop(ack)) => { acks.push(ack); break; }
+                        Some(Ctl::HalfOpen(_, ack)) => { let _ = ack.send(()); }
+                        None => break,
+                    },
+                }
+            }
+        }
+        None => {}
+    }
+    // Unregister first, so a client that sees the socket close also sees it gone from stats.
+    unregister(&shared, id);
+    drop((sink, stream)); // closes TCP; no close frame if none was sent
+    for ack in acks {
+        let _ = ack.send(());
+    }
+}
+
+/// Removes a connection from the registry and tells its room it left.
+fn unregister(shared: &Shared, id: u64) {
+    let mut inner = shared.lock();
+    if let Some(entry) = inner.conns.remove(&id) {
+        if let Some((room, name)) = entry.room {
+            broadcast(
+                &inner,
+                &room,
+                "presence",
+                json!({"room": room, "name": name, "joined": false}),
+            );
+        }
+    }
+}
+
+/// Sends event `ty` with `data` to every member of `room`.
+fn broadcast(inner: &Inner, room: &str, ty: &str, data: Value) {
+    let frame = json!({ "type": ty, "data": data }).to_string();
+    for entry in inner.conns.values() {
+        if entry.room.as_ref().is_some_and(|(r, _)| r == room) {
+            entry.outbox.push(inner, text(frame.clone()), None);
+        }
+    }
+}
+
+/// Writes queued frames in order, each no earlier than its due time.
+async fn write_loop(
+    sink: &mut SplitSink<WebSocket, Message>,
+    mut rx: mpsc::UnboundedReceiver<Item>,
+) {
+    let mut broken = false;
+    while let Some(item) = rx.recv().await {
+        sleep_until(item.at).await;
+        if !broken {
+            let result = match item.frame {
+                Frame::Msg(msg) => sink.send(msg).await,
+                Frame::Burst { count, size } => send_burst(sink, count, size).await,
+            };
+            // After a close frame or an I/O error nothing more can be sent; keep draining
+            // (unwritten frames drop their acks) and let the reader notice the end.
+            broken = result.is_err();
+            if let (false, Some(ack)) = (broken, item.ack) {
+                let _ = ack.send(());
+            }
+        }
+    }
+}
+
+async fn send_burst(
+    sink: &mut SplitSink<WebSocket, Message>,
+    count: u64,
+    size: usize,
+) -> Result<(), axum::Error> {
+    let pad = "x".repeat(size);
+    for i in 0..count {
+        let frame = format!(r#"{{"type":"burst","data":{{"i":{i},"pad":"{pad}"}}}}"#);
+        sink.feed(Message::Text(frame.into())).await?;
+    }
+    sink.flush().await
+}
+
+async fn read_loop(stream: &mut SplitStream<WebSocket>, conn: &Conn, kind: Kind) {
+    let max = conn.shared.config.max_message_bytes;
+    let mut tasks = JoinSet::new();
+    let mut closing = false;
+    loop {
+        let msg = match stream.next().await {
+            Some(Ok(msg)) => msg,
+            Some(Err(err)) => {
+                if !closing && is_capacity_error(&err) {
+                    // Best effort: the oversized frame is unread, so the close may race a reset.
+                    let (ack, written) = oneshot::channel();
+                    conn.outbox.push(
+                        &conn.shared.lock(),
+                        close(1009, "message too big"),
+                        Some(ack),
+                    );
+                    let _ = timeout(Duration::from_secs(2), written).await;
+                }
+                return;
+            }
+            None => return,
+        };
+        while tasks.try_join_next().is_some() {}
+        if closing {
+            continue; // keep reading until the close handshake completes
+        }
+        let len = match &msg {
+            Message::Text(t) => t.len(),
+            Message::Binary(b) => b.len(),
+            _ => 0,
+        };
+        if len > max {
+            conn.send(close(1009, "message too big"));
+            closing = true;
+            continue;
+        }
+        match msg {
+            Message::Text(t) if kind == Kind::Protocol => {
+                closing = handle_text(conn, t.as_str(), &mut tasks);
+            }
+            Message::Text(t) => conn.send(Frame::Msg(Message::Text(t))),
+            Message::Binary(b) => conn.send(Frame::Msg(Message::Binary(b))),
+            Message::Close(_) => closing = true,
+            Message::Ping(_) | Message::Pong(_) => {} // tungstenite answers pings itself
+        }
+    }
+}
+
+fn is_capacity_error(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(e) = e.downcast_ref::<tungstenite::Error>() {
+            return matches!(e, tungstenite::Error::Capacity(_));
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Handles one text frame on `/ws`. Returns true if the server started closing.
+fn handle_text(conn: &Conn, raw: &str, tasks: &mut JoinSet<()>) -> bool {
+    let parsed: Option<serde_json::Map<String, Value>> = match serde_json::from_str(raw) {
+        Ok(Value::Object(map)) if map.get("type").is_some_and(Value::is_string) => Some(map),
+        _ => None,
+    };
+    let Some(mut map) = parsed else {
+        conn.send(text(raw)); // not a protocol frame: raw echo
+        return false;
+    };
+    let ty = map.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let data = map.remove("data").unwrap_or(Value::Null);
+    match map.get("id") {
+        Some(id) if id.is_i64() || id.is_u64() => {
+            request(conn, id.clone(), &ty, data, tasks);
+            false
+        }
+        _ => handle_event(conn, &ty, data, raw),
+    }
+}
+
+fn handle_event(conn: &Conn, ty: &str, data: Value, raw: &str) -> bool {
+    if ty == "ping" {
+        let mut pong = json!({ "type": "pong" });
+        if !data.is_null() {
+            pong["data"] = data;
+        }
+        conn.send(text(pong.to_string()));
+        return false;
+    }
+    let shared = &conn.shared;
+    let mut inner = shared.lock();
+    inner.push_log(json!({ "tag": conn.tag, "type": ty, "data": data, "conn": conn.id }));
+    let bad = |inner: &Inner, message: &str| {
+        conn.outbox.push(inner, event("error", json!({ "message": message })), None);
+        false
+    };
+    match ty {
+        "join" => {
+            let (Some(room), Some(name)) = (str_field(&data, "room"), str_field(&data, "name"))
+            else {
+                return bad(&inner, "join needs string `room` and `name`");
+            };
+            let previous = inner.conns.get_mut(&conn.id).and_then(|e| e.room.take());
+            if let Some((old, old_name)) = previous {
+                broadcast(
+                    &inner,
+                    &old,
+                    "presence",
+                    json!({"room": old, "name": old_name, "joined": false}),
+                );
+            }
+            if let Some(entry) = inner.conns.get_mut(&conn.id) {
+                entry.room = Some((room.to_owned(), name.to_owned()));
+            }
+            broadcast(
+                &inner,
+                room,
+                "presence",
+                json!({"room": room, "name": name, "joined": true}),
+            );
+        }
+        "say" => {
+            let Some(text) = str_field(&data, "text") else {
+                return bad(&inner, "say needs a string `text`");
+            };
+            let Some((room, name)) = inner.conns.get(&conn.id).and_then(|e| e.room.clone()) else {
+                return bad(&inner, "join a room first");
+            };
+            inner.seq += 1;
+            let cid = data.get("cid").cloned().unwrap_or(Value::Null);
+            let chat = json!({
+                "room": room, "name": name, "text": text,
+                "ts": unix_ms(), "cid": cid, "seq": inner.seq,
+            });
+            let history = inner.history.entry(room.clone()).or_default();
+            if history.len() >= HISTORY_CAP {
+                history.pop_front();
+            }
+            history.push_back(chat.clone());
+            broadcast(&inner, &room, "chat", chat);
+        }
+        "close" => {
+            let code =
+                data.get("code").and_then(Value::as_u64).filter(|&c| crate::sendable_close_code(c));
+            let reason = data.get("reason").map_or(Some(""), Value::as_str);
+            match (code, reason) {
+                (Some(code), Some(reason)) if reason.len() <= crate::MAX_REASON_BYTES => {
+                    conn.outbox.push(&inner, close(code as u16, reason), None);
+                    return true;
+                }
+                _ => {
+                    return bad(
+                        &inner,
+                        "close needs a valid `code` and a `reason` of at most 123 bytes",
+                    )
+                }
+            }
+        }
+        "burst" => {
+            let count = data.get("count").and_then(Value::as_u64).filter(|&n| n <= 100_000);
+            let size = data.get("size").and_then(Value::as_u64).filter(|&n| n <= 65_536);
+            let (Some(count), Some(size)) = (count, size) else {
+                return bad(&inner, "burst needs `count` <= 100000 and `size` <= 65536");
+            };
+            conn.outbox.push(&inner, Frame::Burst { count, size: size as usize }, None);
+        }
+        _ => conn.outbox.push(&inner, text(raw), None),
+    }
+    false
+}
+
+fn str_field<'a>(data: &'a Value, name: &str) -> Option<&'a str> {
+    data.get(name).and_then(Value::as_str)
+}
+
+fn bad_request(message: &str) -> Result<Value, (String, &'static str)> {
+    Err((message.to_owned(), "bad-request"))
+}
+
+fn request(conn: &Conn, id: Value, ty: &str, data: Value, tasks: &mut JoinSet<()>) {
+    let result = match ty {
+        "echo" => Ok(data),
+        "add" => add(&data),
+        "slow" => {
+            let ms = data.get("ms").and_then(Value::as_u64).filter(|&ms| ms <= 600_000);
+            let Some(ms) = ms else {
+                return conn.reply(&id, bad_request("slow needs integer `ms` <= 600000"));
+            };
+            let value = data.get("value").cloned().unwrap_or(Value::Null);
+            let (shared, outbox) = (conn.shared.clone(), conn.outbox.clone());
+            tasks.spawn(async move {
+                sleep(Duration::from_millis(ms)).await;
+                let reply = reply_json(&id, Ok(value)).to_string();
+                outbox.push(&shared.lock(), text(reply), None);
+            });
+            return;
+        }
+        "fail" => Err((
+            str_field(&data, "message").unwrap_or("requested failure").to_owned(),
+            str_field(&data, "code").unwrap_or("failed"),
+        )),
+        "big" => match data.get("bytes").and_then(Value::as_u64).filter(|&n| n <= 64 << 20) {
+            Some(n) => Ok(Value::String("x".repeat(n as usize))),
+            None => bad_request("big needs integer `bytes` <= 67108864"),
+        },
+        "getHistory" => match str_field(&data, "room") {
+            Some(room) => {
+                let inner = conn.shared.lock();
+                let messages: Vec<Value> = inner
+                    .history
+                    .get(room)
+                    .map(|h| h.iter().cloned().collect())
+                    .unwrap_or_default();
+                Ok(json!({ "messages": messages }))
+            }
+            None => bad_request("getHistory needs a string `room`"),
+        },
+        "whoami" => Ok(json!({ "conn": conn.id, "tag": conn.tag })),
+        other => Err((format!("unknown request type: {other}"), "unknown-type")),
+    };
+    conn.reply(&id, result);
+}
+
+fn add(data: &Value) -> Result<Value, (String, &'static str)> {
+    let (Some(a), Some(b)) = (data.get("a"), data.get("b")) else {
+        return bad_request("add needs numbers `a` and `b`");
+    };
+    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
+        if let Some(sum) = x.checked_add(y) {
+            return Ok(sum.into());
+        }
+    }
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => serde_json::Number::from_f64(x + y)
+            .map(Value::Number)
+            .ok_or_else(|| ("add overflowed".to_owned(), "bad-request")),
+        _ => bad_request("add needs numbers `a` and `b`"),
+    }
+}
