@@ -5,6 +5,9 @@
 use steadysocket::core::envelope::{decode, encode_event};
 use steadysocket::core::{Action, Config, Delivery, Engine, Event, Frame, FrameKind, Sent, State};
 
+/// A stand-in for a JS `open` handler.
+pub type OpenHook = Box<dyn FnMut(&mut Engine<u32>, f64)>;
+
 /// The simulated world around one engine. Message metadata is a `u32` message number.
 pub struct Sim {
     pub e: Engine<u32>,
@@ -17,7 +20,7 @@ pub struct Sim {
     pub closes: Vec<(u64, u16, String, bool)>,
     /// Called when an `Open` event is performed (before the backlog flush), like a JS
     /// `open` handler.
-    pub on_open: Option<Box<dyn FnMut(&mut Engine<u32>, f64)>>,
+    pub on_open: Option<OpenHook>,
 }
 
 impl Sim {
