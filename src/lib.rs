@@ -11,3 +11,12 @@
 #![cfg_attr(not(test), deny(missing_docs))]
 
 pub mod core;
+pub mod error;
+
+pub use error::{Error, OptionError, OptionErrorKind};
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+
+#[cfg(target_arch = "wasm32")]
+pub mod js;

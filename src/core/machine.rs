@@ -440,6 +440,11 @@ impl<M> Engine<M> {
         self.outbox.len()
     }
 
+    /// The inbound size limit, in bytes.
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_bytes
+    }
+
     /// The default request timeout, in ms.
     pub fn request_timeout_ms(&self) -> f64 {
         self.request_timeout_ms

@@ -1,0 +1,135 @@
+//! Errors.
+
+use std::fmt;
+
+/// Whether a bad option had the wrong type or a value out of range (JS: `TypeError` or
+/// `RangeError`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionErrorKind {
+    /// Wrong type (JS `TypeError`).
+    Type,
+    /// Right type, value out of range (JS `RangeError`).
+    Range,
+}
+
+/// An invalid option. `path` names it the way JS users write it, e.g.
+/// `reconnect.maxDelayMs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionError {
+    /// The option path, e.g. `queue.overflow`.
+    pub path: String,
+    /// Type or range.
+    pub kind: OptionErrorKind,
+    /// What was expected and what was given.
+    pub message: String,
+}
+
+impl OptionError {
+    /// A type error for `path`.
+    pub fn type_error(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { path: path.into(), kind: OptionErrorKind::Type, message: message.into() }
+    }
+
+    /// A range error for `path`.
+    pub fn range_error(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { path: path.into(), kind: OptionErrorKind::Range, message: message.into() }
+    }
+}
+
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "steadysocket: option `{}` {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for OptionError {}
+
+/// Errors of the Rust API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// An option is invalid.
+    Option(OptionError),
+    /// The URL is not a valid absolute `ws:`/`wss:` URL.
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The socket is closing or closed; nothing can be sent.
+    Closed,
+    /// The queue is full and the overflow policy is `error`.
+    QueueFull,
+    /// Serializing or deserializing a message failed.
+    Serde(String),
+    /// A request failed: `kind` is `timeout`, `connection-lost`, `closed`, `dropped` or
+    /// `remote` (then `code` and `message` come from the server).
+    Request {
+        /// The failure kind.
+        kind: String,
+        /// The server's error code, for `remote`.
+        code: Option<String>,
+        /// A description.
+        message: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Option(e) => e.fmt(f),
+            Error::InvalidUrl { url, reason } => write!(f, "steadysocket: invalid URL `{url}`: {reason}"),
+            Error::Closed => f.write_str("steadysocket: the socket is closed"),
+            Error::QueueFull => f.write_str("steadysocket: the queue is full (overflow policy `error`)"),
+            Error::Serde(m) => write!(f, "steadysocket: {m}"),
+            Error::Request { kind, message, .. } => write!(f, "steadysocket: request failed ({kind}): {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<OptionError> for Error {
+    fn from(e: OptionError) -> Self {
+        Error::Option(e)
+    }
+}
+
+/// Checks that `url` is an absolute `ws:` or `wss:` URL (cheap syntactic check; the browser
+/// does the full parse).
+///
+/// # Errors
+/// [`Error::InvalidUrl`] naming the URL.
+pub fn check_ws_url(url: &str) -> Result<(), Error> {
+    let bad = |reason: &str| Err(Error::InvalidUrl { url: url.to_string(), reason: reason.into() });
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return bad("expected an absolute URL like ws://host/path");
+    };
+    if !(scheme.eq_ignore_ascii_case("ws") || scheme.eq_ignore_ascii_case("wss")) {
+        return bad("the scheme must be ws: or wss:");
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return bad("missing or invalid host");
+    }
+    if url.contains('#') {
+        return bad("WebSocket URLs cannot have a fragment");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        for ok in ["ws://127.0.0.1:8080/ws", "wss://example.com", "WS://h/p?q=1"] {
+            assert_eq!(check_ws_url(ok), Ok(()), "{ok}");
+        }
+        for bad in ["http://x/ws", "ws:/x", "ws://", "ws:// x", "/ws", "", "ws://h/#f", "ftp://h"] {
+            assert!(matches!(check_ws_url(bad), Err(Error::InvalidUrl { .. })), "{bad}");
+        }
+    }
+}

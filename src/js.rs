@@ -1,0 +1,614 @@
+//! The JavaScript facade: `new SteadySocket(url, options)` and its methods, as thin
+//! `#[wasm_bindgen]` wrappers over the browser driver. Options are read once, by hand with
+//! `Reflect`, into a validated [`Config`]: a wrong type throws `TypeError`, a bad value
+//! `RangeError`, and both name the option path (`reconnect.maxDelayMs`). Hand reading (not
+//! serde-wasm-bindgen) gives exact paths, rejects unknown keys (typos), and is smaller.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::core::envelope::encode_event;
+use crate::core::{
+    BackoffConfig, ClosePolicy, Config, Event, Frame, HeartbeatConfig, Overflow, OutboxConfig,
+    ReconnectConfig, SendError,
+};
+use crate::error::{OptionError, OptionErrorKind};
+use crate::web::{Driver, Note, Outgoing, Sink, UrlSource};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS: &'static str = include_str!("steadysocket.d.ts");
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    fn json_stringify(v: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(a: &JsValue, b: &JsValue);
+}
+
+// ---------- errors ----------
+
+fn option_error(e: &OptionError) -> JsValue {
+    let msg = e.to_string();
+    match e.kind {
+        OptionErrorKind::Type => js_sys::TypeError::new(&msg).into(),
+        OptionErrorKind::Range => js_sys::RangeError::new(&msg).into(),
+    }
+}
+
+fn type_error(msg: &str) -> JsValue {
+    js_sys::TypeError::new(&format!("steadysocket: {msg}")).into()
+}
+
+fn range_error(msg: &str) -> JsValue {
+    js_sys::RangeError::new(&format!("steadysocket: {msg}")).into()
+}
+
+/// An `Error` with a `kind` (and optional `code`/`data`).
+fn kind_error(kind: &str, message: &str, code: Option<JsValue>, data: Option<JsValue>) -> JsValue {
+    let e = js_sys::Error::new(message);
+    set(&e, "kind", &kind.into());
+    if let Some(c) = code {
+        set(&e, "code", &c);
+    }
+    if let Some(d) = data {
+        set(&e, "data", &d);
+    }
+    e.into()
+}
+
+fn send_error(e: SendError) -> JsValue {
+    match e {
+        SendError::Closed => kind_error("closed", "steadysocket: the socket is closed", None, None),
+        SendError::QueueFull => kind_error("queue-full", "steadysocket: the queue is full (queue.overflow is \"error\")", None, None),
+    }
+}
+
+fn set(o: &JsValue, k: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(k), v);
+}
+
+fn obj(fields: &[(&str, JsValue)]) -> JsValue {
+    let o: JsValue = Object::new().into();
+    for (k, v) in fields {
+        set(&o, k, v);
+    }
+    o
+}
+
+fn opt_num(v: Option<f64>) -> JsValue {
+    v.map_or(JsValue::UNDEFINED, JsValue::from_f64)
+}
+
+// ---------- options ----------
+
+struct Reader<'a> {
+    v: &'a JsValue,
+    prefix: &'static str,
+}
+
+impl Reader<'_> {
+    fn path(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn check_keys(&self, allowed: &[&str]) -> Result<(), OptionError> {
+        for k in Object::keys(self.v.unchecked_ref::<Object>()).iter() {
+            let k = k.as_string().unwrap_or_default();
+            if !allowed.contains(&k.as_str()) {
+                return Err(OptionError::type_error(self.path(&k), format!("is not an option (known: {})", allowed.join(", "))));
+            }
+        }
+        Ok(())
+    }
+
+    fn get(&self, key: &str) -> JsValue {
+        Reflect::get(self.v, &key.into()).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn num(&self, key: &str) -> Result<Option<f64>, OptionError> {
+        let v = self.get(key);
+        if v.is_undefined() {
+            return Ok(None);
+        }
+        v.as_f64().map(Some).ok_or_else(|| OptionError::type_error(self.path(key), format!("must be a number, got {}", js_type(&v))))
+    }
+
+    fn int(&self, key: &str, min: f64) -> Result<Option<usize>, OptionError> {
+        match self.num(key)? {
+            None => Ok(None),
+            Some(n) if n.fract() == 0.0 && n >= min && n <= 9_007_199_254_740_991.0 => Ok(Some(n as usize)),
+            Some(n) => Err(OptionError::range_error(self.path(key), format!("must be an integer >= {min}, got {n}"))),
+        }
+    }
+}
+
+fn js_type(v: &JsValue) -> String {
+    if v.is_null() {
+        "null".into()
+    } else if Array::is_array(v) {
+        "array".into()
+    } else {
+        v.js_typeof().as_string().unwrap_or_default()
+    }
+}
+
+fn sub<'a>(v: &'a JsValue, prefix: &'static str, name: &str) -> Result<Reader<'a>, OptionError> {
+    if v.is_object() && !Array::is_array(v) && !v.is_function() {
+        Ok(Reader { v, prefix })
+    } else {
+        Err(OptionError::type_error(name, format!("must be an object, got {}", js_type(v))))
+    }
+}
+
+/// Parses the JS options object into a validated config and the subprotocol list.
+fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError> {
+    let mut cfg = Config { seed: (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64, ..Config::default() };
+    let mut protocols = Vec::new();
+    if options.is_undefined() || options.is_null() {
+        return Ok((cfg, protocols));
+    }
+    let o = sub(options, "", "options")?;
+    o.check_keys(&["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes"])?;
+
+    let p = o.get("protocols");
+    if let Some(s) = p.as_string() {
+        protocols.push(s);
+    } else if Array::is_array(&p) {
+        for (i, x) in Array::from(&p).iter().enumerate() {
+            protocols.push(x.as_string().ok_or_else(|| OptionError::type_error(format!("protocols[{i}]"), "must be a string"))?);
+        }
+    } else if !p.is_undefined() {
+        return Err(OptionError::type_error("protocols", format!("must be a string or an array of strings, got {}", js_type(&p))));
+    }
+
+    let r = o.get("reconnect");
+    if r.as_bool() == Some(false) {
+        cfg.reconnect = None;
+    } else if !(r.is_undefined() || r.as_bool() == Some(true)) {
+        let r = sub(&r, "reconnect.", "reconnect").map_err(|_| OptionError::type_error("reconnect", format!("must be false, true or an object, got {}", js_type(&r))))?;
+        r.check_keys(&["minDelayMs", "maxDelayMs", "factor", "jitter", "maxAttempts", "stableMs", "stopOnCodes"])?;
+        let d = BackoffConfig::default();
+        let min_delay_ms = r.num("minDelayMs")?.unwrap_or(d.min_delay_ms);
+        let backoff = BackoffConfig {
+            min_delay_ms,
+            max_delay_ms: r.num("maxDelayMs")?.unwrap_or(d.max_delay_ms.max(min_delay_ms)),
+            factor: r.num("factor")?.unwrap_or(d.factor),
+            jitter: r.num("jitter")?.unwrap_or(d.jitter),
+            max_attempts: match r.num("maxAttempts")? {
+                None => None,
+                Some(n) if n == f64::INFINITY => None,
+                Some(n) if n.fract() == 0.0 && (0.0..=4_294_967_295.0).contains(&n) => Some(n as u32),
+                Some(n) => return Err(OptionError::range_error("reconnect.maxAttempts", format!("must be an integer >= 0 or Infinity, got {n}"))),
+            },
+        };
+        let mut policy = ClosePolicy::default();
+        let codes = r.get("stopOnCodes");
+        if !codes.is_undefined() {
+            if !Array::is_array(&codes) {
+                return Err(OptionError::type_error("reconnect.stopOnCodes", format!("must be an array, got {}", js_type(&codes))));
+            }
+            policy.stop_codes.clear();
+            for (i, c) in Array::from(&codes).iter().enumerate() {
+                let path = format!("reconnect.stopOnCodes[{i}]");
+                let code = |v: &JsValue| -> Result<u16, OptionError> {
+                    match v.as_f64() {
+                        Some(n) if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => Ok(n as u16),
+                        Some(n) => Err(OptionError::range_error(path.clone(), format!("must be an integer close code, got {n}"))),
+                        None => Err(OptionError::type_error(path.clone(), format!("must be a number or a [from, to] pair, got {}", js_type(v)))),
+                    }
+                };
+                if Array::is_array(&c) {
+                    let pair = Array::from(&c);
+                    if pair.length() != 2 {
+                        return Err(OptionError::type_error(path, "a range must be a [from, to] pair"));
+                    }
+                    policy.stop_codes.push((code(&pair.get(0))?, code(&pair.get(1))?));
+                } else {
+                    let n = code(&c)?;
+                    policy.stop_codes.push((n, n));
+                }
+            }
+        }
+        cfg.reconnect = Some(ReconnectConfig {
+            backoff,
+            stable_ms: r.num("stableMs")?.unwrap_or(ReconnectConfig::default().stable_ms),
+            policy,
+        });
+    }
+
+    let h = o.get("heartbeat");
+    if h.as_bool() == Some(false) {
+        cfg.heartbeat = None;
+    } else if !(h.is_undefined() || h.as_bool() == Some(true)) {
+        let h = sub(&h, "heartbeat.", "heartbeat").map_err(|_| OptionError::type_error("heartbeat", format!("must be false, true or an object, got {}", js_type(&h))))?;
+        h.check_keys(&["intervalMs", "timeoutMs", "ping"])?;
+        let d = HeartbeatConfig::default();
+        let ping = h.get("ping");
+        cfg.heartbeat = Some(HeartbeatConfig {
+            interval_ms: h.num("intervalMs")?.unwrap_or(d.interval_ms),
+            timeout_ms: h.num("timeoutMs")?.unwrap_or(d.timeout_ms),
+            ping: if ping.is_undefined() {
+                d.ping
+            } else {
+                ping.as_string().ok_or_else(|| OptionError::type_error("heartbeat.ping", format!("must be a string, got {}", js_type(&ping))))?
+            },
+        });
+    }
+
+    let q = o.get("queue");
+    if !q.is_undefined() {
+        let q = sub(&q, "queue.", "queue")?;
+        q.check_keys(&["maxMessages", "maxBytes", "overflow", "ttlMs"])?;
+        let d = OutboxConfig::default();
+        let overflow = q.get("overflow");
+        cfg.queue = OutboxConfig {
+            max_messages: q.int("maxMessages", 0.0)?.unwrap_or(d.max_messages),
+            max_bytes: q.int("maxBytes", 0.0)?.unwrap_or(d.max_bytes),
+            overflow: if overflow.is_undefined() {
+                d.overflow
+            } else {
+                let s = overflow.as_string().ok_or_else(|| OptionError::type_error("queue.overflow", format!("must be a string, got {}", js_type(&overflow))))?;
+                Overflow::parse(&s).ok_or_else(|| OptionError::range_error("queue.overflow", format!("must be \"drop-oldest\", \"drop-newest\" or \"error\", got \"{s}\"")))?
+            },
+            ttl_ms: q.num("ttlMs")?,
+        };
+    }
+    if let Some(v) = o.num("connectTimeoutMs")? {
+        cfg.connect_timeout_ms = v;
+    }
+    if let Some(v) = o.num("requestTimeoutMs")? {
+        cfg.request_timeout_ms = v;
+    }
+    if let Some(v) = o.int("maxMessageBytes", 1.0)? {
+        cfg.max_message_bytes = v;
+    }
+    cfg.validate()?;
+    Ok((cfg, protocols))
+}
+
+// ---------- the event sink ----------
+
+const EVENTS: [&str; 8] = ["open", "close", "reconnecting", "state", "error", "message", "drop", "raw"];
+
+#[derive(Default)]
+struct JsSink {
+    listeners: RefCell<HashMap<&'static str, Vec<Function>>>,
+    typed: RefCell<HashMap<String, Vec<Function>>>,
+    pending: RefCell<HashMap<u64, (Function, Function)>>,
+    dispatching_error: Cell<bool>,
+}
+
+impl JsSink {
+    fn call(&self, f: &Function, arg: &JsValue) {
+        if let Err(e) = f.call1(&JsValue::UNDEFINED, arg) {
+            if self.dispatching_error.get() {
+                console_error(&"steadysocket: an \"error\" handler threw:".into(), &e);
+            } else {
+                let message = format!("an event handler threw: {}", crate::web::socket::describe(&e));
+                let ev = obj(&[("kind", "handler".into()), ("message", message.into()), ("error", e)]);
+                self.emit("error", &ev);
+            }
+        }
+    }
+
+    fn emit(&self, name: &str, arg: &JsValue) {
+        let list = self.listeners.borrow().get(name).cloned().unwrap_or_default();
+        let is_error = name == "error";
+        if is_error {
+            self.dispatching_error.set(true);
+        }
+        for f in &list {
+            self.call(f, arg);
+        }
+        if is_error {
+            self.dispatching_error.set(false);
+        }
+    }
+
+    fn settle(&self, id: u64, ok: bool, value: &JsValue) {
+        let entry = self.pending.borrow_mut().remove(&id);
+        if let Some((resolve, reject)) = entry {
+            let f = if ok { resolve } else { reject };
+            let _ = f.call1(&JsValue::UNDEFINED, value);
+        }
+    }
+}
+
+impl Sink for JsSink {
+    fn note(&self, note: Note) {
+        match note {
+            Note::Message { ty, data } => {
+                let has_message = self.listeners.borrow().get("message").is_some_and(|l| !l.is_empty());
+                if has_message {
+                    self.emit("message", &obj(&[("type", ty.as_str().into()), ("data", data.clone())]));
+                }
+                let typed = self.typed.borrow().get(&ty).cloned().unwrap_or_default();
+                for f in &typed {
+                    self.call(f, &data);
+                }
+            }
+            Note::Raw(v) => self.emit("raw", &v),
+            Note::Reply { id, error: false, value } => self.settle(id, true, &value),
+            Note::Reply { id, error: true, value } => {
+                let message = Reflect::get(&value, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| "remote error".into());
+                let code = Reflect::get(&value, &"code".into()).ok().filter(|c| !c.is_undefined());
+                self.settle(id, false, &kind_error("remote", &message, code, Some(value)));
+            }
+            Note::Engine(ev) => match ev {
+                Event::State { from, to } => self.emit("state", &obj(&[("from", from.as_str().into()), ("to", to.as_str().into())])),
+                Event::Open { reconnected, attempt } => {
+                    self.emit("open", &obj(&[("reconnected", reconnected.into()), ("attempt", attempt.into())]))
+                }
+                Event::Close { code, reason, was_clean, will_reconnect } => self.emit(
+                    "close",
+                    &obj(&[
+                        ("code", code.into()),
+                        ("reason", reason.into()),
+                        ("wasClean", was_clean.into()),
+                        ("willReconnect", will_reconnect.into()),
+                    ]),
+                ),
+                Event::Reconnecting { attempt, delay_ms } => self.emit(
+                    "reconnecting",
+                    &obj(&[("attempt", attempt.into()), ("delayMs", delay_ms.map_or(JsValue::NULL, JsValue::from_f64))]),
+                ),
+                Event::Error { kind, message } => self.emit("error", &obj(&[("kind", kind.as_str().into()), ("message", message.into())])),
+                Event::Dropped { meta, reason, .. } => {
+                    let ty = meta.ty.map_or(JsValue::NULL, JsValue::from);
+                    self.emit("drop", &obj(&[("type", ty), ("data", meta.data), ("reason", reason.as_str().into())]))
+                }
+                Event::RequestFailed { id, failure } => {
+                    let msg = format!("steadysocket: request failed: {}", failure.as_str());
+                    self.settle(id, false, &kind_error(failure.as_str(), &msg, None, None));
+                }
+            },
+        }
+    }
+}
+
+// ---------- the class ----------
+
+/// A WebSocket that stays connected. See the README and `steadysocket.d.ts`.
+#[wasm_bindgen(js_name = SteadySocket, skip_typescript)]
+pub struct JsSteadySocket {
+    driver: Driver,
+    sink: Rc<JsSink>,
+}
+
+#[wasm_bindgen(js_class = SteadySocket)]
+impl JsSteadySocket {
+    /// `new SteadySocket(urlOrProvider, options?)`.
+    ///
+    /// # Errors
+    /// `TypeError`/`RangeError` naming a bad option; `SyntaxError`/`TypeError` naming a bad
+    /// URL.
+    #[wasm_bindgen(constructor)]
+    pub fn new(url: JsValue, options: JsValue) -> Result<JsSteadySocket, JsValue> {
+        let source = if let Some(s) = url.as_string() {
+            crate::error::check_ws_url(&s).map_err(|e| -> JsValue {
+                let m = e.to_string();
+                if s.contains("://") && !s.starts_with("ws") && !s.starts_with("WS") {
+                    js_sys::TypeError::new(&m).into()
+                } else {
+                    js_sys::SyntaxError::new(&m).into()
+                }
+            })?;
+            UrlSource::Fixed(s)
+        } else if let Some(f) = url.dyn_ref::<Function>() {
+            UrlSource::Provider(f.clone())
+        } else {
+            return Err(type_error(&format!("url must be a ws:/wss: URL string or a function returning one, got {}", js_type(&url))));
+        };
+        let (config, protocols) = parse_options(&options).map_err(|e| option_error(&e))?;
+        let sink = Rc::new(JsSink::default());
+        let driver = Driver::new(source, protocols, config, sink.clone());
+        Ok(JsSteadySocket { driver, sink })
+    }
+
+    /// `"connecting" | "open" | "reconnecting" | "closing" | "closed"`.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> String {
+        self.driver.read(|e, _| e.state().as_str()).unwrap_or("closed").to_string()
+    }
+
+    /// Messages waiting in the queue.
+    #[wasm_bindgen(getter)]
+    pub fn queued(&self) -> u32 {
+        self.driver.read(|e, _| e.queued() as u32).unwrap_or(0)
+    }
+
+    /// The latest heartbeat round-trip time in ms, or `undefined` before the first pong.
+    #[wasm_bindgen(getter)]
+    pub fn rtt(&self) -> JsValue {
+        opt_num(self.driver.read(|e, _| e.rtt().latest).flatten())
+    }
+
+    /// A plain object of counters and gauges.
+    pub fn metrics(&self) -> JsValue {
+        let Some(m) = self.driver.read(|e, now| e.metrics(now)) else { return JsValue::UNDEFINED };
+        obj(&[
+            ("attempts", (m.attempts as f64).into()),
+            ("reconnects", (m.reconnects as f64).into()),
+            ("downtimeMs", m.downtime_ms.into()),
+            ("messagesIn", (m.messages_in as f64).into()),
+            ("messagesOut", (m.messages_out as f64).into()),
+            ("bytesIn", (m.bytes_in as f64).into()),
+            ("bytesOut", (m.bytes_out as f64).into()),
+            ("queued", (m.queued as f64).into()),
+            ("queuedBytes", (m.queued_bytes as f64).into()),
+            ("dropped", (m.dropped as f64).into()),
+            ("pendingRequests", (m.pending_requests as f64).into()),
+            ("rtt", opt_num(m.rtt.latest)),
+            ("srtt", opt_num(m.rtt.smoothed)),
+            ("rttJitter", opt_num(m.rtt.jitter)),
+        ])
+    }
+
+    /// Subscribes `handler` to `event`; returns an unsubscribe function.
+    ///
+    /// # Errors
+    /// `TypeError` for an unknown event name or a non-function handler.
+    pub fn on(&self, event: &str, handler: JsValue) -> Result<Function, JsValue> {
+        let Some(name) = EVENTS.iter().find(|n| **n == event) else {
+            return Err(type_error(&format!("unknown event \"{event}\" (known: {})", EVENTS.join(", "))));
+        };
+        let f: Function = handler.dyn_into().map_err(|_| type_error("handler must be a function"))?;
+        self.sink.listeners.borrow_mut().entry(name).or_default().push(f.clone());
+        let sink = Rc::downgrade(&self.sink);
+        // Freed when called, or by the FinalizationRegistry when garbage-collected.
+        let unsub = Closure::once_into_js(move || {
+            if let Some(s) = sink.upgrade() {
+                remove(s.listeners.borrow_mut().get_mut(name), &f);
+            }
+        });
+        Ok(unsub.unchecked_into())
+    }
+
+    /// Unsubscribes `handler` from `event`.
+    pub fn off(&self, event: &str, handler: JsValue) {
+        if let Some(name) = EVENTS.iter().find(|n| **n == event) {
+            remove(self.sink.listeners.borrow_mut().get_mut(name), &handler);
+        }
+    }
+
+    /// Subscribes `handler(data)` to typed events of `type`; returns an unsubscribe function.
+    ///
+    /// # Errors
+    /// `TypeError` for a non-string type or a non-function handler.
+    #[wasm_bindgen(js_name = onMessage)]
+    pub fn on_message(&self, ty: JsValue, handler: JsValue) -> Result<Function, JsValue> {
+        let ty = ty.as_string().ok_or_else(|| type_error("onMessage: type must be a string"))?;
+        let f: Function = handler.dyn_into().map_err(|_| type_error("handler must be a function"))?;
+        self.sink.typed.borrow_mut().entry(ty.clone()).or_default().push(f.clone());
+        let sink = Rc::downgrade(&self.sink);
+        let unsub = Closure::once_into_js(move || {
+            if let Some(s) = sink.upgrade() {
+                remove(s.typed.borrow_mut().get_mut(&ty), &f);
+            }
+        });
+        Ok(unsub.unchecked_into())
+    }
+
+    /// Sends a typed event: `"sent"`, `"queued"` or `"dropped"`.
+    ///
+    /// # Errors
+    /// `TypeError` for a non-string type or data `JSON.stringify` rejects; an `Error` with
+    /// `kind` `"closed"` or `"queue-full"`.
+    pub fn send(&self, ty: JsValue, data: JsValue) -> Result<String, JsValue> {
+        let ty = ty.as_string().ok_or_else(|| type_error("send: type must be a string"))?;
+        let json = stringify(&data)?;
+        let frame = Frame::Text(encode_event(&ty, &json));
+        self.driver.send(frame, Outgoing { ty: Some(ty), data }).map(|s| s.as_str().to_string()).map_err(send_error)
+    }
+
+    /// Sends a request; resolves with the reply's `data`.
+    ///
+    /// # Errors
+    /// Throws `TypeError`/`RangeError` for bad arguments. The promise rejects with an `Error`
+    /// whose `kind` is `"timeout"`, `"remote"` (with `code`), `"connection-lost"`, `"closed"`,
+    /// `"dropped"` or `"queue-full"`.
+    pub fn request(&self, ty: JsValue, data: JsValue, options: JsValue) -> Result<Promise, JsValue> {
+        let ty = ty.as_string().ok_or_else(|| type_error("request: type must be a string"))?;
+        let timeout_ms = if options.is_undefined() || options.is_null() {
+            None
+        } else {
+            let r = sub(&options, "", "request options").map_err(|e| option_error(&e))?;
+            r.check_keys(&["timeoutMs"]).map_err(|e| option_error(&e))?;
+            match r.num("timeoutMs").map_err(|e| option_error(&e))? {
+                Some(t) if !(t.is_finite() && t > 0.0) => return Err(range_error(&format!("option `timeoutMs` must be a finite number > 0, got {t}"))),
+                t => t,
+            }
+        };
+        let json = stringify(&data)?;
+        let mut slot: Option<(Function, Function)> = None;
+        let promise = Promise::new(&mut |res, rej| slot = Some((res, rej)));
+        let Some((resolve, reject)) = slot else { return Err(type_error("Promise executor did not run")) };
+        let sink = self.sink.clone();
+        let r = self.driver.request(&ty, &json, timeout_ms, Outgoing { ty: Some(ty.clone()), data }, |id| {
+            sink.pending.borrow_mut().insert(id, (resolve.clone(), reject.clone()));
+        });
+        if let Err(e) = r {
+            let _ = reject.call1(&JsValue::UNDEFINED, &send_error(e));
+        }
+        Ok(promise)
+    }
+
+    /// Sends a raw frame (`string` → text, `ArrayBuffer`/view → binary).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    #[wasm_bindgen(js_name = sendRaw)]
+    pub fn send_raw(&self, data: JsValue) -> Result<String, JsValue> {
+        let frame = if let Some(s) = data.as_string() {
+            Frame::Text(s)
+        } else if let Some(b) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+            Frame::Binary(js_sys::Uint8Array::new(b).to_vec())
+        } else if ArrayBufferViewCheck::is_view(&data) {
+            let v: &js_sys::Object = data.unchecked_ref();
+            let buf = Reflect::get(v, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
+            let off = Reflect::get(v, &"byteOffset".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0) as u32;
+            let len = Reflect::get(v, &"byteLength".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0) as u32;
+            Frame::Binary(js_sys::Uint8Array::new_with_byte_offset_and_length(&buf, off, len).to_vec())
+        } else {
+            return Err(type_error(&format!("sendRaw: data must be a string, ArrayBuffer or ArrayBufferView, got {}", js_type(&data))));
+        };
+        self.driver.send(frame, Outgoing { ty: None, data }).map(|s| s.as_str().to_string()).map_err(send_error)
+    }
+
+    /// Closes for good (no reconnect): `code` defaults to 1000, `reason` to `""`.
+    ///
+    /// # Errors
+    /// `RangeError` for a code other than 1000 or 3000–4999, or a reason over 123 bytes.
+    pub fn close(&self, code: JsValue, reason: JsValue) -> Result<(), JsValue> {
+        let code = if code.is_undefined() {
+            1000
+        } else {
+            match code.as_f64() {
+                Some(c) if c == 1000.0 || (c.fract() == 0.0 && (3000.0..=4999.0).contains(&c)) => c as u16,
+                _ => return Err(range_error("close: code must be 1000 or an integer in 3000–4999")),
+            }
+        };
+        let reason = if reason.is_undefined() { String::new() } else { reason.as_string().ok_or_else(|| type_error("close: reason must be a string"))? };
+        if reason.len() > 123 {
+            return Err(range_error("close: reason must be at most 123 UTF-8 bytes"));
+        }
+        self.driver.close(code, &reason);
+        Ok(())
+    }
+
+    /// Drops the current connection (if any) and attempts now with the backoff reset.
+    pub fn reconnect(&self) {
+        self.driver.reconnect();
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    type ArrayBufferViewCheck;
+    #[wasm_bindgen(static_method_of = ArrayBufferViewCheck, js_class = ArrayBuffer, js_name = isView)]
+    fn is_view(v: &JsValue) -> bool;
+}
+
+fn stringify(data: &JsValue) -> Result<String, JsValue> {
+    if data.is_undefined() {
+        return Ok("null".into());
+    }
+    match json_stringify(data) {
+        Ok(s) => Ok(s.as_string().unwrap_or_else(|| "null".into())),
+        Err(e) => Err(type_error(&format!("data is not JSON-serializable: {}", crate::web::socket::describe(&e)))),
+    }
+}
+
+fn remove(list: Option<&mut Vec<Function>>, f: &JsValue) {
+    if let Some(list) = list {
+        if let Some(pos) = list.iter().position(|x| JsValue::from(x) == *f) {
+            list.remove(pos);
+        }
+    }
+}

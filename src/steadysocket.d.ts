@@ -1,0 +1,146 @@
+/** Connection states. `closed` is terminal unless you call `reconnect()`. */
+export type State = "connecting" | "open" | "reconnecting" | "closing" | "closed";
+
+/** Reconnect options. */
+export interface ReconnectOptions {
+  /** Base delay before the first retry, in ms. @default 250 */
+  minDelayMs?: number;
+  /** Cap of the un-jittered delay, in ms. @default 10000 */
+  maxDelayMs?: number;
+  /** Growth per retry (>= 1). @default 2 */
+  factor?: number;
+  /** Randomization in [0, 1]: the delay is drawn from [d·(1−jitter), d]. @default 0.5 */
+  jitter?: number;
+  /** Retries in a row before giving up (then state `closed`). @default Infinity */
+  maxAttempts?: number;
+  /** A connection must stay open this long (ms) before the retry counter resets. @default 5000 */
+  stableMs?: number;
+  /** Server close codes (or [from, to] ranges) that mean "do not reconnect". @default [1008, [4000, 4099]] */
+  stopOnCodes?: Array<number | [number, number]>;
+}
+
+/** Heartbeat options. */
+export interface HeartbeatOptions {
+  /** Silence (ms) after which a ping is sent. @default 25000 */
+  intervalMs?: number;
+  /** Wait (ms) for any inbound frame after a ping before declaring the connection dead. @default 10000 */
+  timeoutMs?: number;
+  /** The exact text frame sent as a ping. @default '{"type":"ping"}' */
+  ping?: string;
+}
+
+/** Offline queue options. */
+export interface QueueOptions {
+  /** Most messages held. @default 1000 */
+  maxMessages?: number;
+  /** Most bytes held. @default 1048576 */
+  maxBytes?: number;
+  /** What to do when full. @default "drop-oldest" */
+  overflow?: "drop-oldest" | "drop-newest" | "error";
+  /** Time-to-live of a queued message, in ms. @default undefined (no expiry) */
+  ttlMs?: number;
+}
+
+/** Constructor options; every field is optional. */
+export interface Options {
+  /** WebSocket subprotocols. @default [] */
+  protocols?: string | string[];
+  /** `false` disables reconnection. @default true */
+  reconnect?: boolean | ReconnectOptions;
+  /** `false` disables heartbeats. @default true */
+  heartbeat?: boolean | HeartbeatOptions;
+  /** The queue used while not open. */
+  queue?: QueueOptions;
+  /** An attempt that has not opened after this many ms counts as failed. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Default request deadline in ms, counted from the call (queued time included). @default 10000 */
+  requestTimeoutMs?: number;
+  /** Inbound frames larger than this (bytes) are refused with an `error` event. @default 16777216 */
+  maxMessageBytes?: number;
+}
+
+/** Called before every connection attempt. */
+export type UrlProvider = () => string | Promise<string>;
+
+export interface OpenEvent { reconnected: boolean; attempt: number }
+export interface CloseEvent { code: number; reason: string; wasClean: boolean; willReconnect: boolean }
+/** `delayMs` is `null` while waiting for the network to come back. */
+export interface ReconnectingEvent { attempt: number; delayMs: number | null }
+export interface StateEvent { from: State; to: State }
+export interface ErrorEvent {
+  kind: "connect" | "connect-timeout" | "url" | "message-too-big" | "protocol" | "reconnect-failed" | "handler";
+  message: string;
+  /** The thrown value, for `handler`. */
+  error?: unknown;
+}
+export type MessageEvent<In> = { [K in keyof In & string]: { type: K; data: In[K] } }[keyof In & string];
+export type DropEvent<Out> =
+  | { [K in keyof Out & string]: { type: K; data: Out[K]; reason: "overflow" | "expired" | "closed" } }[keyof Out & string]
+  | { type: null; data: string | ArrayBuffer | ArrayBufferView; reason: "overflow" | "expired" | "closed" };
+
+export interface Events<In, Out> {
+  open: OpenEvent;
+  close: CloseEvent;
+  reconnecting: ReconnectingEvent;
+  state: StateEvent;
+  error: ErrorEvent;
+  message: MessageEvent<In>;
+  drop: DropEvent<Out>;
+  raw: string | Uint8Array;
+}
+
+/** `sent`: on the wire now; `queued`: waiting for the connection; `dropped`: refused by the overflow policy (a `drop` event says so too). */
+export type SendResult = "sent" | "queued" | "dropped";
+
+/** The rejection of `request()` and the exception of `send()`. */
+export interface SteadySocketError extends Error {
+  kind: "timeout" | "remote" | "connection-lost" | "closed" | "dropped" | "queue-full";
+  /** The server's error code, for `remote`. */
+  code?: string;
+  /** The server's whole error object, for `remote`. */
+  data?: unknown;
+}
+
+export interface Metrics {
+  attempts: number;
+  reconnects: number;
+  downtimeMs: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  queued: number;
+  queuedBytes: number;
+  dropped: number;
+  pendingRequests: number;
+  rtt?: number;
+  srtt?: number;
+  rttJitter?: number;
+}
+
+type AnyMap = Record<string, any>;
+
+/**
+ * A WebSocket that stays connected.
+ * @typeParam In  inbound event types → their `data`
+ * @typeParam Out outbound event types → their `data`
+ * @typeParam Req request types → [request data, reply data]
+ */
+export class SteadySocket<In extends AnyMap = AnyMap, Out extends AnyMap = AnyMap, Req extends Record<string, [any, any]> = Record<string, [any, any]>> {
+  constructor(url: string | UrlProvider, options?: Options);
+  readonly state: State;
+  readonly queued: number;
+  /** Latest heartbeat RTT in ms. */
+  readonly rtt: number | undefined;
+  metrics(): Metrics;
+  on<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => void): () => void;
+  off<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => void): void;
+  onMessage<K extends keyof In & string>(type: K, handler: (data: In[K]) => void): () => void;
+  send<K extends keyof Out & string>(type: K, data: Out[K]): SendResult;
+  request<K extends keyof Req & string>(type: K, data: Req[K][0], options?: { timeoutMs?: number }): Promise<Req[K][1]>;
+  sendRaw(data: string | ArrayBuffer | ArrayBufferView): SendResult;
+  close(code?: number, reason?: string): void;
+  reconnect(): void;
+  /** Closes the socket, cancels timers, removes listeners and frees the wasm memory. */
+  free(): void;
+}
