@@ -79,11 +79,17 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Option(e) => e.fmt(f),
-            Error::InvalidUrl { url, reason } => write!(f, "steadysocket: invalid URL `{url}`: {reason}"),
+            Error::InvalidUrl { url, reason } => {
+                write!(f, "steadysocket: invalid URL `{url}`: {reason}")
+            }
             Error::Closed => f.write_str("steadysocket: the socket is closed"),
-            Error::QueueFull => f.write_str("steadysocket: the queue is full (overflow policy `error`)"),
+            Error::QueueFull => {
+                f.write_str("steadysocket: the queue is full (overflow policy `error`)")
+            }
             Error::Serde(m) => write!(f, "steadysocket: {m}"),
-            Error::Request { kind, message, .. } => write!(f, "steadysocket: request failed ({kind}): {message}"),
+            Error::Request { kind, message, .. } => {
+                write!(f, "steadysocket: request failed ({kind}): {message}")
+            }
         }
     }
 }

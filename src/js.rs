@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 
 use crate::core::envelope::encode_event;
 use crate::core::{
-    BackoffConfig, ClosePolicy, Config, Event, Frame, HeartbeatConfig, Overflow, OutboxConfig,
+    BackoffConfig, ClosePolicy, Config, Event, Frame, HeartbeatConfig, OutboxConfig, Overflow,
     ReconnectConfig, SendError,
 };
 use crate::error::{OptionError, OptionErrorKind};
@@ -65,7 +65,12 @@ fn kind_error(kind: &str, message: &str, code: Option<JsValue>, data: Option<JsV
 fn send_error(e: SendError) -> JsValue {
     match e {
         SendError::Closed => kind_error("closed", "steadysocket: the socket is closed", None, None),
-        SendError::QueueFull => kind_error("queue-full", "steadysocket: the queue is full (queue.overflow is \"error\")", None, None),
+        SendError::QueueFull => kind_error(
+            "queue-full",
+            "steadysocket: the queue is full (queue.overflow is \"error\")",
+            None,
+            None,
+        ),
     }
 }
 
@@ -101,7 +106,10 @@ impl Reader<'_> {
         for k in Object::keys(self.v.unchecked_ref::<Object>()).iter() {
             let k = k.as_string().unwrap_or_default();
             if !allowed.contains(&k.as_str()) {
-                return Err(OptionError::type_error(self.path(&k), format!("is not an option (known: {})", allowed.join(", "))));
+                return Err(OptionError::type_error(
+                    self.path(&k),
+                    format!("is not an option (known: {})", allowed.join(", ")),
+                ));
             }
         }
         Ok(())
@@ -116,14 +124,24 @@ impl Reader<'_> {
         if v.is_undefined() {
             return Ok(None);
         }
-        v.as_f64().map(Some).ok_or_else(|| OptionError::type_error(self.path(key), format!("must be a number, got {}", js_type(&v))))
+        v.as_f64().map(Some).ok_or_else(|| {
+            OptionError::type_error(
+                self.path(key),
+                format!("must be a number, got {}", js_type(&v)),
+            )
+        })
     }
 
     fn int(&self, key: &str, min: f64) -> Result<Option<usize>, OptionError> {
         match self.num(key)? {
             None => Ok(None),
-            Some(n) if n.fract() == 0.0 && n >= min && n <= 9_007_199_254_740_991.0 => Ok(Some(n as usize)),
-            Some(n) => Err(OptionError::range_error(self.path(key), format!("must be an integer >= {min}, got {n}"))),
+            Some(n) if n.fract() == 0.0 && n >= min && n <= 9_007_199_254_740_991.0 => {
+                Ok(Some(n as usize))
+            }
+            Some(n) => Err(OptionError::range_error(
+                self.path(key),
+                format!("must be an integer >= {min}, got {n}"),
+            )),
         }
     }
 }
@@ -148,31 +166,60 @@ fn sub<'a>(v: &'a JsValue, prefix: &'static str, name: &str) -> Result<Reader<'a
 
 /// Parses the JS options object into a validated config and the subprotocol list.
 fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError> {
-    let mut cfg = Config { seed: (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64, ..Config::default() };
+    let mut cfg = Config {
+        seed: (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64,
+        ..Config::default()
+    };
     let mut protocols = Vec::new();
     if options.is_undefined() || options.is_null() {
         return Ok((cfg, protocols));
     }
     let o = sub(options, "", "options")?;
-    o.check_keys(&["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes"])?;
+    o.check_keys(&[
+        "protocols",
+        "reconnect",
+        "heartbeat",
+        "queue",
+        "connectTimeoutMs",
+        "requestTimeoutMs",
+        "maxMessageBytes",
+    ])?;
 
     let p = o.get("protocols");
     if let Some(s) = p.as_string() {
         protocols.push(s);
     } else if Array::is_array(&p) {
         for (i, x) in Array::from(&p).iter().enumerate() {
-            protocols.push(x.as_string().ok_or_else(|| OptionError::type_error(format!("protocols[{i}]"), "must be a string"))?);
+            protocols.push(x.as_string().ok_or_else(|| {
+                OptionError::type_error(format!("protocols[{i}]"), "must be a string")
+            })?);
         }
     } else if !p.is_undefined() {
-        return Err(OptionError::type_error("protocols", format!("must be a string or an array of strings, got {}", js_type(&p))));
+        return Err(OptionError::type_error(
+            "protocols",
+            format!("must be a string or an array of strings, got {}", js_type(&p)),
+        ));
     }
 
     let r = o.get("reconnect");
     if r.as_bool() == Some(false) {
         cfg.reconnect = None;
     } else if !(r.is_undefined() || r.as_bool() == Some(true)) {
-        let r = sub(&r, "reconnect.", "reconnect").map_err(|_| OptionError::type_error("reconnect", format!("must be false, true or an object, got {}", js_type(&r))))?;
-        r.check_keys(&["minDelayMs", "maxDelayMs", "factor", "jitter", "maxAttempts", "stableMs", "stopOnCodes"])?;
+        let r = sub(&r, "reconnect.", "reconnect").map_err(|_| {
+            OptionError::type_error(
+                "reconnect",
+                format!("must be false, true or an object, got {}", js_type(&r)),
+            )
+        })?;
+        r.check_keys(&[
+            "minDelayMs",
+            "maxDelayMs",
+            "factor",
+            "jitter",
+            "maxAttempts",
+            "stableMs",
+            "stopOnCodes",
+        ])?;
         let d = BackoffConfig::default();
         let min_delay_ms = r.num("minDelayMs")?.unwrap_or(d.min_delay_ms);
         let backoff = BackoffConfig {
@@ -183,15 +230,25 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
             max_attempts: match r.num("maxAttempts")? {
                 None => None,
                 Some(n) if n == f64::INFINITY => None,
-                Some(n) if n.fract() == 0.0 && (0.0..=4_294_967_295.0).contains(&n) => Some(n as u32),
-                Some(n) => return Err(OptionError::range_error("reconnect.maxAttempts", format!("must be an integer >= 0 or Infinity, got {n}"))),
+                Some(n) if n.fract() == 0.0 && (0.0..=4_294_967_295.0).contains(&n) => {
+                    Some(n as u32)
+                }
+                Some(n) => {
+                    return Err(OptionError::range_error(
+                        "reconnect.maxAttempts",
+                        format!("must be an integer >= 0 or Infinity, got {n}"),
+                    ))
+                }
             },
         };
         let mut policy = ClosePolicy::default();
         let codes = r.get("stopOnCodes");
         if !codes.is_undefined() {
             if !Array::is_array(&codes) {
-                return Err(OptionError::type_error("reconnect.stopOnCodes", format!("must be an array, got {}", js_type(&codes))));
+                return Err(OptionError::type_error(
+                    "reconnect.stopOnCodes",
+                    format!("must be an array, got {}", js_type(&codes)),
+                ));
             }
             policy.stop_codes.clear();
             for (i, c) in Array::from(&codes).iter().enumerate() {
@@ -199,14 +256,23 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
                 let code = |v: &JsValue| -> Result<u16, OptionError> {
                     match v.as_f64() {
                         Some(n) if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => Ok(n as u16),
-                        Some(n) => Err(OptionError::range_error(path.clone(), format!("must be an integer close code, got {n}"))),
-                        None => Err(OptionError::type_error(path.clone(), format!("must be a number or a [from, to] pair, got {}", js_type(v)))),
+                        Some(n) => Err(OptionError::range_error(
+                            path.clone(),
+                            format!("must be an integer close code, got {n}"),
+                        )),
+                        None => Err(OptionError::type_error(
+                            path.clone(),
+                            format!("must be a number or a [from, to] pair, got {}", js_type(v)),
+                        )),
                     }
                 };
                 if Array::is_array(&c) {
                     let pair = Array::from(&c);
                     if pair.length() != 2 {
-                        return Err(OptionError::type_error(path, "a range must be a [from, to] pair"));
+                        return Err(OptionError::type_error(
+                            path,
+                            "a range must be a [from, to] pair",
+                        ));
                     }
                     policy.stop_codes.push((code(&pair.get(0))?, code(&pair.get(1))?));
                 } else {
@@ -226,7 +292,12 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
     if h.as_bool() == Some(false) {
         cfg.heartbeat = None;
     } else if !(h.is_undefined() || h.as_bool() == Some(true)) {
-        let h = sub(&h, "heartbeat.", "heartbeat").map_err(|_| OptionError::type_error("heartbeat", format!("must be false, true or an object, got {}", js_type(&h))))?;
+        let h = sub(&h, "heartbeat.", "heartbeat").map_err(|_| {
+            OptionError::type_error(
+                "heartbeat",
+                format!("must be false, true or an object, got {}", js_type(&h)),
+            )
+        })?;
         h.check_keys(&["intervalMs", "timeoutMs", "ping"])?;
         let d = HeartbeatConfig::default();
         let ping = h.get("ping");
@@ -236,7 +307,12 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
             ping: if ping.is_undefined() {
                 d.ping
             } else {
-                ping.as_string().ok_or_else(|| OptionError::type_error("heartbeat.ping", format!("must be a string, got {}", js_type(&ping))))?
+                ping.as_string().ok_or_else(|| {
+                    OptionError::type_error(
+                        "heartbeat.ping",
+                        format!("must be a string, got {}", js_type(&ping)),
+                    )
+                })?
             },
         });
     }
@@ -253,8 +329,20 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
             overflow: if overflow.is_undefined() {
                 d.overflow
             } else {
-                let s = overflow.as_string().ok_or_else(|| OptionError::type_error("queue.overflow", format!("must be a string, got {}", js_type(&overflow))))?;
-                Overflow::parse(&s).ok_or_else(|| OptionError::range_error("queue.overflow", format!("must be \"drop-oldest\", \"drop-newest\" or \"error\", got \"{s}\"")))?
+                let s = overflow.as_string().ok_or_else(|| {
+                    OptionError::type_error(
+                        "queue.overflow",
+                        format!("must be a string, got {}", js_type(&overflow)),
+                    )
+                })?;
+                Overflow::parse(&s).ok_or_else(|| {
+                    OptionError::range_error(
+                        "queue.overflow",
+                        format!(
+                            "must be \"drop-oldest\", \"drop-newest\" or \"error\", got \"{s}\""
+                        ),
+                    )
+                })?
             },
             ttl_ms: q.num("ttlMs")?,
         };
@@ -274,7 +362,8 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
 
 // ---------- the event sink ----------
 
-const EVENTS: [&str; 8] = ["open", "close", "reconnecting", "state", "error", "message", "drop", "raw"];
+const EVENTS: [&str; 8] =
+    ["open", "close", "reconnecting", "state", "error", "message", "drop", "raw"];
 
 #[derive(Default)]
 struct JsSink {
@@ -290,8 +379,10 @@ impl JsSink {
             if self.dispatching_error.get() {
                 console_error(&"steadysocket: an \"error\" handler threw:".into(), &e);
             } else {
-                let message = format!("an event handler threw: {}", crate::web::socket::describe(&e));
-                let ev = obj(&[("kind", "handler".into()), ("message", message.into()), ("error", e)]);
+                let message =
+                    format!("an event handler threw: {}", crate::web::socket::describe(&e));
+                let ev =
+                    obj(&[("kind", "handler".into()), ("message", message.into()), ("error", e)]);
                 self.emit("error", &ev);
             }
         }
@@ -324,9 +415,13 @@ impl Sink for JsSink {
     fn note(&self, note: Note) {
         match note {
             Note::Message { ty, data } => {
-                let has_message = self.listeners.borrow().get("message").is_some_and(|l| !l.is_empty());
+                let has_message =
+                    self.listeners.borrow().get("message").is_some_and(|l| !l.is_empty());
                 if has_message {
-                    self.emit("message", &obj(&[("type", ty.as_str().into()), ("data", data.clone())]));
+                    self.emit(
+                        "message",
+                        &obj(&[("type", ty.as_str().into()), ("data", data.clone())]),
+                    );
                 }
                 let typed = self.typed.borrow().get(&ty).cloned().unwrap_or_default();
                 for f in &typed {
@@ -336,15 +431,22 @@ impl Sink for JsSink {
             Note::Raw(v) => self.emit("raw", &v),
             Note::Reply { id, error: false, value } => self.settle(id, true, &value),
             Note::Reply { id, error: true, value } => {
-                let message = Reflect::get(&value, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| "remote error".into());
+                let message = Reflect::get(&value, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .unwrap_or_else(|| "remote error".into());
                 let code = Reflect::get(&value, &"code".into()).ok().filter(|c| !c.is_undefined());
                 self.settle(id, false, &kind_error("remote", &message, code, Some(value)));
             }
             Note::Engine(ev) => match ev {
-                Event::State { from, to } => self.emit("state", &obj(&[("from", from.as_str().into()), ("to", to.as_str().into())])),
-                Event::Open { reconnected, attempt } => {
-                    self.emit("open", &obj(&[("reconnected", reconnected.into()), ("attempt", attempt.into())]))
-                }
+                Event::State { from, to } => self.emit(
+                    "state",
+                    &obj(&[("from", from.as_str().into()), ("to", to.as_str().into())]),
+                ),
+                Event::Open { reconnected, attempt } => self.emit(
+                    "open",
+                    &obj(&[("reconnected", reconnected.into()), ("attempt", attempt.into())]),
+                ),
                 Event::Close { code, reason, was_clean, will_reconnect } => self.emit(
                     "close",
                     &obj(&[
@@ -356,12 +458,25 @@ impl Sink for JsSink {
                 ),
                 Event::Reconnecting { attempt, delay_ms } => self.emit(
                     "reconnecting",
-                    &obj(&[("attempt", attempt.into()), ("delayMs", delay_ms.map_or(JsValue::NULL, JsValue::from_f64))]),
+                    &obj(&[
+                        ("attempt", attempt.into()),
+                        ("delayMs", delay_ms.map_or(JsValue::NULL, JsValue::from_f64)),
+                    ]),
                 ),
-                Event::Error { kind, message } => self.emit("error", &obj(&[("kind", kind.as_str().into()), ("message", message.into())])),
+                Event::Error { kind, message } => self.emit(
+                    "error",
+                    &obj(&[("kind", kind.as_str().into()), ("message", message.into())]),
+                ),
                 Event::Dropped { meta, reason, .. } => {
                     let ty = meta.ty.map_or(JsValue::NULL, JsValue::from);
-                    self.emit("drop", &obj(&[("type", ty), ("data", meta.data), ("reason", reason.as_str().into())]))
+                    self.emit(
+                        "drop",
+                        &obj(&[
+                            ("type", ty),
+                            ("data", meta.data),
+                            ("reason", reason.as_str().into()),
+                        ]),
+                    )
                 }
                 Event::RequestFailed { id, failure } => {
                     let msg = format!("steadysocket: request failed: {}", failure.as_str());
@@ -403,7 +518,10 @@ impl JsSteadySocket {
         } else if let Some(f) = url.dyn_ref::<Function>() {
             UrlSource::Provider(f.clone())
         } else {
-            return Err(type_error(&format!("url must be a ws:/wss: URL string or a function returning one, got {}", js_type(&url))));
+            return Err(type_error(&format!(
+                "url must be a ws:/wss: URL string or a function returning one, got {}",
+                js_type(&url)
+            )));
         };
         let (config, protocols) = parse_options(&options).map_err(|e| option_error(&e))?;
         let sink = Rc::new(JsSink::default());
@@ -456,9 +574,13 @@ impl JsSteadySocket {
     /// `TypeError` for an unknown event name or a non-function handler.
     pub fn on(&self, event: &str, handler: JsValue) -> Result<Function, JsValue> {
         let Some(name) = EVENTS.iter().find(|n| **n == event) else {
-            return Err(type_error(&format!("unknown event \"{event}\" (known: {})", EVENTS.join(", "))));
+            return Err(type_error(&format!(
+                "unknown event \"{event}\" (known: {})",
+                EVENTS.join(", ")
+            )));
         };
-        let f: Function = handler.dyn_into().map_err(|_| type_error("handler must be a function"))?;
+        let f: Function =
+            handler.dyn_into().map_err(|_| type_error("handler must be a function"))?;
         self.sink.listeners.borrow_mut().entry(name).or_default().push(f.clone());
         let sink = Rc::downgrade(&self.sink);
         // Freed when called, or by the FinalizationRegistry when garbage-collected.
@@ -484,7 +606,8 @@ impl JsSteadySocket {
     #[wasm_bindgen(js_name = onMessage)]
     pub fn on_message(&self, ty: JsValue, handler: JsValue) -> Result<Function, JsValue> {
         let ty = ty.as_string().ok_or_else(|| type_error("onMessage: type must be a string"))?;
-        let f: Function = handler.dyn_into().map_err(|_| type_error("handler must be a function"))?;
+        let f: Function =
+            handler.dyn_into().map_err(|_| type_error("handler must be a function"))?;
         self.sink.typed.borrow_mut().entry(ty.clone()).or_default().push(f.clone());
         let sink = Rc::downgrade(&self.sink);
         let unsub = Closure::once_into_js(move || {
@@ -504,7 +627,10 @@ impl JsSteadySocket {
         let ty = ty.as_string().ok_or_else(|| type_error("send: type must be a string"))?;
         let json = stringify(&data)?;
         let frame = Frame::Text(encode_event(&ty, &json));
-        self.driver.send(frame, Outgoing { ty: Some(ty), data }).map(|s| s.as_str().to_string()).map_err(send_error)
+        self.driver
+            .send(frame, Outgoing { ty: Some(ty), data })
+            .map(|s| s.as_str().to_string())
+            .map_err(send_error)
     }
 
     /// Sends a request; resolves with the reply's `data`.
@@ -513,7 +639,12 @@ impl JsSteadySocket {
     /// Throws `TypeError`/`RangeError` for bad arguments. The promise rejects with an `Error`
     /// whose `kind` is `"timeout"`, `"remote"` (with `code`), `"connection-lost"`, `"closed"`,
     /// `"dropped"` or `"queue-full"`.
-    pub fn request(&self, ty: JsValue, data: JsValue, options: JsValue) -> Result<Promise, JsValue> {
+    pub fn request(
+        &self,
+        ty: JsValue,
+        data: JsValue,
+        options: JsValue,
+    ) -> Result<Promise, JsValue> {
         let ty = ty.as_string().ok_or_else(|| type_error("request: type must be a string"))?;
         let timeout_ms = if options.is_undefined() || options.is_null() {
             None
@@ -521,18 +652,30 @@ impl JsSteadySocket {
             let r = sub(&options, "", "request options").map_err(|e| option_error(&e))?;
             r.check_keys(&["timeoutMs"]).map_err(|e| option_error(&e))?;
             match r.num("timeoutMs").map_err(|e| option_error(&e))? {
-                Some(t) if !(t.is_finite() && t > 0.0) => return Err(range_error(&format!("option `timeoutMs` must be a finite number > 0, got {t}"))),
+                Some(t) if !(t.is_finite() && t > 0.0) => {
+                    return Err(range_error(&format!(
+                        "option `timeoutMs` must be a finite number > 0, got {t}"
+                    )))
+                }
                 t => t,
             }
         };
         let json = stringify(&data)?;
         let mut slot: Option<(Function, Function)> = None;
         let promise = Promise::new(&mut |res, rej| slot = Some((res, rej)));
-        let Some((resolve, reject)) = slot else { return Err(type_error("Promise executor did not run")) };
+        let Some((resolve, reject)) = slot else {
+            return Err(type_error("Promise executor did not run"));
+        };
         let sink = self.sink.clone();
-        let r = self.driver.request(&ty, &json, timeout_ms, Outgoing { ty: Some(ty.clone()), data }, |id| {
-            sink.pending.borrow_mut().insert(id, (resolve.clone(), reject.clone()));
-        });
+        let r = self.driver.request(
+            &ty,
+            &json,
+            timeout_ms,
+            Outgoing { ty: Some(ty.clone()), data },
+            |id| {
+                sink.pending.borrow_mut().insert(id, (resolve.clone(), reject.clone()));
+            },
+        );
         if let Err(e) = r {
             let _ = reject.call1(&JsValue::UNDEFINED, &send_error(e));
         }
@@ -552,13 +695,25 @@ impl JsSteadySocket {
         } else if ArrayBufferViewCheck::is_view(&data) {
             let v: &js_sys::Object = data.unchecked_ref();
             let buf = Reflect::get(v, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
-            let off = Reflect::get(v, &"byteOffset".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0) as u32;
-            let len = Reflect::get(v, &"byteLength".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0) as u32;
-            Frame::Binary(js_sys::Uint8Array::new_with_byte_offset_and_length(&buf, off, len).to_vec())
+            let off =
+                Reflect::get(v, &"byteOffset".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0)
+                    as u32;
+            let len =
+                Reflect::get(v, &"byteLength".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0)
+                    as u32;
+            Frame::Binary(
+                js_sys::Uint8Array::new_with_byte_offset_and_length(&buf, off, len).to_vec(),
+            )
         } else {
-            return Err(type_error(&format!("sendRaw: data must be a string, ArrayBuffer or ArrayBufferView, got {}", js_type(&data))));
+            return Err(type_error(&format!(
+                "sendRaw: data must be a string, ArrayBuffer or ArrayBufferView, got {}",
+                js_type(&data)
+            )));
         };
-        self.driver.send(frame, Outgoing { ty: None, data }).map(|s| s.as_str().to_string()).map_err(send_error)
+        self.driver
+            .send(frame, Outgoing { ty: None, data })
+            .map(|s| s.as_str().to_string())
+            .map_err(send_error)
     }
 
     /// Closes for good (no reconnect): `code` defaults to 1000, `reason` to `""`.
@@ -570,11 +725,19 @@ impl JsSteadySocket {
             1000
         } else {
             match code.as_f64() {
-                Some(c) if c == 1000.0 || (c.fract() == 0.0 && (3000.0..=4999.0).contains(&c)) => c as u16,
-                _ => return Err(range_error("close: code must be 1000 or an integer in 3000–4999")),
+                Some(c) if c == 1000.0 || (c.fract() == 0.0 && (3000.0..=4999.0).contains(&c)) => {
+                    c as u16
+                }
+                _ => {
+                    return Err(range_error("close: code must be 1000 or an integer in 3000–4999"))
+                }
             }
         };
-        let reason = if reason.is_undefined() { String::new() } else { reason.as_string().ok_or_else(|| type_error("close: reason must be a string"))? };
+        let reason = if reason.is_undefined() {
+            String::new()
+        } else {
+            reason.as_string().ok_or_else(|| type_error("close: reason must be a string"))?
+        };
         if reason.len() > 123 {
             return Err(range_error("close: reason must be at most 123 UTF-8 bytes"));
         }
@@ -601,7 +764,10 @@ fn stringify(data: &JsValue) -> Result<String, JsValue> {
     }
     match json_stringify(data) {
         Ok(s) => Ok(s.as_string().unwrap_or_else(|| "null".into())),
-        Err(e) => Err(type_error(&format!("data is not JSON-serializable: {}", crate::web::socket::describe(&e)))),
+        Err(e) => Err(type_error(&format!(
+            "data is not JSON-serializable: {}",
+            crate::web::socket::describe(&e)
+        ))),
     }
 }
 

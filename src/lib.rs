@@ -20,3 +20,6 @@ mod web;
 
 #[cfg(target_arch = "wasm32")]
 pub mod js;
+
+#[cfg(target_arch = "wasm32")]
+pub mod client;

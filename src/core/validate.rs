@@ -32,14 +32,23 @@ impl Config {
             if b.max_delay_ms < b.min_delay_ms {
                 return Err(OptionError::range_error(
                     "reconnect.maxDelayMs",
-                    format!("must be >= reconnect.minDelayMs ({}), got {}", b.min_delay_ms, b.max_delay_ms),
+                    format!(
+                        "must be >= reconnect.minDelayMs ({}), got {}",
+                        b.min_delay_ms, b.max_delay_ms
+                    ),
                 ));
             }
             if !(b.factor.is_finite() && b.factor >= 1.0) {
-                return Err(OptionError::range_error("reconnect.factor", format!("must be a finite number >= 1, got {}", b.factor)));
+                return Err(OptionError::range_error(
+                    "reconnect.factor",
+                    format!("must be a finite number >= 1, got {}", b.factor),
+                ));
             }
             if !(0.0..=1.0).contains(&b.jitter) {
-                return Err(OptionError::range_error("reconnect.jitter", format!("must be in [0, 1], got {}", b.jitter)));
+                return Err(OptionError::range_error(
+                    "reconnect.jitter",
+                    format!("must be in [0, 1], got {}", b.jitter),
+                ));
             }
             non_negative("reconnect.stableMs", r.stable_ms)?;
             for (i, &(lo, hi)) in r.policy.stop_codes.iter().enumerate() {
@@ -65,7 +74,10 @@ impl Config {
         positive("requestTimeoutMs", self.request_timeout_ms)?;
         positive("closeTimeoutMs", self.close_timeout_ms)?;
         if self.max_message_bytes == 0 {
-            return Err(OptionError::range_error("maxMessageBytes", "must be an integer >= 1, got 0"));
+            return Err(OptionError::range_error(
+                "maxMessageBytes",
+                "must be an integer >= 1, got 0",
+            ));
         }
         Ok(())
     }
@@ -83,22 +95,40 @@ mod tests {
 
     #[test]
     fn each_bad_value_names_its_path() {
-        let rc = |b: BackoffConfig| Config { reconnect: Some(ReconnectConfig { backoff: b, ..Default::default() }), ..Default::default() };
+        let rc = |b: BackoffConfig| Config {
+            reconnect: Some(ReconnectConfig { backoff: b, ..Default::default() }),
+            ..Default::default()
+        };
         let cases: Vec<(Config, &str)> = vec![
-            (rc(BackoffConfig { min_delay_ms: -1.0, ..Default::default() }), "reconnect.minDelayMs"),
-            (rc(BackoffConfig { max_delay_ms: 10.0, ..Default::default() }), "reconnect.maxDelayMs"),
+            (
+                rc(BackoffConfig { min_delay_ms: -1.0, ..Default::default() }),
+                "reconnect.minDelayMs",
+            ),
+            (
+                rc(BackoffConfig { max_delay_ms: 10.0, ..Default::default() }),
+                "reconnect.maxDelayMs",
+            ),
             (rc(BackoffConfig { factor: 0.5, ..Default::default() }), "reconnect.factor"),
             (rc(BackoffConfig { jitter: 1.5, ..Default::default() }), "reconnect.jitter"),
-            (rc(BackoffConfig { min_delay_ms: f64::NAN, ..Default::default() }), "reconnect.minDelayMs"),
+            (
+                rc(BackoffConfig { min_delay_ms: f64::NAN, ..Default::default() }),
+                "reconnect.minDelayMs",
+            ),
             (
                 Config {
-                    reconnect: Some(ReconnectConfig { policy: ClosePolicy { stop_codes: vec![(4000, 3000)] }, ..Default::default() }),
+                    reconnect: Some(ReconnectConfig {
+                        policy: ClosePolicy { stop_codes: vec![(4000, 3000)] },
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 },
                 "reconnect.stopOnCodes[0]",
             ),
             (Config { connect_timeout_ms: 0.0, ..Default::default() }, "connectTimeoutMs"),
-            (Config { request_timeout_ms: f64::INFINITY, ..Default::default() }, "requestTimeoutMs"),
+            (
+                Config { request_timeout_ms: f64::INFINITY, ..Default::default() },
+                "requestTimeoutMs",
+            ),
             (Config { max_message_bytes: 0, ..Default::default() }, "maxMessageBytes"),
         ];
         for (cfg, path) in cases {

@@ -77,15 +77,19 @@ pub(crate) enum EnvEvent {
 /// Listeners on `window` and `document`, removed on drop. Absent outside a window (e.g.
 /// in a worker only `online`/`offline` on the global scope are used).
 pub(crate) struct EnvListeners {
-    entries: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>)>,
+    entries: Vec<Listener>,
 }
 
+type Listener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>);
+
 impl EnvListeners {
-    pub fn attach(mut f: impl FnMut(EnvEvent) + 'static) -> Self {
-        let f = std::rc::Rc::new(std::cell::RefCell::new(move |e| f(e)));
+    pub fn attach(f: impl FnMut(EnvEvent) + 'static) -> Self {
+        let f = std::rc::Rc::new(std::cell::RefCell::new(f));
         let mut entries = Vec::new();
         let global: web_sys::EventTarget = js_sys::global().unchecked_into();
-        let mut add = |target: &web_sys::EventTarget, name: &'static str, map: fn(&web_sys::Event) -> Option<EnvEvent>| {
+        let mut add = |target: &web_sys::EventTarget,
+                       name: &'static str,
+                       map: fn(&web_sys::Event) -> Option<EnvEvent>| {
             let f = f.clone();
             let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
                 if let Some(ev) = map(&e) {
@@ -101,7 +105,8 @@ impl EnvListeners {
         add(&global, "online", |_| Some(EnvEvent::Online));
         add(&global, "offline", |_| Some(EnvEvent::Offline));
         add(&global, "pageshow", |e| {
-            let persisted = js_sys::Reflect::get(e, &"persisted".into()).ok().and_then(|v| v.as_bool());
+            let persisted =
+                js_sys::Reflect::get(e, &"persisted".into()).ok().and_then(|v| v.as_bool());
             persisted.unwrap_or(false).then_some(EnvEvent::Resume)
         });
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {

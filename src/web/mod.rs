@@ -142,7 +142,9 @@ impl Driver {
         before_run: impl FnOnce(u64),
     ) -> Result<(u64, Sent), SendError> {
         let r = {
-            let Ok(mut i) = self.shared.inner.try_borrow_mut() else { return Err(SendError::Closed) };
+            let Ok(mut i) = self.shared.inner.try_borrow_mut() else {
+                return Err(SendError::Closed);
+            };
             i.engine.request(ty, data_json, timeout_ms, meta, now())
         };
         if let Ok((id, _)) = r {
@@ -249,7 +251,9 @@ impl Shared {
         match &*source {
             UrlSource::Fixed(url) => self.open_socket(conn, url),
             UrlSource::Provider(f) => match f.call0(&JsValue::UNDEFINED) {
-                Err(e) => self.connect_failed(conn, format!("url provider threw: {}", describe(&e))),
+                Err(e) => {
+                    self.connect_failed(conn, format!("url provider threw: {}", describe(&e)))
+                }
                 Ok(v) => match v.dyn_into::<js_sys::Promise>() {
                     Ok(p) => {
                         let weak: Weak<Shared> = Rc::downgrade(self);
@@ -258,7 +262,10 @@ impl Shared {
                             let Some(s) = weak.upgrade() else { return };
                             match r {
                                 Ok(v) => s.open_url_value(conn, &v),
-                                Err(e) => s.connect_failed(conn, format!("url provider rejected: {}", describe(&e))),
+                                Err(e) => s.connect_failed(
+                                    conn,
+                                    format!("url provider rejected: {}", describe(&e)),
+                                ),
                             }
                         });
                     }
@@ -274,7 +281,10 @@ impl Shared {
                 Ok(()) => self.open_socket(conn, &url),
                 Err(e) => self.connect_failed(conn, e.to_string()),
             },
-            None => self.connect_failed(conn, "url provider must return a string or a Promise of one".into()),
+            None => self.connect_failed(
+                conn,
+                "url provider must return a string or a Promise of one".into(),
+            ),
         }
     }
 
@@ -288,7 +298,13 @@ impl Shared {
     fn open_socket(self: &Rc<Self>, conn: u64, url: &str) {
         let protocols = match self.inner.try_borrow() {
             // A provider may resolve after the engine moved on.
-            Ok(i) if i.engine.conn() == conn && i.engine.state() == crate::core::State::Connecting && !i.dead => i.protocols.clone(),
+            Ok(i)
+                if i.engine.conn() == conn
+                    && i.engine.state() == crate::core::State::Connecting
+                    && !i.dead =>
+            {
+                i.protocols.clone()
+            }
             _ => return,
         };
         let w = Rc::downgrade(self);
@@ -313,7 +329,11 @@ impl Shared {
                 if let Some(s) = w.upgrade() {
                     let reason = ev.reason();
                     let dropped = s.inner.try_borrow_mut().ok().and_then(|mut i| {
-                        if i.socket.as_ref().is_some_and(|s| s.conn == conn) { i.socket.take() } else { None }
+                        if i.socket.as_ref().is_some_and(|s| s.conn == conn) {
+                            i.socket.take()
+                        } else {
+                            None
+                        }
                     });
                     s.input(|e, now| e.on_close(conn, ev.code(), &reason, ev.was_clean(), now));
                     drop(dropped);
@@ -369,7 +389,10 @@ impl Shared {
             Delivery::Ignore => {}
             Delivery::Event => {
                 let obj = parsed.unwrap_or(JsValue::NULL);
-                let ty = Reflect::get(&obj, &"type".into()).ok().and_then(|t| t.as_string()).unwrap_or_default();
+                let ty = Reflect::get(&obj, &"type".into())
+                    .ok()
+                    .and_then(|t| t.as_string())
+                    .unwrap_or_default();
                 let data = get_or_null(&obj, "data");
                 self.sink.note(Note::Message { ty, data });
             }
