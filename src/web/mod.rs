@@ -106,7 +106,14 @@ impl Driver {
             i.timer = Some(timer);
             i.env = Some(env);
         }
-        shared.run();
+        // Start in a microtask, never inside the constructor: handlers registered right
+        // after `new` must see every event (e.g. a URL provider that throws).
+        let weak_start = Rc::downgrade(&shared);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(s) = weak_start.upgrade() {
+                s.run();
+            }
+        });
         Driver { shared }
     }
 
