@@ -126,7 +126,7 @@ type AnyMap = Record<string, any>;
  * @typeParam Out outbound event types → their `data`
  * @typeParam Req request types → [request data, reply data]
  */
-export class SteadySocket<In extends AnyMap = AnyMap, Out extends AnyMap = AnyMap, Req extends Record<string, [any, any]> = Record<string, [any, any]>> {
+export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMap, Req extends { [K in keyof Req]: [any, any] } = Record<string, [any, any]>> {
   constructor(url: string | UrlProvider, options?: Options);
   readonly state: State;
   readonly queued: number;
