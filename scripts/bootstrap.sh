@@ -36,11 +36,11 @@ if ! command -v wasm-pack >/dev/null 2>&1; then
   cargo install wasm-pack
 fi
 
-# 4. Debian packages: headless Chromium + driver, binaryen (wasm-opt).
+# 4. Debian packages: headless Chromium + driver. (wasm-opt comes from the npm `binaryen`
+#    package: Debian's v108 miscompiles wasm-bindgen's externref table export.)
 need_pkgs=()
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_pkgs+=(chromium-driver)
-command -v wasm-opt >/dev/null 2>&1 || need_pkgs+=(binaryen)
 command -v gzip >/dev/null 2>&1 || need_pkgs+=(gzip)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "apt-get install ${need_pkgs[*]}"

@@ -1,0 +1,30 @@
+# Thin entry points; the work is in scripts/.
+.PHONY: all test demo build bench fmt bootstrap clean
+
+all: test
+
+## make test: bootstrap, fmt, clippy (native + wasm32), native tests, browser tests,
+## TypeScript check, e2e. One summary line at the end.
+test:
+	scripts/test.sh
+
+## make demo: bootstrap, build pkg/, run the reference server on $(PORT) (default 8080).
+demo:
+	scripts/demo.sh
+
+## make build: the npm package in pkg/ (bootstrap first: it needs npm's binaryen).
+build: bootstrap
+	scripts/build-pkg.sh
+
+bench:
+	@echo "make bench: not yet (see DESIGN.md section 5)"
+
+## make fmt: format Rust sources.
+fmt:
+	cargo fmt --all
+
+bootstrap:
+	scripts/bootstrap.sh
+
+clean:
+	rm -rf pkg build

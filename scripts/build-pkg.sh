@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: wasm-pack (release, --target web), wasm-opt -Oz
+# (binaryen from npm), then pkg-template/ merged over it (its package.json replaces wasm-pack's, with the
+# version taken from Cargo.toml). Idempotent: pkg/ is rebuilt from scratch each time.
+# Prints the gzip -9 size of the wasm and the JS glue.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '[build-pkg] %s\n' "$*"; }
+
+OUT=pkg
+NAME=steadysocket
+
+# wasm-pack: the root package is the crate; `-p` keeps cargo away from the native-only
+# server crate. `--mode no-install` uses the wasm-bindgen on PATH (installed by
+# bootstrap.sh at the version pinned in Cargo.toml) instead of trying to download one.
+# Cargo.toml's [package.metadata.wasm-pack] turns wasm-pack's own wasm-opt off (it would
+# download binaryen): we run our pinned one below.
+rm -rf "$OUT"
+wasm-pack --log-level warn build --release --target web --mode no-install \
+  --out-dir "$OUT" --out-name "$NAME" . -- -p steadysocket
+
+# wasm-opt: binaryen from npm (package.json pins it; bootstrap.sh's `npm ci` installs it).
+# NOT Debian's binaryen v108: it rewrites the `__wbindgen_externrefs` export to point at
+# the funcref table (even at -O0), and init() then fails with "WebAssembly.Table.set():
+# Argument 1 is invalid for table". The feature flags are the post-MVP features rustc emits.
+WASM_OPT=${WASM_OPT:-node_modules/.bin/wasm-opt}
+if [ ! -x "$WASM_OPT" ]; then
+  echo "build-pkg: $WASM_OPT not found; run scripts/bootstrap.sh (npm ci) first" >&2
+  exit 1
+fi
+wasm="$OUT/${NAME}_bg.wasm"
+before=$(wc -c <"$wasm")
+"$WASM_OPT" -Oz \
+  --enable-bulk-memory --enable-reference-types --enable-multivalue \
+  --enable-nontrapping-float-to-int --enable-sign-ext \
+  "$wasm" -o "$wasm.opt"
+mv "$wasm.opt" "$wasm"
+log "wasm-opt -Oz ($("$WASM_OPT" --version)): $before -> $(wc -c <"$wasm") bytes"
+
+# Merge pkg-template/: every file is copied; package.json replaces wasm-pack's and gets
+# the crate version from Cargo.toml (single source of truth).
+rm -f "$OUT/.gitignore" "$OUT/package.json"
+cp -R pkg-template/. "$OUT/"
+CARGO_VERSION=$(cargo metadata --no-deps --format-version 1 --offline \
+  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
+      const p=JSON.parse(s).packages.find(p=>p.name==="steadysocket");
+      if(!p){console.error("no steadysocket package in cargo metadata");process.exit(1)}
+      console.log(p.version)})')
+node - "$OUT/package.json" "$CARGO_VERSION" <<'JS'
+const fs = require("fs");
+const [file, version] = process.argv.slice(2);
+const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+if (pkg.version !== version) {
+  console.error(`[build-pkg] note: pkg-template/package.json says ${pkg.version}, Cargo.toml says ${version}; using ${version}`);
+}
+pkg.version = version;
+fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+JS
+# Instantiate the optimised module once in Node, through the generated glue: catches a
+# broken optimiser or glue/wasm mismatch here rather than in the browser. (If a wasm start
+# function ever needs browser globals, this check must be revisited.)
+node --input-type=module -e '
+  import { readFileSync } from "node:fs";
+  const [glue, wasm] = process.argv.slice(1);
+  const { initSync } = await import(glue);
+  initSync({ module: readFileSync(wasm) });
+' "$(pwd)/$OUT/$NAME.js" "$wasm" || { echo "build-pkg: the optimised module does not instantiate (see above)" >&2; exit 1; }
+
+# A .gitignore inside pkg/ would also make npm skip files; the repo's .gitignore covers pkg/.
+[ -f "$OUT/README.md" ] || log "warning: no README.md in pkg/ (write pkg-template/README.md)"
+
+# Check the tarball npm would publish: the entry points must be in it, and so must every
+# file we copied from pkg-template/ (catches a new file missing from "files").
+pack_json=$(npm pack --dry-run --json --ignore-scripts "./$OUT" 2>/dev/null)
+node -e '
+const fs = require("fs"), path = require("path");
+const [name, out, tpl, json] = process.argv.slice(1);
+const packed = new Set(JSON.parse(json)[0].files.map(f => f.path));
+const want = [`${name}.js`, `${name}_bg.wasm`, `${name}.d.ts`, `${name}_bg.wasm.d.ts`, "package.json"];
+const walk = (dir, rel = "") => fs.readdirSync(dir, { withFileTypes: true }).flatMap(e =>
+  e.isDirectory() ? walk(path.join(dir, e.name), rel + e.name + "/") : [rel + e.name]);
+want.push(...walk(tpl));
+const snippets = path.join(out, "snippets");
+if (fs.existsSync(snippets)) want.push(...walk(snippets).map(f => "snippets/" + f));
+const missing = [...new Set(want)].filter(f => !packed.has(f));
+if (missing.length) {
+  console.error(`[build-pkg] npm pack would leave out: ${missing.join(", ")} (fix "files" in pkg-template/package.json)`);
+  process.exit(1);
+}
+console.log(`[build-pkg] npm pack: ${packed.size} files: ${[...packed].sort().join(", ")}`);
+' "$NAME" "$OUT" pkg-template "$pack_json"
+
+gz() { gzip -9c "$1" | wc -c; }
+js="$OUT/$NAME.js"
+wasm_gz=$(gz "$wasm"); js_gz=$(gz "$js")
+log "$OUT/ ready: $NAME@$CARGO_VERSION; gzip -9: wasm $wasm_gz B + js $js_gz B = $((wasm_gz + js_gz)) B (raw: wasm $(wc -c <"$wasm") B, js $(wc -c <"$js") B)"

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The body of `make test`: every check, in pyramid order, each step timed and logged to
+# build/test-logs/<step>.log. Ends with ONE summary line:
+#   make test: PASS (fmt ok, clippy ok, native N tests, browser N (+N doc), e2e N, types ok) in Ns
+#   make test: FAIL at <step> (...) after Ns
+# The reference server runs for the browser/e2e steps and is always stopped on exit.
+# Env: KEEP_GOING=1 runs every step even after a failure (the summary lists all failures);
+#      SKIP_BOOTSTRAP=1 skips scripts/bootstrap.sh; SERVER_TIMEOUT (s, default 60).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export PATH="$HOME/.cargo/bin:$PATH"
+
+LOG_DIR=build/test-logs
+rm -rf "$LOG_DIR" && mkdir -p "$LOG_DIR"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/steadysocket-test.XXXXXX")
+SERVER_PID=""
+T0=$SECONDS
+TIMINGS=()
+FAILED=()
+
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    # Give it a moment to exit on SIGTERM, then insist.
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+cleanup() {
+  stop_server
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+timings() {
+  printf '\n%-14s %6s\n' step seconds
+  local t; for t in "${TIMINGS[@]}"; do printf '%-14s %6s\n' ${t}; done
+}
+fail() { # fail STEP [detail]: stop now, or with KEEP_GOING=1 note it and carry on
+  FAILED+=("$1")
+  [ "${KEEP_GOING:-0}" = 1 ] && return 0
+  timings
+  echo "make test: FAIL at $1${2:+ ($2)} after $((SECONDS - T0))s"
+  exit 1
+}
+
+# step NAME CMD...: runs CMD with output shown and saved to $LOG_DIR/NAME.log.
+step() {
+  local name=$1; shift
+  local t=$SECONDS
+  printf '\n==> [%s] %s\n' "$name" "$*"
+  "$@" 2>&1 | tee "$LOG_DIR/$name.log"
+  local rc=${PIPESTATUS[0]}
+  TIMINGS+=("$name $((SECONDS - t))")
+  printf '<== [%s] %s in %ss\n' "$name" "$([ "$rc" = 0 ] && echo ok || echo "FAILED (exit $rc)")" "$((SECONDS - t))"
+  [ "$rc" = 0 ] || fail "$name" "log: $LOG_DIR/$name.log"
+}
+
+# Sum of "N passed" over the `test result:` lines of a cargo test log; `passed LOG doc`
+# counts only the doctest sections, `passed LOG` only the rest.
+passed() {
+  awk -v want="${2:-tests}" '
+    /^ *Running /   { sect = "tests" }
+    /^ *Doc-tests / { sect = "doc" }
+    /^test result: / && sect == want { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) s += $i }
+    END { print s + 0 }' "$1"
+}
+
+# Cargo's target directory (honours CARGO_TARGET_DIR and .cargo/config).
+target_dir() {
+  cargo metadata --no-deps --format-version 1 --offline \
+    | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))'
+}
+
+# --- 0. tools -----------------------------------------------------------------------------
+if [ "${SKIP_BOOTSTRAP:-0}" != 1 ]; then
+  step bootstrap scripts/bootstrap.sh
+fi
+
+# --- a/b. format and lints ------------------------------------------------------------------
+step fmt cargo fmt --all -- --check
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+step clippy-wasm cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+# --- c. native tests (engine + reference server) --------------------------------------------
+step native cargo test --workspace
+NATIVE=$(( $(passed "$LOG_DIR/native.log") + $(passed "$LOG_DIR/native.log" doc) ))
+
+# --- d. reference server ----------------------------------------------------------------------
+step server-build cargo build -p steadysocket-server
+start_server() {
+  local port_file="$TMP/port" timeout=${SERVER_TIMEOUT:-60}
+  "$(target_dir)/debug/steadysocket-server" --port 0 --port-file "$port_file" --root "$ROOT" \
+    >"$LOG_DIR/server.log" 2>&1 &
+  SERVER_PID=$!
+  local deadline=$((SECONDS + timeout))
+  until [ -s "$port_file" ]; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      cat "$LOG_DIR/server.log"; echo "server exited before writing its port file"; return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      cat "$LOG_DIR/server.log"; echo "server not up within ${timeout}s"; return 1
+    fi
+    sleep 0.05 # poll interval
+  done
+  PORT=$(tr -d '[:space:]' <"$port_file")
+  echo "server pid $SERVER_PID on port $PORT (log: $LOG_DIR/server.log)"
+}
+t=$SECONDS
+printf '\n==> [server-start]\n'
+PORT=0
+if start_server; then
+  TIMINGS+=("server-start $((SECONDS - t))")
+  printf '<== [server-start] ok in %ss\n' "$((SECONDS - t))"
+else
+  TIMINGS+=("server-start $((SECONDS - t))")
+  printf '<== [server-start] FAILED in %ss\n' "$((SECONDS - t))"
+  fail server-start "log: $LOG_DIR/server.log"
+fi
+export STEADYSOCKET_SERVER="http://127.0.0.1:$PORT"
+
+# --- e. the npm package (served at /pkg/) ---------------------------------------------------
+step build-pkg scripts/build-pkg.sh
+
+# --- f. browser tests (wasm-bindgen-test in headless Chromium via chromedriver) -------------
+# STEADYSOCKET_SERVER is read at compile time (option_env!), which cargo tracks: a new port
+# rebuilds just the test crates that read it. webdriver.json at the repo root sets the
+# Chromium flags.
+step browser env CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
+  cargo test -p steadysocket --target wasm32-unknown-unknown
+BROWSER=$(passed "$LOG_DIR/browser.log")
+BROWSER_DOC=$(passed "$LOG_DIR/browser.log" doc) # wasm-only doc examples, compile-checked
+
+# --- g. TypeScript: the package's .d.ts as a TS user sees it ---------------------------------
+step types npx --no-install tsc --noEmit -p tests/types
+
+# --- h. end to end (playwright-core + Debian Chromium) ---------------------------------------
+step e2e node --test --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$LOG_DIR/e2e.tap" tests/e2e/*.test.mjs
+E2E=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG_DIR/e2e.tap" | tail -n1)
+
+stop_server
+timings
+if [ ${#FAILED[@]} -gt 0 ]; then
+  echo "make test: FAIL at ${FAILED[*]} (logs: $LOG_DIR/) after $((SECONDS - T0))s"
+  exit 1
+fi
+echo "make test: PASS (fmt ok, clippy ok, native $NATIVE tests, browser $BROWSER (+$BROWSER_DOC doc), e2e ${E2E:-?}, types ok) in $((SECONDS - T0))s"
