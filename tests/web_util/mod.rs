@@ -1,6 +1,12 @@
 //! Helpers for browser tests: the reference server's address, its fault controls, and
 //! waiting for events with a deadline (never a fixed sleep).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::option_env_unwrap)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::option_env_unwrap
+)]
 
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
