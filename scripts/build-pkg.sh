@@ -68,7 +68,14 @@ node --input-type=module -e '
 ' "$(pwd)/$OUT/$NAME.js" "$wasm" || { echo "build-pkg: the optimised module does not instantiate (see above)" >&2; exit 1; }
 
 # A .gitignore inside pkg/ would also make npm skip files; the repo's .gitignore covers pkg/.
-[ -f "$OUT/README.md" ] || log "warning: no README.md in pkg/ (write pkg-template/README.md)"
+# The npm README: the user-facing part of the repo README (between the npm:start/end
+# markers), under pkg-template/README-header.md. One source for the options table.
+{
+  cat pkg-template/README-header.md
+  sed -n '/<!-- npm:start -->/,/<!-- npm:end -->/p' README.md | sed '1d;$d'
+} > "$OUT/README.md"
+grep -q "maxDelayMs" "$OUT/README.md" || { echo "build-pkg: pkg/README.md lacks the options table" >&2; exit 1; }
+rm -f "$OUT/README-header.md"
 
 # Check the tarball npm would publish: the entry points must be in it, and so must every
 # file we copied from pkg-template/ (catches a new file missing from "files").
@@ -80,7 +87,7 @@ const packed = new Set(JSON.parse(json)[0].files.map(f => f.path));
 const want = [`${name}.js`, `${name}_bg.wasm`, `${name}.d.ts`, `${name}_bg.wasm.d.ts`, "package.json"];
 const walk = (dir, rel = "") => fs.readdirSync(dir, { withFileTypes: true }).flatMap(e =>
   e.isDirectory() ? walk(path.join(dir, e.name), rel + e.name + "/") : [rel + e.name]);
-want.push(...walk(tpl));
+want.push(...walk(tpl).filter(f => f !== "README-header.md"), "README.md");
 const snippets = path.join(out, "snippets");
 if (fs.existsSync(snippets)) want.push(...walk(snippets).map(f => "snippets/" + f));
 const missing = [...new Set(want)].filter(f => !packed.has(f));
