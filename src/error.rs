@@ -109,9 +109,10 @@ impl From<OptionError> for Error {
 /// [`Error::InvalidUrl`] naming the URL.
 pub fn check_ws_url(url: &str) -> Result<(), Error> {
     let bad = |reason: &str| Err(Error::InvalidUrl { url: url.to_string(), reason: reason.into() });
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some(i) = crate::core::text::find(url, "://") else {
         return bad("expected an absolute URL like ws://host/path");
     };
+    let (scheme, rest) = (&url[..i], &url[i + 3..]);
     if !(scheme.eq_ignore_ascii_case("ws") || scheme.eq_ignore_ascii_case("wss")) {
         return bad("the scheme must be ws: or wss:");
     }

@@ -5,7 +5,7 @@
 //! serde-wasm-bindgen) gives exact paths, rejects unknown keys (typos), and is smaller.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::core::envelope::encode_event;
+use crate::core::text::num;
 use crate::core::{
     BackoffConfig, ClosePolicy, Config, Event, Frame, HeartbeatConfig, OutboxConfig, Overflow,
     ReconnectConfig, SendError,
@@ -108,7 +109,7 @@ impl Reader<'_> {
             if !allowed.contains(&k.as_str()) {
                 return Err(OptionError::type_error(
                     self.path(&k),
-                    format!("is not an option (known: {})", allowed.join(", ")),
+                    format!("is not an option (known: {})", crate::core::text::join(allowed)),
                 ));
             }
         }
@@ -140,7 +141,7 @@ impl Reader<'_> {
             }
             Some(n) => Err(OptionError::range_error(
                 self.path(key),
-                format!("must be an integer >= {min}, got {n}"),
+                format!("must be an integer >= {}, got {}", num(min), num(n)),
             )),
         }
     }
@@ -236,7 +237,7 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
                 Some(n) => {
                     return Err(OptionError::range_error(
                         "reconnect.maxAttempts",
-                        format!("must be an integer >= 0 or Infinity, got {n}"),
+                        format!("must be an integer >= 0 or Infinity, got {}", num(n)),
                     ))
                 }
             },
@@ -258,7 +259,7 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
                         Some(n) if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => Ok(n as u16),
                         Some(n) => Err(OptionError::range_error(
                             path.clone(),
-                            format!("must be an integer close code, got {n}"),
+                            format!("must be an integer close code, got {}", num(n)),
                         )),
                         None => Err(OptionError::type_error(
                             path.clone(),
@@ -367,9 +368,11 @@ const EVENTS: [&str; 8] =
 
 #[derive(Default)]
 struct JsSink {
-    listeners: RefCell<HashMap<&'static str, Vec<Function>>>,
-    typed: RefCell<HashMap<String, Vec<Function>>>,
-    pending: RefCell<HashMap<u64, (Function, Function)>>,
+    /// (event name, handler), in subscription order.
+    listeners: RefCell<Vec<(&'static str, Function)>>,
+    /// (message type, handler), in subscription order.
+    typed: RefCell<Vec<(String, Function)>>,
+    pending: RefCell<BTreeMap<u64, (Function, Function)>>,
     dispatching_error: Cell<bool>,
 }
 
@@ -389,7 +392,7 @@ impl JsSink {
     }
 
     fn emit(&self, name: &str, arg: &JsValue) {
-        let list = self.listeners.borrow().get(name).cloned().unwrap_or_default();
+        let list = handlers_for(&self.listeners.borrow(), name);
         let is_error = name == "error";
         if is_error {
             self.dispatching_error.set(true);
@@ -415,15 +418,14 @@ impl Sink for JsSink {
     fn note(&self, note: Note) {
         match note {
             Note::Message { ty, data } => {
-                let has_message =
-                    self.listeners.borrow().get("message").is_some_and(|l| !l.is_empty());
+                let has_message = self.listeners.borrow().iter().any(|(n, _)| *n == "message");
                 if has_message {
                     self.emit(
                         "message",
                         &obj(&[("type", ty.as_str().into()), ("data", data.clone())]),
                     );
                 }
-                let typed = self.typed.borrow().get(&ty).cloned().unwrap_or_default();
+                let typed = handlers_for(&self.typed.borrow(), &ty);
                 for f in &typed {
                     self.call(f, &data);
                 }
@@ -508,7 +510,10 @@ impl JsSteadySocket {
         let source = if let Some(s) = url.as_string() {
             crate::error::check_ws_url(&s).map_err(|e| -> JsValue {
                 let m = e.to_string();
-                if s.contains("://") && !s.starts_with("ws") && !s.starts_with("WS") {
+                if crate::core::text::find(&s, "://").is_some()
+                    && !s.starts_with("ws")
+                    && !s.starts_with("WS")
+                {
                     js_sys::TypeError::new(&m).into()
                 } else {
                     js_sys::SyntaxError::new(&m).into()
@@ -576,17 +581,17 @@ impl JsSteadySocket {
         let Some(name) = EVENTS.iter().find(|n| **n == event) else {
             return Err(type_error(&format!(
                 "unknown event \"{event}\" (known: {})",
-                EVENTS.join(", ")
+                crate::core::text::join(&EVENTS)
             )));
         };
         let f: Function =
             handler.dyn_into().map_err(|_| type_error("handler must be a function"))?;
-        self.sink.listeners.borrow_mut().entry(name).or_default().push(f.clone());
+        self.sink.listeners.borrow_mut().push((name, f.clone()));
         let sink = Rc::downgrade(&self.sink);
         // Freed when called, or by the FinalizationRegistry when garbage-collected.
         let unsub = Closure::once_into_js(move || {
             if let Some(s) = sink.upgrade() {
-                remove(s.listeners.borrow_mut().get_mut(name), &f);
+                remove(&mut s.listeners.borrow_mut(), name, &f);
             }
         });
         Ok(unsub.unchecked_into())
@@ -595,7 +600,7 @@ impl JsSteadySocket {
     /// Unsubscribes `handler` from `event`.
     pub fn off(&self, event: &str, handler: JsValue) {
         if let Some(name) = EVENTS.iter().find(|n| **n == event) {
-            remove(self.sink.listeners.borrow_mut().get_mut(name), &handler);
+            remove(&mut self.sink.listeners.borrow_mut(), name, &handler);
         }
     }
 
@@ -608,11 +613,11 @@ impl JsSteadySocket {
         let ty = ty.as_string().ok_or_else(|| type_error("onMessage: type must be a string"))?;
         let f: Function =
             handler.dyn_into().map_err(|_| type_error("handler must be a function"))?;
-        self.sink.typed.borrow_mut().entry(ty.clone()).or_default().push(f.clone());
+        self.sink.typed.borrow_mut().push((ty.clone(), f.clone()));
         let sink = Rc::downgrade(&self.sink);
         let unsub = Closure::once_into_js(move || {
             if let Some(s) = sink.upgrade() {
-                remove(s.typed.borrow_mut().get_mut(&ty), &f);
+                remove(&mut s.typed.borrow_mut(), &ty, &f);
             }
         });
         Ok(unsub.unchecked_into())
@@ -654,7 +659,8 @@ impl JsSteadySocket {
             match r.num("timeoutMs").map_err(|e| option_error(&e))? {
                 Some(t) if !(t.is_finite() && t > 0.0) => {
                     return Err(range_error(&format!(
-                        "option `timeoutMs` must be a finite number > 0, got {t}"
+                        "option `timeoutMs` must be a finite number > 0, got {}",
+                        num(t)
                     )))
                 }
                 t => t,
@@ -771,10 +777,15 @@ fn stringify(data: &JsValue) -> Result<String, JsValue> {
     }
 }
 
-fn remove(list: Option<&mut Vec<Function>>, f: &JsValue) {
-    if let Some(list) = list {
-        if let Some(pos) = list.iter().position(|x| JsValue::from(x) == *f) {
-            list.remove(pos);
-        }
+/// The handlers subscribed under `key`, in order (a snapshot: handlers may unsubscribe
+/// while being called).
+fn handlers_for<K: AsRef<str>>(list: &[(K, Function)], key: &str) -> Vec<Function> {
+    list.iter().filter(|(k, _)| k.as_ref() == key).map(|(_, f)| f.clone()).collect()
+}
+
+/// Removes the first subscription of `f` under `key`.
+fn remove<K: AsRef<str>>(list: &mut Vec<(K, Function)>, key: &str, f: &JsValue) {
+    if let Some(pos) = list.iter().position(|(k, x)| k.as_ref() == key && JsValue::from(x) == *f) {
+        list.remove(pos);
     }
 }

@@ -634,7 +634,7 @@ impl<M> Engine<M> {
                 let ms = self.connect_timeout_ms;
                 self.attempt_failed(
                     ErrorKind::ConnectTimeout,
-                    format!("no open within connectTimeoutMs ({ms} ms)"),
+                    format!("no open within connectTimeoutMs ({} ms)", super::text::num(ms)),
                     now,
                 );
             }

@@ -19,6 +19,7 @@ pub mod machine;
 pub mod outbox;
 pub mod policy;
 pub mod requests;
+pub mod text;
 pub mod validate;
 
 pub use backoff::BackoffConfig;

@@ -46,12 +46,12 @@ pub fn retry_after_ms(reason: &str) -> Option<f64> {
         return None;
     }
     let key = "\"retryAfterMs\"";
-    let rest = s[s.find(key)? + key.len()..].trim_start().strip_prefix(':')?.trim_start();
+    let rest =
+        s[super::text::find(s, key)? + key.len()..].trim_start().strip_prefix(':')?.trim_start();
     let end = rest
         .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')))
         .unwrap_or(rest.len());
-    let n: f64 = rest[..end].parse().ok()?;
-    (n.is_finite() && n >= 0.0).then_some(n)
+    super::text::parse_decimal(&rest[..end])
 }
 
 #[cfg(test)]

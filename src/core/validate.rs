@@ -1,13 +1,14 @@
 //! Range checks of a [`Config`], naming each option by its JS path.
 
 use super::machine::Config;
+use super::text::num;
 use crate::error::OptionError;
 
 fn non_negative(path: &str, v: f64) -> Result<(), OptionError> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(OptionError::range_error(path, format!("must be a finite number >= 0, got {v}")))
+        Err(OptionError::range_error(path, format!("must be a finite number >= 0, got {}", num(v))))
     }
 }
 
@@ -15,7 +16,7 @@ fn positive(path: &str, v: f64) -> Result<(), OptionError> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(OptionError::range_error(path, format!("must be a finite number > 0, got {v}")))
+        Err(OptionError::range_error(path, format!("must be a finite number > 0, got {}", num(v))))
     }
 }
 
@@ -34,20 +35,21 @@ impl Config {
                     "reconnect.maxDelayMs",
                     format!(
                         "must be >= reconnect.minDelayMs ({}), got {}",
-                        b.min_delay_ms, b.max_delay_ms
+                        num(b.min_delay_ms),
+                        num(b.max_delay_ms)
                     ),
                 ));
             }
             if !(b.factor.is_finite() && b.factor >= 1.0) {
                 return Err(OptionError::range_error(
                     "reconnect.factor",
-                    format!("must be a finite number >= 1, got {}", b.factor),
+                    format!("must be a finite number >= 1, got {}", num(b.factor)),
                 ));
             }
             if !(0.0..=1.0).contains(&b.jitter) {
                 return Err(OptionError::range_error(
                     "reconnect.jitter",
-                    format!("must be in [0, 1], got {}", b.jitter),
+                    format!("must be in [0, 1], got {}", num(b.jitter)),
                 ));
             }
             non_negative("reconnect.stableMs", r.stable_ms)?;
