@@ -127,6 +127,9 @@ export STEADYSOCKET_SERVER="http://127.0.0.1:$PORT"
 # --- e. the npm package (served at /pkg/) ---------------------------------------------------
 step build-pkg scripts/build-pkg.sh
 
+# --- e2. bundler check: www/vite/ imports `steadysocket` (pkg/) and builds; e2e loads dist/ --
+step vite sh -c 'npx --no-install vite build --config www/vite/vite.config.js && ls -l www/vite/dist/assets/*.wasm'
+
 # --- f. browser tests (wasm-bindgen-test in headless Chromium via chromedriver) -------------
 # STEADYSOCKET_SERVER is read at compile time (option_env!), which cargo tracks: a new port
 # rebuilds just the test crates that read it. webdriver.json at the repo root sets the
