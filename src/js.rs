@@ -5,7 +5,6 @@
 //! serde-wasm-bindgen) gives exact paths, rejects unknown keys (typos), and is smaller.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
@@ -372,7 +371,7 @@ struct JsSink {
     listeners: RefCell<Vec<(&'static str, Function)>>,
     /// (message type, handler), in subscription order.
     typed: RefCell<Vec<(String, Function)>>,
-    pending: RefCell<BTreeMap<u64, (Function, Function)>>,
+    pending: RefCell<crate::core::idmap::IdMap<(Function, Function)>>,
     dispatching_error: Cell<bool>,
 }
 
@@ -406,7 +405,7 @@ impl JsSink {
     }
 
     fn settle(&self, id: u64, ok: bool, value: &JsValue) {
-        let entry = self.pending.borrow_mut().remove(&id);
+        let entry = self.pending.borrow_mut().remove(id);
         if let Some((resolve, reject)) = entry {
             let f = if ok { resolve } else { reject };
             let _ = f.call1(&JsValue::UNDEFINED, value);

@@ -15,6 +15,7 @@
 pub mod backoff;
 pub mod envelope;
 pub mod heartbeat;
+pub mod idmap;
 pub mod machine;
 pub mod outbox;
 pub mod policy;

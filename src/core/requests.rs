@@ -4,8 +4,14 @@
 //! queued included). A request is either *queued* (its frame waits in the outbox) or
 //! *in flight* on one connection; when that connection dies it fails with
 //! `connection-lost` (no silent re-send).
+//!
+//! Deadlines live in a min-heap with lazy deletion; the heap's top is kept live (every
+//! mutation pops stale tops), so [`Requests::next_deadline`] is O(1).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::idmap::IdMap;
 
 /// Why a request failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +40,7 @@ impl Failure {
 
 #[derive(Debug, Clone, Copy)]
 struct Pending {
-    deadline: f64,
+    deadline: u64,
     /// The connection it was transmitted on; `None` while queued.
     conn: Option<u64>,
 }
@@ -53,8 +59,8 @@ fn key(t: f64) -> u64 {
 #[derive(Debug, Default)]
 pub struct Requests {
     next_id: u64,
-    pending: BTreeMap<u64, Pending>,
-    deadlines: BTreeSet<(u64, u64)>,
+    pending: IdMap<Pending>,
+    deadlines: BinaryHeap<Reverse<(u64, u64)>>,
 }
 
 impl Requests {
@@ -67,71 +73,74 @@ impl Requests {
     pub fn start(&mut self, deadline: f64) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
-        self.pending.insert(id, Pending { deadline, conn: None });
-        self.deadlines.insert((key(deadline), id));
+        let k = key(deadline);
+        self.pending.insert(id, Pending { deadline: k, conn: None });
+        self.deadlines.push(Reverse((k, id)));
         id
     }
 
     /// Marks request `id` as transmitted on connection `conn`.
     pub fn transmitted(&mut self, id: u64, conn: u64) {
-        if let Some(p) = self.pending.get_mut(&id) {
+        if let Some(p) = self.pending.get_mut(id) {
             p.conn = Some(conn);
         }
     }
 
     /// Completes `id` if it is in flight; returns whether it was.
     pub fn complete(&mut self, id: u64) -> bool {
-        match self.pending.get(&id) {
-            Some(p) if p.conn.is_some() => {
-                self.remove(id);
-                true
-            }
+        match self.pending.get(id) {
+            Some(p) if p.conn.is_some() => self.remove(id),
             _ => false,
         }
     }
 
     /// Forgets `id` (failed or completed); returns whether it was pending.
     pub fn remove(&mut self, id: u64) -> bool {
-        match self.pending.remove(&id) {
-            Some(p) => {
-                self.deadlines.remove(&(key(p.deadline), id));
-                true
+        let was = self.pending.remove(id).is_some();
+        self.prune();
+        was
+    }
+
+    /// Pops heap tops that no longer match a pending request.
+    fn prune(&mut self) {
+        while let Some(Reverse((k, id))) = self.deadlines.peek().copied() {
+            if self.pending.get(id).is_some_and(|p| p.deadline == k) {
+                break;
             }
-            None => false,
+            self.deadlines.pop();
         }
     }
 
     /// Removes and returns the ids of requests in flight on `conn`.
     pub fn lose_connection(&mut self, conn: u64) -> Vec<u64> {
-        let ids: Vec<u64> =
-            self.pending.iter().filter(|(_, p)| p.conn == Some(conn)).map(|(id, _)| *id).collect();
-        for id in &ids {
-            self.remove(*id);
-        }
+        let ids = self.pending.remove_where(|p| p.conn == Some(conn));
+        self.prune();
         ids
     }
 
     /// Removes and returns every pending id.
     pub fn drain(&mut self) -> Vec<u64> {
         self.deadlines.clear();
-        std::mem::take(&mut self.pending).into_keys().collect()
+        self.pending.drain_ids()
     }
 
     /// The earliest deadline.
     pub fn next_deadline(&self) -> Option<f64> {
-        let (_, id) = self.deadlines.first()?;
-        self.pending.get(id).map(|p| p.deadline)
+        self.deadlines.peek().map(|Reverse((k, _))| f64::from_bits(*k))
     }
 
     /// Removes and returns the ids whose deadline is `<= now`, earliest first.
     pub fn expire(&mut self, now: f64) -> Vec<u64> {
         let mut out = Vec::new();
-        while let Some(&(k, id)) = self.deadlines.first() {
+        while let Some(Reverse((k, id))) = self.deadlines.peek().copied() {
             if k > key(now) {
                 break;
             }
-            self.remove(id);
-            out.push(id);
+            self.deadlines.pop();
+            if self.pending.remove(id).is_some() {
+                out.push(id);
+            }
+            self.prune();
         }
         out
     }
@@ -169,6 +178,20 @@ mod tests {
         assert_eq!(r.lose_connection(8), vec![c]);
         assert!(r.is_empty());
         assert_eq!(r.next_deadline(), None);
+    }
+
+    #[test]
+    fn next_deadline_skips_settled_requests() {
+        let mut r = Requests::new();
+        let a = r.start(10.0);
+        let b = r.start(20.0);
+        r.start(30.0);
+        r.transmitted(a, 1);
+        r.transmitted(b, 1);
+        assert!(r.complete(a));
+        assert_eq!(r.next_deadline(), Some(20.0));
+        assert_eq!(r.lose_connection(1), vec![b]);
+        assert_eq!(r.next_deadline(), Some(30.0));
     }
 
     #[test]
