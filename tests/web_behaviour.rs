@@ -3,6 +3,7 @@
 //! - open, typed echo, requests (resolve, remote error, timeout, connection-lost, closed)
 //! - reconnect after `/control/drop` within the jittered delay window
 //! - refused connections: backoff growth, then recovery
+//! - `connectTimeoutMs`: a hanging handshake is abandoned and counted as a failed attempt
 //! - half-open peer detected by the heartbeat within interval + timeout (+ slack)
 //! - close policy: 1008 → closed; `retryAfterMs` honoured
 //! - queue order across a reconnect, exactly once (server log)
@@ -370,4 +371,26 @@ async fn offline_online_and_visibility_events() {
         wait_for(&mut ev, 20, |_| false).await;
     }
     js("delete document.visibilityState");
+}
+
+#[wasm_bindgen_test]
+async fn connect_timeout_abandons_a_hanging_handshake() {
+    let url = format!("{}/ws/hang?ms=5000", server().replacen("http", "ws", 1));
+    let s = SteadySocket::builder(url)
+        .connect_timeout_ms(300.0)
+        .reconnect(fast(1500.0, 0.0))
+        .build()
+        .unwrap();
+    let mut ev = s.events();
+    let t0 = now();
+    let e = wait_for(&mut ev, 3000, |e| matches!(e, SocketEvent::Error { .. })).await;
+    let took = now() - t0;
+    assert!(matches!(e, Some(SocketEvent::Error { kind: ErrorKind::ConnectTimeout, .. })), "{e:?}");
+    assert!((250.0..1500.0).contains(&took), "timed out after {took} ms (connectTimeoutMs 300)");
+    let r = wait_for(&mut ev, 1000, |e| matches!(e, SocketEvent::Reconnecting { .. })).await;
+    assert!(
+        matches!(r, Some(SocketEvent::Reconnecting { attempt: 1, delay_ms: Some(d) }) if d == 1500.0),
+        "{r:?}"
+    );
+    assert_eq!(s.state(), State::Reconnecting);
 }

@@ -68,10 +68,27 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/ws", get(ws::upgrade_protocol))
         .route("/ws/raw", get(ws::upgrade_raw))
+        .route("/ws/hang", get(hang))
         .route("/control/{*name}", any(control::handle))
         .fallback(files::serve)
         .with_state(shared)
         .layer(axum::middleware::map_response(common_headers))
+}
+
+/// `/ws/hang?ms=N` (default 3000, at most 60000): accepts the TCP connection and the
+/// upgrade request but answers nothing for N ms, then 503. For connect-timeout tests.
+async fn hang(axum::extract::RawQuery(q): axum::extract::RawQuery) -> Response {
+    let ms = q
+        .as_deref()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("ms=")))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(3000)
+        .min(60_000);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    axum::response::IntoResponse::into_response((
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "hung",
+    ))
 }
 
 /// Headers every response carries (cross-origin isolation, CORS, no caching).
