@@ -16,8 +16,10 @@ demo:
 build: bootstrap
 	scripts/build-pkg.sh
 
-bench:
-	@echo "make bench: not yet (see DESIGN.md section 5)"
+## make bench: build pkg/ + the release server, run the benchmarks in headless Chromium
+## against raw WebSocket and the JS libraries (BENCHMARKS.md); writes target/bench/results.json.
+bench: bootstrap
+	scripts/bench.sh
 
 ## make fmt: format Rust sources.
 fmt:

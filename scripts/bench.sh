@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The body of `make bench`: builds pkg/ (scripts/build-pkg.sh) and the release reference
+# server, bundles the contenders (tests/bench/bundle.mjs -> www/bench/vendor/, git-ignored),
+# starts the reference server and the socket.io server, runs tests/bench/run.mjs (headless
+# Chromium), prints the table and writes target/bench/results.json. Servers are stopped on exit.
+# Env: BENCH_ROUNDS (default 5), BENCH_ONLY (e.g. P2,P3), SKIP_BUILD=1 (reuse pkg/ and the
+#      release server), BENCH_DOWN_MS (P4 outage, default 1000), BENCH_N (P2/P3 messages, 10000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '[bench] %s\n' "$*" >&2; }
+T0=$SECONDS
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/steadysocket-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[ -x node_modules/.bin/esbuild ] && [ -d node_modules/socket.io ] || {
+  log "npm dev dependencies missing: npm ci"; npm ci --no-audit --no-fund; }
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  log "building pkg/ (scripts/build-pkg.sh)"
+  scripts/build-pkg.sh
+  log "building the release reference server"
+  cargo build --release -q -p steadysocket-server
+fi
+TARGET_DIR=$(cargo metadata --no-deps --format-version 1 --offline \
+  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
+SERVER="$TARGET_DIR/release/steadysocket-server"
+[ -x "$SERVER" ] || { echo "bench: $SERVER missing (run without SKIP_BUILD=1)" >&2; exit 1; }
+
+# A private snapshot of pkg/ to serve and measure: pkg/ may be rebuilt (rm -rf + build)
+# by someone else while the benchmark runs. www/ is linked, not copied.
+mkdir -p "$TMP/root"
+for _ in $(seq 20); do
+  rm -rf "$TMP/root/pkg"
+  cp -R pkg "$TMP/root/pkg" 2>/dev/null && [ -s "$TMP/root/pkg/steadysocket_bg.wasm" ] \
+    && [ -s "$TMP/root/pkg/steadysocket.js" ] && [ -s "$TMP/root/pkg/package.json" ] && break
+  log "pkg/ is incomplete (being rebuilt?), retrying"; sleep 3
+done
+[ -s "$TMP/root/pkg/steadysocket_bg.wasm" ] || { echo "bench: no complete pkg/ to benchmark" >&2; exit 1; }
+ln -s "$(pwd)/www" "$TMP/root/www"
+export BENCH_PKG_DIR="$TMP/root/pkg"
+
+log "bundling contenders (esbuild) into www/bench/vendor/"
+node tests/bench/bundle.mjs >/dev/null
+
+wait_port() { # wait_port FILE PID NAME
+  for _ in $(seq 300); do
+    [ -s "$1" ] && return 0
+    kill -0 "$2" 2>/dev/null || { echo "bench: $3 exited; see $TMP/$3.log" >&2; cat "$TMP/$3.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "bench: $3 did not start within 30 s" >&2; exit 1
+}
+"$SERVER" --port 0 --port-file "$TMP/ref.port" --root "$TMP/root" >"$TMP/ref.log" 2>&1 &
+PIDS+=($!); wait_port "$TMP/ref.port" "$!" ref
+node tests/bench/sio-server.mjs --port 0 --port-file "$TMP/sio.port" >"$TMP/sio.log" 2>&1 &
+PIDS+=($!); wait_port "$TMP/sio.port" "$!" sio
+
+export BENCH_URL="http://127.0.0.1:$(cat "$TMP/ref.port")"
+export SIO_URL="http://127.0.0.1:$(cat "$TMP/sio.port")"
+log "reference server $BENCH_URL, socket.io server $SIO_URL"
+node tests/bench/run.mjs
+log "done in $((SECONDS - T0)) s"

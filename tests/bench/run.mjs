@@ -1,0 +1,328 @@
+// The benchmark driver (make bench -> scripts/bench.sh -> here). Drives www/bench.html in
+// headless Chromium (playwright-core) against the reference server (BENCH_URL) and the
+// socket.io server (SIO_URL), repeats every measurement BENCH_ROUNDS times (default 5, at
+// least 5 for the report), rotating the contender order each round, and reports medians of
+// per-round RATIOS (each ratio taken between two runs of the same round, seconds apart).
+// Writes target/bench/results.json and prints a table. Method: BENCHMARKS.md.
+import { readFile, writeFile, mkdir, readdir } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../e2e/helpers.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const BASE = (process.env.BENCH_URL || "").replace(/\/+$/, "");
+const SIO = (process.env.SIO_URL || "").replace(/\/+$/, "");
+if (!BASE || !SIO) throw new Error("set BENCH_URL and SIO_URL (scripts/bench.sh does)");
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
+const PKG = process.env.BENCH_PKG_DIR || path.join(root, "pkg"); // bench.sh serves a snapshot
+const OUT = path.join(root, "target/bench/results.json");
+const ONLY = (process.env.BENCH_ONLY || "P1,P2,P3,P4,P5,P6").split(",");
+
+const RAW = "raw";
+const SS = "steadysocket";
+const SIOC = "socket.io-client";
+const ALL = [RAW, SS, "reconnecting-websocket", "partysocket", SIOC];
+const LIBS = ALL.filter((c) => c !== RAW);
+
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
+const log = (...a) => console.error("[bench]", ...a);
+let tagSeq = 0;
+const tag = (what) => `bench-${process.pid}-${what}-${++tagSeq}`;
+
+// ---- P1: sizes (node zlib) ----------------------------------------------------------------
+function sizes(buf) {
+  return {
+    raw: buf.length,
+    gzip: zlib.gzipSync(buf, { level: 9 }).length,
+    brotli: zlib.brotliCompressSync(buf, {
+      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length },
+    }).length,
+  };
+}
+async function measureSizes() {
+  const wasm = await readFile(path.join(PKG, "steadysocket_bg.wasm"));
+  const glue = await readFile(path.join(PKG, "steadysocket.js"));
+  const w = sizes(wasm), j = sizes(glue);
+  const out = {
+    [SS]: {
+      files: "pkg/steadysocket_bg.wasm + pkg/steadysocket.js (as built, glue not minified)",
+      wasm: w, js: j,
+      raw: w.raw + j.raw, gzip: w.gzip + j.gzip, brotli: w.brotli + j.brotli,
+    },
+  };
+  // the glue minified too, for a like-for-like view (a bundler would minify it)
+  const { transform } = await import("esbuild");
+  const min = Buffer.from((await transform(glue.toString(), { minify: true, format: "esm", loader: "js" })).code);
+  const jm = sizes(min);
+  out[`${SS} (glue minified)`] = { raw: w.raw + jm.raw, gzip: w.gzip + jm.gzip, brotli: w.brotli + jm.brotli };
+  const bundles = JSON.parse(await readFile(path.join(root, "www/bench/vendor/bundles.json"), "utf8"));
+  for (const [name, b] of Object.entries(bundles)) {
+    out[name] = { files: `${b.file} (esbuild --bundle --minify)`, ...sizes(await readFile(path.join(root, b.file))) };
+  }
+  return out;
+}
+
+// ---- browser ------------------------------------------------------------------------------
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [...CHROMIUM_ARGS, "--js-flags=--expose-gc", "--enable-precise-memory-info"],
+});
+async function newPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("pageerror", (e) => log("pageerror:", e.message));
+  // 503s (refused upgrades during P4/P5) and the favicon 404 are expected
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/\b(503|404)\b/.test(m.text())) log("console.error:", m.text());
+  });
+  await page.goto(`${BASE}/bench.html`, { waitUntil: "load" });
+  await page.waitForFunction(() => !!window.bench);
+  const info = await page.evaluate((sio) => window.bench.load({ sio }), SIO);
+  const cdp = await context.newCDPSession(page);
+  // threadTicks: the durations below are main-thread CPU time, not wall time
+  await cdp.send("Performance.enable", { timeDomain: "threadTicks" });
+  const cpu = async () => {
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+    return { task: m.TaskDuration * 1000, script: m.ScriptDuration * 1000 };
+  };
+  return { context, page, info, cpu };
+}
+
+// ---- P2/P3/P6 -----------------------------------------------------------------------------
+async function echoRun(p, cfg) {
+  const setup = await p.page.evaluate((c) => window.bench.setupEcho(c), cfg);
+  const c0 = await p.cpu();
+  const r = await p.page.evaluate(() => window.bench.runEcho());
+  const c1 = await p.cpu();
+  await p.page.evaluate(() => window.bench.teardown());
+  return { ...r, frameBytes: setup.frameBytes, cpuTaskMs: c1.task - c0.task, cpuScriptMs: c1.script - c0.script };
+}
+
+const results = {
+  startedAt: new Date().toISOString(),
+  rounds: ROUNDS,
+  machine: {
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    node: process.version,
+    chromium: browser.version(),
+    os: `${os.type()} ${os.release()}`,
+  },
+  versions: {},
+  raw: {},
+  summary: {},
+};
+for (const name of ["reconnecting-websocket", "partysocket", "socket.io-client", "socket.io", "esbuild", "playwright-core"]) {
+  results.versions[name] = JSON.parse(await readFile(path.join(root, "node_modules", name, "package.json"), "utf8")).version;
+}
+results.versions.steadysocket = JSON.parse(await readFile(path.join(PKG, "package.json"), "utf8")).version;
+try { results.versions.steadysocketCommit = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"]).toString().trim(); } catch {}
+
+const t0 = Date.now();
+if (ONLY.includes("P1")) {
+  results.raw.P1 = await measureSizes();
+}
+
+const main = await newPage();
+results.page = main.info;
+log("page:", JSON.stringify(main.info));
+if (!main.info.crossOriginIsolated) log("WARNING: the bench page is NOT cross-origin isolated: timer resolution is coarse");
+
+const N = Number(process.env.BENCH_N || 10000);
+if (ONLY.includes("P2") || ONLY.includes("P3")) {
+  results.raw.echo = {};
+  for (const bytes of [100, 1000]) {
+    const per = (results.raw.echo[bytes] = Object.fromEntries(ALL.map((c) => [c, []])));
+    // one unrecorded warm-up pass (JIT, connection setup paths)
+    for (const c of ALL) await echoRun(main, { contender: c, n: 1000, bytes, tag: tag("warm") });
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const c of rotate(ALL, r)) per[c].push(await echoRun(main, { contender: c, n: N, bytes, tag: tag("echo") }));
+      log(`echo ${bytes} B round ${r + 1}/${ROUNDS}:`, ALL.map((c) => `${c} ${per[c][r].ms.toFixed(0)} ms`).join(", "));
+    }
+  }
+}
+if (ONLY.includes("P6")) {
+  const per = (results.raw.P6 = Object.fromEntries(ALL.map((c) => [c, []])));
+  for (const c of ALL) await echoRun(main, { contender: c, n: 5, bytes: 100000, big: true, probed: true, tag: tag("warm6") });
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of rotate(ALL, r)) per[c].push(await echoRun(main, { contender: c, n: 20, bytes: 100000, big: true, probed: true, tag: tag("big") }));
+    log(`P6 round ${r + 1}/${ROUNDS}:`, ALL.map((c) => `${c} ${(per[c][r].recvHandlerMs / per[c][r].n * 1000).toFixed(0)} µs/msg`).join(", "));
+  }
+}
+if (ONLY.includes("P4")) {
+  const DOWN = Number(process.env.BENCH_DOWN_MS || 1000);
+  const per = (results.raw.P4 = Object.fromEntries(ALL.map((c) => [c, []])));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of rotate(ALL, r)) {
+      per[c].push(await main.page.evaluate((cfg) => window.bench.restart(cfg), { contender: c, backlog: 1000, downMs: DOWN, bytes: 100, tag: tag("restart") }));
+    }
+    log(`P4 round ${r + 1}/${ROUNDS}:`, ALL.map((c) => `${c} open ${per[c][r].openMs.toFixed(0)} / flushed ${per[c][r].flushMs.toFixed(0)} ms`).join(", "));
+  }
+}
+await main.context.close();
+if (ONLY.includes("P5")) {
+  const per = (results.raw.P5 = Object.fromEntries(ALL.map((c) => [c, []])));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of rotate(ALL, r)) {
+      const p = await newPage(); // a fresh page (and wasm instance) per measurement
+      const first = await p.page.evaluate((cfg) => window.bench.memory(cfg), { contender: c, n: 10000, bytes: 100, tag: tag("mem") });
+      // the same again in the same page: does the freed (wasm) memory get reused?
+      const again = await p.page.evaluate((cfg) => window.bench.memory(cfg), { contender: c, n: 10000, bytes: 100, tag: tag("mem") });
+      per[c].push({ ...first, secondFillWasmGrowth: again.wasmQueued - again.wasmBefore, secondPerMsg: again.perMsg });
+      await p.context.close();
+    }
+    log(`P5 round ${r + 1}/${ROUNDS}:`, ALL.map((c) => `${c} ${per[c][r].perMsg.toFixed(0)} B/msg (payload ${per[c][r].payloadBytes.toFixed(0)})`).join(", "));
+  }
+}
+await browser.close();
+results.elapsedS = (Date.now() - t0) / 1000;
+
+// ---- summary ------------------------------------------------------------------------------
+const S = results.summary;
+const rows = [];
+const row = (id, metric, contender, value, ratio, goal, pass) => rows.push({ id, metric, contender, value, ratio, goal, pass });
+const fmtB = (b) => `${(b / 1024).toFixed(1)} KiB`;
+if (results.raw.P1) {
+  S.P1 = results.raw.P1;
+  const ss = S.P1[SS];
+  row("P1", "gzip -9 (brotli)", SS, `${fmtB(ss.gzip)} (${fmtB(ss.brotli)})`, "", "≤ 25 KiB gzip (25600 B)", ss.gzip <= 25600);
+  for (const c of LIBS.filter((c) => c !== SS)) {
+    const b = S.P1[c];
+    row("P1", "gzip -9 (brotli)", c, `${fmtB(b.gzip)} (${fmtB(b.brotli)})`, `steadysocket is ${(ss.gzip / b.gzip).toFixed(2)}× gzip`, "", null);
+  }
+}
+if (results.raw.echo) {
+  S.P2 = {}; S.P3 = {};
+  for (const [bytes, per] of Object.entries(results.raw.echo)) {
+    S.P2[bytes] = {}; S.P3[bytes] = {};
+    for (const c of ALL) {
+      const rs = per[c];
+      const vsRaw = rs.map((x, i) => per[RAW][i].ms / x.ms); // throughput ratio
+      const vsSio = rs.map((x, i) => per[SIOC][i].ms / x.ms);
+      S.P2[bytes][c] = {
+        msgPerS: median(rs.map((x) => x.n / x.ms * 1000)),
+        ms: median(rs.map((x) => x.ms)),
+        throughputVsRaw: median(vsRaw),
+        throughputVsSocketIo: median(vsSio),
+        notSent: rs.reduce((a, x) => a + x.notSent, 0),
+      };
+      S.P3[bytes][c] = {
+        cpuUsPerMsgAboveRaw: median(rs.map((x, i) => (x.cpuTaskMs - per[RAW][i].cpuTaskMs) / x.n * 1000)),
+        scriptUsPerMsgAboveRaw: median(rs.map((x, i) => (x.cpuScriptMs - per[RAW][i].cpuScriptMs) / x.n * 1000)),
+        wallUsPerMsgAboveRaw: median(rs.map((x, i) => (x.ms - per[RAW][i].ms) / x.n * 1000)),
+        cpuUsPerMsg: median(rs.map((x) => x.cpuTaskMs / x.n * 1000)),
+        cpuVsRaw: median(rs.map((x, i) => x.cpuTaskMs / per[RAW][i].cpuTaskMs)),
+      };
+    }
+    for (const c of LIBS) {
+      const p2 = S.P2[bytes][c];
+      const isSS = c === SS;
+      row("P2", `echo ${bytes} B ×${N}`, c, `${Math.round(p2.msgPerS)} msg/s`,
+        `${p2.throughputVsRaw.toFixed(2)}× raw, ${p2.throughputVsSocketIo.toFixed(2)}× socket.io`,
+        isSS ? "≥ 0.9× raw; ≥ 1.2× socket.io" : "", isSS ? p2.throughputVsRaw >= 0.9 && p2.throughputVsSocketIo >= 1.2 : null);
+    }
+    row("P2", `echo ${bytes} B ×${N}`, RAW, `${Math.round(S.P2[bytes][RAW].msgPerS)} msg/s`, "1.00×", "", null);
+    for (const c of LIBS) {
+      const p3 = S.P3[bytes][c];
+      const isSS = c === SS;
+      row("P3", `CPU above raw, ${bytes} B`, c, `${p3.cpuUsPerMsgAboveRaw.toFixed(2)} µs/msg`,
+        `${p3.cpuVsRaw.toFixed(2)}× raw CPU; wall ${p3.wallUsPerMsgAboveRaw.toFixed(2)} µs/msg`,
+        isSS ? "≤ 5 µs/msg" : "", isSS ? p3.cpuUsPerMsgAboveRaw <= 5 : null);
+    }
+  }
+}
+if (results.raw.P6) {
+  S.P6 = {};
+  const per = results.raw.P6;
+  for (const c of ALL) {
+    S.P6[c] = {
+      frameBytes: per[c][0].frameBytes,
+      recvUsPerMsg: median(per[c].map((x) => x.recvHandlerMs / x.n * 1000)),
+      vsRaw: median(per[c].map((x, i) => (x.recvHandlerMs / x.n) / (per[RAW][i].recvHandlerMs / per[RAW][i].n))),
+      handlerCalls: per[c].map((x) => x.handlerCalls),
+    };
+  }
+  row("P6", `decode ${(S.P6[RAW].frameBytes / 1024).toFixed(0)} KiB event`, RAW, `${S.P6[RAW].recvUsPerMsg.toFixed(0)} µs/msg`, "1.00×", "", null);
+  for (const c of LIBS) {
+    const isSS = c === SS;
+    row("P6", `decode ${(S.P6[RAW].frameBytes / 1024).toFixed(0)} KiB event`, c, `${S.P6[c].recvUsPerMsg.toFixed(0)} µs/msg`, `${S.P6[c].vsRaw.toFixed(2)}× raw`, isSS ? "≤ 1.2× JSON.parse" : "", isSS ? S.P6[c].vsRaw <= 1.2 : null);
+  }
+}
+if (results.raw.P4) {
+  S.P4 = {};
+  const per = results.raw.P4;
+  for (const c of ALL) {
+    S.P4[c] = {
+      openP50: median(per[c].map((x) => x.openMs)),
+      flushP50: median(per[c].map((x) => x.flushMs)),
+      flushMin: Math.min(...per[c].map((x) => x.flushMs)),
+      flushMax: Math.max(...per[c].map((x) => x.flushMs)),
+      flushVsRawIdeal: median(per[c].map((x, i) => x.flushMs / per[RAW][i].flushMs)),
+      downMs: per[c][0].downMs,
+    };
+  }
+  for (const c of ALL) {
+    const isSS = c === SS;
+    const s = S.P4[c];
+    row("P4", `restart (down ${s.downMs} ms), 1k backlog`, c === RAW ? "raw (ideal: reconnect at once)" : c,
+      `open ${s.openP50.toFixed(0)} ms, flushed ${s.flushP50.toFixed(0)} ms (${s.flushMin.toFixed(0)}–${s.flushMax.toFixed(0)})`,
+      c === RAW ? "1.00×" : `${s.flushVsRawIdeal.toFixed(1)}× ideal`, isSS ? "p50 ≤ 500 ms" : "", isSS ? s.flushP50 <= 500 : null);
+  }
+}
+if (results.raw.P5) {
+  S.P5 = {};
+  const per = results.raw.P5;
+  for (const c of ALL) {
+    const xs = per[c];
+    const grown = median(xs.map((x) => x.perMsg * x.n));
+    S.P5[c] = {
+      payloadBytes: median(xs.map((x) => x.payloadBytes)),
+      perMsg: median(xs.map((x) => x.perMsg)),
+      heapPerMsg: median(xs.map((x) => x.heapPerMsg)),
+      wasmPerMsg: median(xs.map((x) => x.wasmPerMsg)),
+      overheadPerMsg: median(xs.map((x) => x.overheadPerMsg)),
+      afterFlushHeapDelta: median(xs.map((x) => x.afterFlushHeapDelta)),
+      afterFlushWasmDelta: median(xs.map((x) => x.afterFlushWasmDelta)),
+      secondFillWasmGrowth: median(xs.map((x) => x.secondFillWasmGrowth)),
+      secondPerMsg: median(xs.map((x) => x.secondPerMsg)),
+      vsRaw: median(xs.map((x, i) => x.perMsg / per[RAW][i].perMsg)),
+      queuedGrowth: grown,
+    };
+  }
+  for (const c of ALL) {
+    const s = S.P5[c];
+    const isSS = c === SS;
+    const back = s.afterFlushHeapDelta <= 0.1 * s.queuedGrowth;
+    row("P5", "memory / queued msg (10k × ~100 B)", c === RAW ? "raw (app array of strings)" : c,
+      `${s.perMsg.toFixed(0)} B (payload ${s.payloadBytes.toFixed(0)} B: +${s.overheadPerMsg.toFixed(0)}; heap ${s.heapPerMsg.toFixed(0)} + wasm ${s.wasmPerMsg.toFixed(0)})`,
+      `${s.vsRaw.toFixed(2)}× raw`, isSS ? "payload + ≤ 64 B" : "", isSS ? s.overheadPerMsg <= 64 : null);
+    row("P5", "after flush vs before", c === RAW ? "raw (app array of strings)" : c,
+      `heap ${(s.afterFlushHeapDelta / 1024).toFixed(0)} KiB, wasm ${(s.afterFlushWasmDelta / 1024).toFixed(0)} KiB (refill grows wasm ${(s.secondFillWasmGrowth / 1024).toFixed(0)} KiB)`,
+      "", isSS ? "returns to baseline (JS heap ≤ 10% of growth)" : "", isSS ? back : null);
+  }
+}
+results.table = rows;
+await mkdir(path.dirname(OUT), { recursive: true });
+await writeFile(OUT, JSON.stringify(results, null, 2) + "\n");
+
+const cols = ["id", "metric", "contender", "value", "ratio", "goal", "pass"];
+const cell = (r, k) => (k === "pass" ? (r.pass === null ? "" : r.pass ? "PASS" : "FAIL") : String(r[k] ?? ""));
+const w = cols.map((k) => Math.max(k.length, ...rows.map((r) => cell(r, k).length)));
+const line = (vals) => "| " + vals.map((v, i) => v.padEnd(w[i])).join(" | ") + " |";
+console.log(`\ncrossOriginIsolated=${main.info.crossOriginIsolated}, timer resolution ${main.info.timerResolutionUs.toFixed(1)} µs, ${ROUNDS} rounds, ${results.elapsedS.toFixed(0)} s`);
+console.log(line(cols));
+console.log("|" + w.map((n) => "-".repeat(n + 2)).join("|") + "|");
+for (const r of rows) console.log(line(cols.map((k) => cell(r, k))));
+console.log(`\nwrote ${path.relative(root, OUT)}`);
