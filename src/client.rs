@@ -136,6 +136,13 @@ pub enum SocketEvent {
     Message(Incoming),
     /// A raw frame arrived.
     Raw(RawMessage),
+    /// A queued message was transmitted after the connection (re)opened.
+    Sent {
+        /// Its type (`None` for raw frames).
+        ty: Option<String>,
+        /// Its JSON data (`None` for raw frames).
+        data_json: Option<String>,
+    },
     /// A queued message was dropped.
     Dropped {
         /// Its type (`None` for raw frames).
@@ -201,6 +208,9 @@ impl Sink for RustSink {
                 Event::Error { kind, message } => SocketEvent::Error { kind, message },
                 Event::Dropped { meta, reason, .. } => {
                     SocketEvent::Dropped { ty: meta.ty, data_json: meta.data.as_string(), reason }
+                }
+                Event::Sent { meta, .. } => {
+                    SocketEvent::Sent { ty: meta.ty, data_json: meta.data.as_string() }
                 }
                 Event::RequestFailed { id, failure } => {
                     let kind = failure.as_str();

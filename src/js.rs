@@ -362,8 +362,8 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
 
 // ---------- the event sink ----------
 
-const EVENTS: [&str; 8] =
-    ["open", "close", "reconnecting", "state", "error", "message", "drop", "raw"];
+const EVENTS: [&str; 9] =
+    ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "raw"];
 
 #[derive(Default)]
 struct JsSink {
@@ -478,6 +478,10 @@ impl Sink for JsSink {
                             ("reason", reason.as_str().into()),
                         ]),
                     )
+                }
+                Event::Sent { meta, .. } => {
+                    let ty = meta.ty.map_or(JsValue::NULL, JsValue::from);
+                    self.emit("sent", &obj(&[("type", ty), ("data", meta.data)]))
                 }
                 Event::RequestFailed { id, failure } => {
                     let msg = format!("steadysocket: request failed: {}", failure.as_str());

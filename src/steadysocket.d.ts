@@ -78,6 +78,11 @@ export type DropEvent<Out> =
   | { [K in keyof Out & string]: { type: K; data: Out[K]; reason: "overflow" | "expired" | "closed" } }[keyof Out & string]
   | { type: null; data: string | ArrayBuffer | ArrayBufferView; reason: "overflow" | "expired" | "closed" };
 
+/** A queued message went out after the connection (re)opened. */
+export type SentEvent<Out> =
+  | { [K in keyof Out & string]: { type: K; data: Out[K] } }[keyof Out & string]
+  | { type: null; data: string | ArrayBuffer | ArrayBufferView };
+
 export interface Events<In, Out> {
   open: OpenEvent;
   close: CloseEvent;
@@ -86,6 +91,7 @@ export interface Events<In, Out> {
   error: ErrorEvent;
   message: MessageEvent<In>;
   drop: DropEvent<Out>;
+  sent: SentEvent<Out>;
   raw: string | Uint8Array;
 }
 

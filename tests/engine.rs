@@ -361,6 +361,16 @@ fn queue_order_across_reconnect_and_open_handler_sends_go_first() {
     s.open();
     s.send(7).ok();
     assert_eq!(s.sent_numbers(), [100, 1, 2, 3, 4, 5, 6, 7]);
+    let sent_events: Vec<u32> = s
+        .events
+        .iter()
+        .filter_map(|e| if let Event::Sent { meta, .. } = e { Some(*meta) } else { None })
+        .collect();
+    assert_eq!(
+        sent_events,
+        [1, 2, 3, 4, 5, 6],
+        "one Sent event per queued message, none for direct sends"
+    );
     assert!(drops(&s).is_empty());
 }
 

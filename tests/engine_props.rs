@@ -110,6 +110,8 @@ struct World {
     sim: Sim,
     next_msg: u32,
     accepted: Vec<u32>,
+    /// Accepted with `Sent::Queued`: each must end in exactly one `Sent` or `Dropped` event.
+    queued: HashSet<u32>,
     requests: HashMap<u64, u32>,
     settled: HashMap<u64, u32>,
     checked_events: usize,
@@ -124,6 +126,7 @@ impl World {
             sim: Sim::new(cfg),
             next_msg: 0,
             accepted: vec![],
+            queued: HashSet::new(),
             requests: HashMap::new(),
             settled: HashMap::new(),
             checked_events: 0,
@@ -167,15 +170,21 @@ impl World {
             Op::Send => {
                 let n = self.next_msg;
                 self.next_msg += 1;
-                if let Ok(_sent) = self.sim.send(n) {
+                if let Ok(sent) = self.sim.send(n) {
                     self.accepted.push(n);
+                    if sent == Sent::Queued {
+                        self.queued.insert(n);
+                    }
                 }
             }
             Op::Request(t) => {
                 let n = self.next_msg;
                 self.next_msg += 1;
-                if let Ok((id, _)) = self.sim.request(n, Some(f64::from(*t) * 100.0)) {
+                if let Ok((id, sent)) = self.sim.request(n, Some(f64::from(*t) * 100.0)) {
                     self.accepted.push(n);
+                    if sent == Sent::Queued {
+                        self.queued.insert(n);
+                    }
                     self.requests.insert(id, n);
                 }
             }
@@ -314,6 +323,22 @@ impl World {
         let accepted: HashSet<u32> = self.accepted.iter().copied().collect();
         assert_eq!(seen, accepted, "every accepted message is transmitted or dropped");
         assert!(sent.windows(2).all(|w| w[0] < w[1]), "transmitted out of order: {sent:?}");
+        // Queued messages end in exactly one Sent or Dropped event; direct sends in neither.
+        let sent_events: Vec<u32> = self
+            .sim
+            .events
+            .iter()
+            .filter_map(|e| if let Event::Sent { meta, .. } = e { Some(*meta) } else { None })
+            .collect();
+        for n in &self.accepted {
+            let outcomes = sent_events.iter().chain(dropped.iter()).filter(|m| *m == n).count();
+            let in_sent = sent_events.contains(n);
+            if self.queued.contains(n) {
+                assert_eq!(outcomes, 1, "queued message {n}: {outcomes} Sent/Dropped events");
+            } else {
+                assert!(!in_sent, "message {n} was sent directly but got a Sent event");
+            }
+        }
         // Every request settled exactly once.
         for id in self.requests.keys() {
             assert_eq!(

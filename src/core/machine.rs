@@ -218,6 +218,14 @@ pub enum Event<M> {
         /// The request it carried, if any.
         request: Option<u64>,
     },
+    /// A queued message was transmitted (messages sent while open get `Sent::Sent` from
+    /// `send` instead). Every queued message ends in exactly one `Sent` or `Dropped`.
+    Sent {
+        /// The caller's data for it.
+        meta: M,
+        /// The request it carried, if any.
+        request: Option<u64>,
+    },
     /// A request failed (its promise should reject).
     RequestFailed {
         /// The request id.
@@ -517,6 +525,7 @@ impl<M> Engine<M> {
         self.expire_queue(now);
         while let Some(e) = self.outbox.pop_front() {
             self.transmit(e.frame, e.request, now);
+            self.emit(Event::Sent { meta: e.meta, request: e.request });
         }
     }
 

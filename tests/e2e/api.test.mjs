@@ -4,7 +4,8 @@
 // - bad URLs, bad close codes/reasons, unknown event names
 // - typed send/onMessage, "message" events, requests (resolve, remote error, timeout),
 //   sendRaw (text + binary), metrics, rtt
-// - sends made inside an "open" handler go before the queued backlog (server log order)
+// - sends made inside an "open" handler go before the queued backlog (server log order);
+//   each queued message gets one "sent" event
 // - handler exceptions are reported as "error" events and the socket keeps working
 // - close(): queued messages → "drop" (closed), pending requests reject "closed", send throws
 // - URL provider (sync and Promise) called before every attempt; reconnect(); unsubscribe
@@ -190,6 +191,8 @@ test("sends inside the open handler go before the queued backlog", async () => {
   const pending = inPage(async ({ SteadySocket, ws, until, args }) => {
     const s = new SteadySocket(ws(args.t), { reconnect: { minDelayMs: 50, maxDelayMs: 100 } });
     for (const n of ["a", "b", "c"]) s.send("q", n);
+    window.__sentEvents = [];
+    s.on("sent", (e) => window.__sentEvents.push(e.data));
     s.on("open", () => s.send("q", "first"));
     await until(s, "reconnecting");
     window.__openFirst = s;
@@ -197,14 +200,16 @@ test("sends inside the open handler go before the queued backlog", async () => {
   }, { t });
   assert.equal(await pending, 3);
   await control("refuse", { ms: 0, tag: t });
-  await inPage(async ({ until }) => {
+  const sentEvents = await inPage(async ({ until }) => {
     const s = window.__openFirst;
     if (s.state !== "open") await until(s, "open");
     await s.request("echo", 1);
     s.free();
+    return window.__sentEvents;
   });
   const log = await (await fetch(`${serverUrl()}/control/log?type=q&tag=${t}`)).json();
   assert.deepEqual(log.events.map((e) => e.data), ["first", "a", "b", "c"]);
+  assert.deepEqual(sentEvents, ["a", "b", "c"], "one sent event per queued message");
 });
 
 test("handler exceptions are reported and the socket keeps working", async () => {
