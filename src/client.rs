@@ -42,12 +42,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::core::envelope::encode_event;
+use crate::core::envelope::{encode_request, WireFrame};
 use crate::core::{
-    Config, DropReason, ErrorKind, Event, Frame, HeartbeatConfig, Metrics, OutboxConfig,
-    ReconnectConfig, SendError, Sent, State,
+    Config, DropReason, ErrorKind, Event, HeartbeatConfig, Metrics, OutboxConfig, ReconnectConfig,
+    SendError, Sent, State,
 };
 use crate::error::{check_ws_url, Error};
-use crate::web::{Driver, Note, Outgoing, Sink, UrlSource};
+use crate::web::{frame_parts, Driver, JsFrame, Kind, Note, Sink, UrlSource};
 
 /// An inbound typed event.
 #[derive(Debug, Clone)]
@@ -206,11 +207,13 @@ impl Sink for RustSink {
                     SocketEvent::Reconnecting { attempt, delay_ms }
                 }
                 Event::Error { kind, message } => SocketEvent::Error { kind, message },
-                Event::Dropped { meta, reason, .. } => {
-                    SocketEvent::Dropped { ty: meta.ty, data_json: meta.data.as_string(), reason }
+                Event::Dropped { meta, frame, reason, .. } => {
+                    let (ty, data_json) = describe(meta, &frame);
+                    SocketEvent::Dropped { ty, data_json, reason }
                 }
-                Event::Sent { meta, .. } => {
-                    SocketEvent::Sent { ty: meta.ty, data_json: meta.data.as_string() }
+                Event::Sent { meta, frame, .. } => {
+                    let (ty, data_json) = describe(meta, &frame);
+                    SocketEvent::Sent { ty, data_json }
                 }
                 Event::RequestFailed { id, failure } => {
                     let kind = failure.as_str();
@@ -365,10 +368,8 @@ impl SteadySocket {
     /// [`Error::Serde`], [`Error::Closed`], [`Error::QueueFull`].
     pub fn send<T: Serialize + ?Sized>(&self, ty: &str, data: &T) -> Result<Sent, Error> {
         let json = serde_json::to_string(data).map_err(|e| Error::Serde(e.to_string()))?;
-        let frame = Frame::Text(encode_event(ty, &json));
-        self.driver
-            .send(frame, Outgoing { ty: Some(ty.into()), data: JsValue::from_str(&json) })
-            .map_err(send_err)
+        let frame = JsFrame::text(encode_event(ty, &json));
+        self.driver.send(frame, Kind::Envelope).map_err(send_err)
     }
 
     /// Sends a user enum declared with `#[serde(tag = "type", content = "data")]`: it
@@ -392,10 +393,12 @@ impl SteadySocket {
     /// [`Error::Closed`], [`Error::QueueFull`].
     pub fn send_raw(&self, msg: RawMessage) -> Result<Sent, Error> {
         let frame = match msg {
-            RawMessage::Text(s) => Frame::Text(s),
-            RawMessage::Binary(b) => Frame::Binary(b),
+            RawMessage::Text(s) => JsFrame::text(s),
+            RawMessage::Binary(b) => {
+                JsFrame { value: js_sys::Uint8Array::from(&b[..]).into(), len: b.len() }
+            }
         };
-        self.driver.send(frame, Outgoing { ty: None, data: JsValue::NULL }).map_err(send_err)
+        self.driver.send(frame, Kind::Raw).map_err(send_err)
     }
 
     /// Sends a request and awaits the reply's `data`, with the default timeout.
@@ -426,10 +429,8 @@ impl SteadySocket {
         let mut tx = Some(tx);
         let sink = self.sink.clone();
         let r = self.driver.request(
-            ty,
-            &json,
             timeout_ms,
-            Outgoing { ty: Some(ty.into()), data: JsValue::from_str(&json) },
+            |id| JsFrame::text(encode_request(ty, id, &json)),
             |id| {
                 if let Some(tx) = tx.take() {
                     sink.pending.borrow_mut().insert(id, tx);
@@ -465,6 +466,16 @@ impl SteadySocket {
     pub fn reconnect(&self) {
         self.driver.reconnect();
     }
+}
+
+/// `(type, JSON data)` of a queued frame, for `Sent`/`Dropped` events (`(None, None)` for raw).
+fn describe(kind: Kind, frame: &JsFrame) -> (Option<String>, Option<String>) {
+    if kind == Kind::Raw {
+        return (None, None);
+    }
+    let (ty, data) = frame_parts(kind, frame);
+    let json = js_sys::JSON::stringify(&data).ok().and_then(|s| s.as_string());
+    (ty.as_string(), json)
 }
 
 /// A stream of [`SocketEvent`]s.

@@ -11,22 +11,19 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::envelope::encode_event;
 use crate::core::text::num;
 use crate::core::{
-    BackoffConfig, ClosePolicy, Config, Event, Frame, HeartbeatConfig, OutboxConfig, Overflow,
+    BackoffConfig, ClosePolicy, Config, Event, HeartbeatConfig, OutboxConfig, Overflow,
     ReconnectConfig, SendError,
 };
 use crate::error::{OptionError, OptionErrorKind};
-use crate::web::{Driver, Note, Outgoing, Sink, UrlSource};
+use crate::web::{frame_parts, Driver, JsFrame, Kind, Note, Sink, UrlSource};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS: &'static str = include_str!("steadysocket.d.ts");
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
-    fn json_stringify(v: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error(a: &JsValue, b: &JsValue);
 }
@@ -390,6 +387,10 @@ impl JsSink {
         }
     }
 
+    fn listens(&self, name: &str) -> bool {
+        self.listeners.borrow().iter().any(|(n, _)| *n == name)
+    }
+
     fn emit(&self, name: &str, arg: &JsValue) {
         let list = handlers_for(&self.listeners.borrow(), name);
         let is_error = name == "error";
@@ -468,20 +469,18 @@ impl Sink for JsSink {
                     "error",
                     &obj(&[("kind", kind.as_str().into()), ("message", message.into())]),
                 ),
-                Event::Dropped { meta, reason, .. } => {
-                    let ty = meta.ty.map_or(JsValue::NULL, JsValue::from);
-                    self.emit(
-                        "drop",
-                        &obj(&[
-                            ("type", ty),
-                            ("data", meta.data),
-                            ("reason", reason.as_str().into()),
-                        ]),
-                    )
+                Event::Dropped { meta, frame, reason, .. } => {
+                    if self.listens("drop") {
+                        let (ty, data) = frame_parts(meta, &frame);
+                        let reason = reason.as_str().into();
+                        self.emit("drop", &obj(&[("type", ty), ("data", data), ("reason", reason)]))
+                    }
                 }
-                Event::Sent { meta, .. } => {
-                    let ty = meta.ty.map_or(JsValue::NULL, JsValue::from);
-                    self.emit("sent", &obj(&[("type", ty), ("data", meta.data)]))
+                Event::Sent { meta, frame, .. } => {
+                    if self.listens("sent") {
+                        let (ty, data) = frame_parts(meta, &frame);
+                        self.emit("sent", &obj(&[("type", ty), ("data", data)]))
+                    }
                 }
                 Event::RequestFailed { id, failure } => {
                     let msg = format!("steadysocket: request failed: {}", failure.as_str());
@@ -632,13 +631,11 @@ impl JsSteadySocket {
     /// `TypeError` for a non-string type or data `JSON.stringify` rejects; an `Error` with
     /// `kind` `"closed"` or `"queue-full"`.
     pub fn send(&self, ty: JsValue, data: JsValue) -> Result<String, JsValue> {
-        let ty = ty.as_string().ok_or_else(|| type_error("send: type must be a string"))?;
-        let json = stringify(&data)?;
-        let frame = Frame::Text(encode_event(&ty, &json));
-        self.driver
-            .send(frame, Outgoing { ty: Some(ty), data })
-            .map(|s| s.as_str().to_string())
-            .map_err(send_error)
+        if !ty.is_string() {
+            return Err(type_error("send: type must be a string"));
+        }
+        let frame = encode(&ty, None, &data)?;
+        self.driver.send(frame, Kind::Envelope).map(|s| s.as_str().to_string()).map_err(send_error)
     }
 
     /// Sends a request; resolves with the reply's `data`.
@@ -653,7 +650,9 @@ impl JsSteadySocket {
         data: JsValue,
         options: JsValue,
     ) -> Result<Promise, JsValue> {
-        let ty = ty.as_string().ok_or_else(|| type_error("request: type must be a string"))?;
+        if !ty.is_string() {
+            return Err(type_error("request: type must be a string"));
+        }
         let timeout_ms = if options.is_undefined() || options.is_null() {
             None
         } else {
@@ -669,7 +668,8 @@ impl JsSteadySocket {
                 t => t,
             }
         };
-        let json = stringify(&data)?;
+        // Validate that the data serializes before anything is queued.
+        encode(&ty, Some(0.0), &data)?;
         let mut slot: Option<(Function, Function)> = None;
         let promise = Promise::new(&mut |res, rej| slot = Some((res, rej)));
         let Some((resolve, reject)) = slot else {
@@ -677,10 +677,11 @@ impl JsSteadySocket {
         };
         let sink = self.sink.clone();
         let r = self.driver.request(
-            &ty,
-            &json,
             timeout_ms,
-            Outgoing { ty: Some(ty.clone()), data },
+            |id| {
+                encode(&ty, Some(id as f64), &data)
+                    .unwrap_or_else(|_| JsFrame { value: "null".into(), len: 4 })
+            },
             |id| {
                 sink.pending.borrow_mut().insert(id, (resolve.clone(), reject.clone()));
             },
@@ -697,10 +698,14 @@ impl JsSteadySocket {
     /// As [`send`](Self::send).
     #[wasm_bindgen(js_name = sendRaw)]
     pub fn send_raw(&self, data: JsValue) -> Result<String, JsValue> {
-        let frame = if let Some(s) = data.as_string() {
-            Frame::Text(s)
+        // Binary data is copied (in JS) so later changes to the caller's buffer cannot
+        // alter a queued frame.
+        let frame = if let Some(s) = data.dyn_ref::<js_sys::JsString>() {
+            JsFrame::from_js_string(s)
         } else if let Some(b) = data.dyn_ref::<js_sys::ArrayBuffer>() {
-            Frame::Binary(js_sys::Uint8Array::new(b).to_vec())
+            let copy = js_sys::Uint8Array::new(b).slice(0, b.byte_length());
+            let len = copy.length() as usize;
+            JsFrame { value: copy.into(), len }
         } else if ArrayBufferViewCheck::is_view(&data) {
             let v: &js_sys::Object = data.unchecked_ref();
             let buf = Reflect::get(v, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
@@ -710,19 +715,16 @@ impl JsSteadySocket {
             let len =
                 Reflect::get(v, &"byteLength".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0)
                     as u32;
-            Frame::Binary(
-                js_sys::Uint8Array::new_with_byte_offset_and_length(&buf, off, len).to_vec(),
-            )
+            let copy =
+                js_sys::Uint8Array::new_with_byte_offset_and_length(&buf, off, len).slice(0, len);
+            JsFrame { value: copy.into(), len: len as usize }
         } else {
             return Err(type_error(&format!(
                 "sendRaw: data must be a string, ArrayBuffer or ArrayBufferView, got {}",
                 js_type(&data)
             )));
         };
-        self.driver
-            .send(frame, Outgoing { ty: None, data })
-            .map(|s| s.as_str().to_string())
-            .map_err(send_error)
+        self.driver.send(frame, Kind::Raw).map(|s| s.as_str().to_string()).map_err(send_error)
     }
 
     /// Closes for good (no reconnect): `code` defaults to 1000, `reason` to `""`.
@@ -767,12 +769,21 @@ extern "C" {
     fn is_view(v: &JsValue) -> bool;
 }
 
-fn stringify(data: &JsValue) -> Result<String, JsValue> {
-    if data.is_undefined() {
-        return Ok("null".into());
-    }
-    match json_stringify(data) {
-        Ok(s) => Ok(s.as_string().unwrap_or_else(|| "null".into())),
+#[wasm_bindgen(
+    inline_js = "export function envelope(type, id, data) {\n  let d = data === undefined ? 'null' : JSON.stringify(data);\n  if (d === undefined) d = 'null';\n  const t = JSON.stringify(type);\n  return id === undefined ? '{\"type\":' + t + ',\"data\":' + d + '}' : '{\"type\":' + t + ',\"id\":' + id + ',\"data\":' + d + '}';\n}"
+)]
+extern "C" {
+    /// Builds the wire envelope in JS (`JSON.stringify` + concatenation), so the payload
+    /// never crosses into wasm memory. Throws what `JSON.stringify` throws.
+    #[wasm_bindgen(catch)]
+    fn envelope(ty: &JsValue, id: JsValue, data: &JsValue) -> Result<js_sys::JsString, JsValue>;
+}
+
+/// The envelope for an event (`id` `None`) or a request.
+fn encode(ty: &JsValue, id: Option<f64>, data: &JsValue) -> Result<JsFrame, JsValue> {
+    let id = id.map_or(JsValue::UNDEFINED, JsValue::from_f64);
+    match envelope(ty, id, data) {
+        Ok(s) => Ok(JsFrame::from_js_string(&s)),
         Err(e) => Err(type_error(&format!(
             "data is not JSON-serializable: {}",
             crate::web::socket::describe(&e)

@@ -37,6 +37,25 @@ impl Frame {
     }
 }
 
+/// A frame as the engine stores and hands back to the driver. The engine only needs its
+/// size (for queue limits and metrics) and a way to make heartbeat frames from text; the
+/// JS driver uses a JS string here so payloads never cross into wasm memory.
+pub trait WireFrame: Clone {
+    /// Its size in bytes (the JS driver counts UTF-16 code units of text).
+    fn wire_len(&self) -> usize;
+    /// A text frame.
+    fn text(s: String) -> Self;
+}
+
+impl WireFrame for Frame {
+    fn wire_len(&self) -> usize {
+        self.len()
+    }
+    fn text(s: String) -> Self {
+        Frame::Text(s)
+    }
+}
+
 /// What an inbound frame is, as far as the engine cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameKind {

@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 
 use super::backoff::{Backoff, BackoffConfig};
-use super::envelope::{encode_request, Frame, FrameKind};
+use super::envelope::{encode_request, Frame, FrameKind, WireFrame};
 use super::heartbeat::{Beat, Heartbeat, HeartbeatConfig, Rtt};
 use super::outbox::{Entry, Outbox, OutboxConfig, Push};
 use super::policy::ClosePolicy;
@@ -169,7 +169,7 @@ impl ErrorKind {
 
 /// Events for the application.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Event<M> {
+pub enum Event<M, F = Frame> {
     /// Every state transition.
     State {
         /// The previous state.
@@ -213,6 +213,8 @@ pub enum Event<M> {
     Dropped {
         /// The caller's data for it.
         meta: M,
+        /// Its frame.
+        frame: F,
         /// Why.
         reason: DropReason,
         /// The request it carried, if any.
@@ -223,6 +225,8 @@ pub enum Event<M> {
     Sent {
         /// The caller's data for it.
         meta: M,
+        /// Its frame.
+        frame: F,
         /// The request it carried, if any.
         request: Option<u64>,
     },
@@ -237,7 +241,7 @@ pub enum Event<M> {
 
 /// What the driver must do.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action<M> {
+pub enum Action<M, F = Frame> {
     /// Open a new socket for connection `conn` (resolving the URL first if needed). Any
     /// previous socket has already been closed by a [`Action::CloseSocket`].
     Connect {
@@ -249,7 +253,7 @@ pub enum Action<M> {
         /// The connection id.
         conn: u64,
         /// The frame.
-        frame: Frame,
+        frame: F,
     },
     /// Close connection `conn` with `code`/`reason`.
     CloseSocket {
@@ -267,7 +271,7 @@ pub enum Action<M> {
     /// went first), call [`Engine::flush`] to transmit the backlog.
     Flush,
     /// Hand an event to the application.
-    Emit(Event<M>),
+    Emit(Event<M, F>),
 }
 
 /// What to do with an inbound frame's payload.
@@ -360,7 +364,7 @@ pub const CODE_TIMEOUT: u16 = 3008;
 pub const CODE_ABNORMAL: u16 = 1006;
 
 /// The engine. `M` is caller data kept with each queued message (returned in `Dropped`).
-pub struct Engine<M> {
+pub struct Engine<M, F = Frame> {
     reconnect: Option<Reconnect>,
     heartbeat_cfg: Option<HeartbeatConfig>,
     connect_timeout_ms: f64,
@@ -376,17 +380,17 @@ pub struct Engine<M> {
     ever_opened: bool,
     heartbeat: Option<Heartbeat>,
     rtt: Rtt,
-    outbox: Outbox<M>,
+    outbox: Outbox<M, F>,
     requests: Requests,
     online: bool,
     hidden: bool,
     retry_after: Option<f64>,
     down_since: Option<f64>,
     metrics: Metrics,
-    actions: VecDeque<Action<M>>,
+    actions: VecDeque<Action<M, F>>,
 }
 
-impl<M> Engine<M> {
+impl<M, F: WireFrame> Engine<M, F> {
     /// A new engine; its first action is `Connect`. `config` must be valid
     /// (see `crate::options`), but nothing here panics on odd values.
     pub fn new(config: Config, now: f64) -> Self {
@@ -477,7 +481,7 @@ impl<M> Engine<M> {
     }
 
     /// The next action to perform, if any.
-    pub fn poll_action(&mut self) -> Option<Action<M>> {
+    pub fn poll_action(&mut self) -> Option<Action<M, F>> {
         self.actions.pop_front()
     }
 
@@ -524,8 +528,9 @@ impl<M> Engine<M> {
         }
         self.expire_queue(now);
         while let Some(e) = self.outbox.pop_front() {
+            let frame = e.frame.clone();
             self.transmit(e.frame, e.request, now);
-            self.emit(Event::Sent { meta: e.meta, request: e.request });
+            self.emit(Event::Sent { meta: e.meta, frame, request: e.request });
         }
     }
 
@@ -590,7 +595,7 @@ impl<M> Engine<M> {
             }
             FrameKind::Ping => {
                 if self.state == State::Open {
-                    self.push_frame(Frame::Text(r#"{"type":"pong"}"#.into()), now);
+                    self.push_frame(F::text(r#"{"type":"pong"}"#.into()), now);
                 }
                 Delivery::Ignore
             }
@@ -734,7 +739,7 @@ impl<M> Engine<M> {
     /// # Errors
     /// [`SendError::Closed`] when closing/closed; [`SendError::QueueFull`] when the queue is
     /// full and the overflow policy is `error`.
-    pub fn send(&mut self, frame: Frame, meta: M, now: f64) -> Result<Sent, SendError> {
+    pub fn send(&mut self, frame: F, meta: M, now: f64) -> Result<Sent, SendError> {
         self.submit(frame, None, meta, now)
     }
 
@@ -753,11 +758,26 @@ impl<M> Engine<M> {
         meta: M,
         now: f64,
     ) -> Result<(u64, Sent), SendError> {
+        self.request_with(timeout_ms, meta, now, |id| F::text(encode_request(ty, id, data_json)))
+    }
+
+    /// As [`request`](Self::request), with the frame built by `encode` from the request id
+    /// (the JS driver builds it in JS).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn request_with(
+        &mut self,
+        timeout_ms: Option<f64>,
+        meta: M,
+        now: f64,
+        encode: impl FnOnce(u64) -> F,
+    ) -> Result<(u64, Sent), SendError> {
         if matches!(self.state, State::Closing | State::Closed) {
             return Err(SendError::Closed);
         }
         let id = self.requests.start(now + timeout_ms.unwrap_or(self.request_timeout_ms));
-        let frame = Frame::Text(encode_request(ty, id, data_json));
+        let frame = encode(id);
         match self.submit(frame, Some(id), meta, now) {
             Ok(sent) => Ok((id, sent)),
             Err(e) => {
@@ -838,7 +858,7 @@ impl<M> Engine<M> {
 
     // ----- internals -----
 
-    fn emit(&mut self, e: Event<M>) {
+    fn emit(&mut self, e: Event<M, F>) {
         self.actions.push_back(Action::Emit(e));
     }
 
@@ -869,7 +889,7 @@ impl<M> Engine<M> {
 
     fn submit(
         &mut self,
-        frame: Frame,
+        frame: F,
         request: Option<u64>,
         meta: M,
         now: f64,
@@ -898,7 +918,7 @@ impl<M> Engine<M> {
         }
     }
 
-    fn transmit(&mut self, frame: Frame, request: Option<u64>, now: f64) {
+    fn transmit(&mut self, frame: F, request: Option<u64>, now: f64) {
         if let Some(id) = request {
             self.requests.transmitted(id, self.conn);
         }
@@ -906,8 +926,8 @@ impl<M> Engine<M> {
         self.push_frame(frame, now);
     }
 
-    fn push_frame(&mut self, frame: Frame, now: f64) {
-        self.metrics.bytes_out += frame.len() as u64;
+    fn push_frame(&mut self, frame: F, now: f64) {
+        self.metrics.bytes_out += frame.wire_len() as u64;
         if let Some(h) = &mut self.heartbeat {
             h.on_outbound(now);
         }
@@ -919,16 +939,16 @@ impl<M> Engine<M> {
             Some(h) if !h.probing() => h.config().ping.clone(),
             _ => return,
         };
-        self.push_frame(Frame::Text(ping), now);
+        self.push_frame(F::text(ping), now);
         if let Some(h) = &mut self.heartbeat {
             h.on_ping_sent(now);
         }
     }
 
-    fn dropped(&mut self, e: Entry<M>, reason: DropReason) {
+    fn dropped(&mut self, e: Entry<M, F>, reason: DropReason) {
         self.metrics.dropped += 1;
         let request = e.request;
-        self.emit(Event::Dropped { meta: e.meta, reason, request });
+        self.emit(Event::Dropped { meta: e.meta, frame: e.frame, reason, request });
         if let Some(id) = request {
             if self.requests.remove(id) {
                 let failure =

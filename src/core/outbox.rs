@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 
-use super::envelope::Frame;
+use super::envelope::{Frame, WireFrame};
 
 /// What to do when a message does not fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,9 +72,9 @@ impl Default for OutboxConfig {
 
 /// One queued message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry<M> {
+pub struct Entry<M, F = Frame> {
     /// The encoded frame to transmit.
-    pub frame: Frame,
+    pub frame: F,
     /// When it expires (from `ttl_ms`), if ever.
     pub expires_at: Option<f64>,
     /// The request this frame carries, if it is a request.
@@ -85,24 +85,24 @@ pub struct Entry<M> {
 
 /// The result of [`Outbox::push`].
 #[derive(Debug, PartialEq)]
-pub enum Push<M> {
+pub enum Push<M, F = Frame> {
     /// Queued; these older entries were evicted to make room (`drop-oldest`).
-    Queued(Vec<Entry<M>>),
+    Queued(Vec<Entry<M, F>>),
     /// Not queued and dropped (`drop-newest`, or a message larger than the whole queue).
-    Dropped(Entry<M>),
+    Dropped(Entry<M, F>),
     /// Not queued: the policy is `error`. The entry is handed back untouched.
-    Full(Entry<M>),
+    Full(Entry<M, F>),
 }
 
 /// The bounded FIFO.
 #[derive(Debug)]
-pub struct Outbox<M> {
+pub struct Outbox<M, F = Frame> {
     config: OutboxConfig,
-    queue: VecDeque<Entry<M>>,
+    queue: VecDeque<Entry<M, F>>,
     bytes: usize,
 }
 
-impl<M> Outbox<M> {
+impl<M, F: WireFrame> Outbox<M, F> {
     /// An empty queue.
     pub fn new(config: OutboxConfig) -> Self {
         Self { config, queue: VecDeque::new(), bytes: 0 }
@@ -124,10 +124,10 @@ impl<M> Outbox<M> {
     }
 
     /// Adds `frame` at the back, applying the overflow policy.
-    pub fn push(&mut self, frame: Frame, request: Option<u64>, meta: M, now: f64) -> Push<M> {
+    pub fn push(&mut self, frame: F, request: Option<u64>, meta: M, now: f64) -> Push<M, F> {
         let expires_at = self.config.ttl_ms.map(|ttl| now + ttl);
         let entry = Entry { frame, expires_at, request, meta };
-        let size = entry.frame.len();
+        let size = entry.frame.wire_len();
         let fits = |q: &Self| {
             q.queue.len() < q.config.max_messages && q.bytes + size <= q.config.max_bytes
         };
@@ -154,15 +154,15 @@ impl<M> Outbox<M> {
         }
     }
 
-    fn push_back(&mut self, entry: Entry<M>) {
-        self.bytes += entry.frame.len();
+    fn push_back(&mut self, entry: Entry<M, F>) {
+        self.bytes += entry.frame.wire_len();
         self.queue.push_back(entry);
     }
 
     /// Takes the oldest entry.
-    pub fn pop_front(&mut self) -> Option<Entry<M>> {
+    pub fn pop_front(&mut self) -> Option<Entry<M, F>> {
         let e = self.queue.pop_front()?;
-        self.bytes -= e.frame.len();
+        self.bytes -= e.frame.wire_len();
         Some(e)
     }
 
@@ -173,7 +173,7 @@ impl<M> Outbox<M> {
     }
 
     /// Removes and returns every entry expired at `now`, oldest first.
-    pub fn expire(&mut self, now: f64) -> Vec<Entry<M>> {
+    pub fn expire(&mut self, now: f64) -> Vec<Entry<M, F>> {
         let mut out = Vec::new();
         while self.queue.front().and_then(|e| e.expires_at).is_some_and(|t| t <= now) {
             if let Some(e) = self.pop_front() {
@@ -184,15 +184,15 @@ impl<M> Outbox<M> {
     }
 
     /// Removes the entry carrying request `id`, if queued.
-    pub fn remove_request(&mut self, id: u64) -> Option<Entry<M>> {
+    pub fn remove_request(&mut self, id: u64) -> Option<Entry<M, F>> {
         let pos = self.queue.iter().position(|e| e.request == Some(id))?;
         let e = self.queue.remove(pos)?;
-        self.bytes -= e.frame.len();
+        self.bytes -= e.frame.wire_len();
         Some(e)
     }
 
     /// Removes everything, oldest first.
-    pub fn drain(&mut self) -> Vec<Entry<M>> {
+    pub fn drain(&mut self) -> Vec<Entry<M, F>> {
         self.bytes = 0;
         self.queue.drain(..).collect()
     }

@@ -15,17 +15,58 @@ use js_sys::{JsString, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::core::envelope::WireFrame;
 use crate::core::envelope::{classify, Field};
-use crate::core::{Action, Config, Delivery, Engine, Event, Frame, FrameKind, SendError, Sent};
+use crate::core::{Action, Config, Delivery, Engine, Event, FrameKind, SendError, Sent};
 use env::{now, EnvEvent, EnvListeners, Timer};
 use socket::{describe, Handlers, Socket};
 
-/// Caller data kept with each queued message and handed back in `drop` events.
-pub(crate) struct Outgoing {
-    /// The event/request type (`None` for raw frames).
-    pub ty: Option<String>,
-    /// The payload as the caller gave it.
-    pub data: JsValue,
+/// What a queued frame is (kept with it so `drop`/`sent` events can describe it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A `{"type","data"}` event or request envelope.
+    Envelope,
+    /// A raw frame.
+    Raw,
+}
+
+/// A frame held as a JS value (a string, or a `Uint8Array` for binary): payloads never
+/// cross into wasm memory on the send path.
+#[derive(Debug, Clone)]
+pub(crate) struct JsFrame {
+    /// The string or `Uint8Array` handed to `WebSocket.send`.
+    pub value: JsValue,
+    /// Its size: UTF-16 code units for text, bytes for binary.
+    pub len: usize,
+}
+
+impl WireFrame for JsFrame {
+    fn wire_len(&self) -> usize {
+        self.len
+    }
+    fn text(s: String) -> Self {
+        let len = s.len();
+        JsFrame { value: JsValue::from_str(&s), len }
+    }
+}
+
+impl JsFrame {
+    /// A text frame from a JS string.
+    pub fn from_js_string(s: &JsString) -> Self {
+        JsFrame { value: s.into(), len: s.length() as usize }
+    }
+}
+
+/// `(type, data)` of a queued frame for `drop`/`sent` events: parsed back from the
+/// envelope (only when someone listens), or `(null, frame)` for raw frames.
+pub(crate) fn frame_parts(kind: Kind, frame: &JsFrame) -> (JsValue, JsValue) {
+    match kind {
+        Kind::Raw => (JsValue::NULL, frame.value.clone()),
+        Kind::Envelope => match frame.value.dyn_ref::<JsString>().map(json_parse) {
+            Some(Ok(v)) => (get_or_null(&v, "type"), get_or_null(&v, "data")),
+            _ => (JsValue::NULL, JsValue::NULL),
+        },
+    }
 }
 
 /// Where the URL comes from.
@@ -37,7 +78,7 @@ pub(crate) enum UrlSource {
 
 /// What the driver reports to the facade.
 pub(crate) enum Note {
-    Engine(Event<Outgoing>),
+    Engine(Event<Kind, JsFrame>),
     Message { ty: String, data: JsValue },
     Raw(JsValue),
     Reply { id: u64, error: bool, value: JsValue },
@@ -49,7 +90,7 @@ pub(crate) trait Sink {
 }
 
 struct Inner {
-    engine: Engine<Outgoing>,
+    engine: Engine<Kind, JsFrame>,
     socket: Option<Socket>,
     timer: Option<Timer>,
     env: Option<EnvListeners>,
@@ -118,7 +159,7 @@ impl Driver {
     }
 
     /// Runs `f` on the engine, then performs the resulting actions.
-    fn with<R>(&self, f: impl FnOnce(&mut Engine<Outgoing>, f64) -> R) -> Option<R> {
+    fn with<R>(&self, f: impl FnOnce(&mut Engine<Kind, JsFrame>, f64) -> R) -> Option<R> {
         let r = {
             let mut i = self.shared.inner.try_borrow_mut().ok()?;
             f(&mut i.engine, now())
@@ -128,13 +169,13 @@ impl Driver {
     }
 
     /// Reads the engine.
-    pub fn read<R>(&self, f: impl FnOnce(&Engine<Outgoing>, f64) -> R) -> Option<R> {
+    pub fn read<R>(&self, f: impl FnOnce(&Engine<Kind, JsFrame>, f64) -> R) -> Option<R> {
         let i = self.shared.inner.try_borrow().ok()?;
         Some(f(&i.engine, now()))
     }
 
     /// Sends (or queues) a frame.
-    pub fn send(&self, frame: Frame, meta: Outgoing) -> Result<Sent, SendError> {
+    pub fn send(&self, frame: JsFrame, meta: Kind) -> Result<Sent, SendError> {
         self.with(|e, now| e.send(frame, meta, now)).unwrap_or(Err(SendError::Closed))
     }
 
@@ -142,17 +183,15 @@ impl Driver {
     /// resulting action (e.g. an immediate failure) is performed.
     pub fn request(
         &self,
-        ty: &str,
-        data_json: &str,
         timeout_ms: Option<f64>,
-        meta: Outgoing,
+        encode: impl FnOnce(u64) -> JsFrame,
         before_run: impl FnOnce(u64),
     ) -> Result<(u64, Sent), SendError> {
         let r = {
             let Ok(mut i) = self.shared.inner.try_borrow_mut() else {
                 return Err(SendError::Closed);
             };
-            i.engine.request(ty, data_json, timeout_ms, meta, now())
+            i.engine.request_with(timeout_ms, Kind::Envelope, now(), encode)
         };
         if let Ok((id, _)) = r {
             before_run(id);
@@ -192,7 +231,7 @@ impl Shared {
     /// precede the backlog flush).
     fn run(self: &Rc<Self>) {
         loop {
-            let batch: Vec<Action<Outgoing>> = match self.inner.try_borrow_mut() {
+            let batch: Vec<Action<Kind, JsFrame>> = match self.inner.try_borrow_mut() {
                 Ok(mut i) if !i.dead => std::iter::from_fn(|| i.engine.poll_action()).collect(),
                 _ => return,
             };
@@ -206,16 +245,13 @@ impl Shared {
         self.rearm();
     }
 
-    fn perform(self: &Rc<Self>, a: Action<Outgoing>) {
+    fn perform(self: &Rc<Self>, a: Action<Kind, JsFrame>) {
         match a {
             Action::Connect { conn } => self.connect(conn),
             Action::Transmit { conn, frame } => {
                 if let Ok(i) = self.inner.try_borrow() {
                     if let Some(s) = i.socket.as_ref().filter(|s| s.conn == conn) {
-                        match &frame {
-                            Frame::Text(t) => s.send_text(t),
-                            Frame::Binary(b) => s.send_binary(b),
-                        }
+                        s.send(&frame.value);
                     }
                 }
             }
@@ -357,7 +393,7 @@ impl Shared {
         }
     }
 
-    fn input(self: &Rc<Self>, f: impl FnOnce(&mut Engine<Outgoing>, f64)) {
+    fn input(self: &Rc<Self>, f: impl FnOnce(&mut Engine<Kind, JsFrame>, f64)) {
         if let Ok(mut i) = self.inner.try_borrow_mut() {
             if i.dead {
                 return;

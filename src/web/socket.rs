@@ -50,16 +50,11 @@ impl Socket {
         Ok(Self { conn, ws, _open: open, _message: message, _close: close })
     }
 
-    /// Sends a text frame.
-    pub fn send_text(&self, s: &str) {
+    /// Sends a string or `Uint8Array` as it is (no copy through wasm memory).
+    pub fn send(&self, data: &JsValue) {
         // Sending on a CLOSING/CLOSED socket is a silent no-op in browsers; the close
         // event that follows tells the engine.
-        let _ = self.ws.send_with_str(s);
-    }
-
-    /// Sends a binary frame.
-    pub fn send_binary(&self, b: &[u8]) {
-        let _ = self.ws.send_with_u8_array(b);
+        let _ = self.ws.unchecked_ref::<AnyWs>().send(data);
     }
 
     /// Starts the closing handshake, keeping the listeners.
@@ -78,6 +73,16 @@ impl Drop for Socket {
             let _ = self.ws.close_with_code_and_reason(1000, "");
         }
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `WebSocket` with a `send` that takes any JS value (web-sys only has typed ones that
+    /// copy out of wasm memory).
+    #[wasm_bindgen(js_name = WebSocket)]
+    type AnyWs;
+    #[wasm_bindgen(method, js_name = send, catch)]
+    fn send(this: &AnyWs, data: &JsValue) -> Result<(), JsValue>;
 }
 
 /// A short description of a thrown JS value.
