@@ -179,7 +179,9 @@ impl RustSink {
 impl Sink for RustSink {
     fn note(&self, note: Note) {
         let ev = match note {
-            Note::Message { ty, data } => SocketEvent::Message(Incoming { ty, data }),
+            Note::Message { ty, data } => {
+                SocketEvent::Message(Incoming { ty: ty.as_string().unwrap_or_default(), data })
+            }
             Note::Raw(v) => SocketEvent::Raw(match v.as_string() {
                 Some(s) => RawMessage::Text(s),
                 None => RawMessage::Binary(

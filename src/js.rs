@@ -17,7 +17,7 @@ use crate::core::{
     ReconnectConfig, SendError,
 };
 use crate::error::{OptionError, OptionErrorKind};
-use crate::web::{frame_parts, Driver, JsFrame, Kind, Note, Sink, UrlSource};
+use crate::web::{frame_parts, Driver, JsFrame, Kind, Note, Sink, UrlSource, KEYS};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS: &'static str = include_str!("steadysocket.d.ts");
@@ -69,6 +69,15 @@ fn send_error(e: SendError) -> JsValue {
             None,
         ),
     }
+}
+
+/// `"sent"`, `"queued"` or `"dropped"` as a cached JS string.
+fn sent_value(s: crate::core::Sent) -> JsValue {
+    KEYS.with(|k| match s {
+        crate::core::Sent::Sent => k.sent.clone(),
+        crate::core::Sent::Queued => k.queued.clone(),
+        crate::core::Sent::Dropped => k.dropped.clone(),
+    })
 }
 
 fn set(o: &JsValue, k: &str, v: &JsValue) {
@@ -367,7 +376,7 @@ struct JsSink {
     /// (event name, handler), in subscription order.
     listeners: RefCell<Vec<(&'static str, Function)>>,
     /// (message type, handler), in subscription order.
-    typed: RefCell<Vec<(String, Function)>>,
+    typed: RefCell<Vec<(JsValue, Function)>>,
     pending: RefCell<crate::core::idmap::IdMap<(Function, Function)>>,
     dispatching_error: Cell<bool>,
 }
@@ -420,12 +429,20 @@ impl Sink for JsSink {
             Note::Message { ty, data } => {
                 let has_message = self.listeners.borrow().iter().any(|(n, _)| *n == "message");
                 if has_message {
-                    self.emit(
-                        "message",
-                        &obj(&[("type", ty.as_str().into()), ("data", data.clone())]),
-                    );
+                    let ev: JsValue = Object::new().into();
+                    KEYS.with(|k| {
+                        let _ = Reflect::set(&ev, &k.ty, &ty);
+                        let _ = Reflect::set(&ev, &k.data, &data);
+                    });
+                    self.emit("message", &ev);
                 }
-                let typed = handlers_for(&self.typed.borrow(), &ty);
+                let typed: Vec<Function> = self
+                    .typed
+                    .borrow()
+                    .iter()
+                    .filter(|(k, _)| *k == ty)
+                    .map(|(_, f)| f.clone())
+                    .collect();
                 for f in &typed {
                     self.call(f, &data);
                 }
@@ -612,14 +629,19 @@ impl JsSteadySocket {
     /// `TypeError` for a non-string type or a non-function handler.
     #[wasm_bindgen(js_name = onMessage)]
     pub fn on_message(&self, ty: JsValue, handler: JsValue) -> Result<Function, JsValue> {
-        let ty = ty.as_string().ok_or_else(|| type_error("onMessage: type must be a string"))?;
+        if !ty.is_string() {
+            return Err(type_error("onMessage: type must be a string"));
+        }
         let f: Function =
             handler.dyn_into().map_err(|_| type_error("handler must be a function"))?;
         self.sink.typed.borrow_mut().push((ty.clone(), f.clone()));
         let sink = Rc::downgrade(&self.sink);
         let unsub = Closure::once_into_js(move || {
             if let Some(s) = sink.upgrade() {
-                remove(&mut s.typed.borrow_mut(), &ty, &f);
+                let mut typed = s.typed.borrow_mut();
+                if let Some(pos) = typed.iter().position(|(k, x)| *k == ty && *x == f) {
+                    typed.remove(pos);
+                }
             }
         });
         Ok(unsub.unchecked_into())
@@ -630,12 +652,12 @@ impl JsSteadySocket {
     /// # Errors
     /// `TypeError` for a non-string type or data `JSON.stringify` rejects; an `Error` with
     /// `kind` `"closed"` or `"queue-full"`.
-    pub fn send(&self, ty: JsValue, data: JsValue) -> Result<String, JsValue> {
+    pub fn send(&self, ty: JsValue, data: JsValue) -> Result<JsValue, JsValue> {
         if !ty.is_string() {
             return Err(type_error("send: type must be a string"));
         }
         let frame = encode(&ty, None, &data)?;
-        self.driver.send(frame, Kind::Envelope).map(|s| s.as_str().to_string()).map_err(send_error)
+        self.driver.send(frame, Kind::Envelope).map(sent_value).map_err(send_error)
     }
 
     /// Sends a request; resolves with the reply's `data`.
@@ -697,7 +719,7 @@ impl JsSteadySocket {
     /// # Errors
     /// As [`send`](Self::send).
     #[wasm_bindgen(js_name = sendRaw)]
-    pub fn send_raw(&self, data: JsValue) -> Result<String, JsValue> {
+    pub fn send_raw(&self, data: JsValue) -> Result<JsValue, JsValue> {
         // Binary data is copied (in JS) so later changes to the caller's buffer cannot
         // alter a queued frame.
         let frame = if let Some(s) = data.dyn_ref::<js_sys::JsString>() {
@@ -724,7 +746,7 @@ impl JsSteadySocket {
                 js_type(&data)
             )));
         };
-        self.driver.send(frame, Kind::Raw).map(|s| s.as_str().to_string()).map_err(send_error)
+        self.driver.send(frame, Kind::Raw).map(sent_value).map_err(send_error)
     }
 
     /// Closes for good (no reconnect): `code` defaults to 1000, `reason` to `""`.

@@ -63,7 +63,7 @@ pub(crate) fn frame_parts(kind: Kind, frame: &JsFrame) -> (JsValue, JsValue) {
     match kind {
         Kind::Raw => (JsValue::NULL, frame.value.clone()),
         Kind::Envelope => match frame.value.dyn_ref::<JsString>().map(json_parse) {
-            Some(Ok(v)) => (get_or_null(&v, "type"), get_or_null(&v, "data")),
+            Some(Ok(v)) => KEYS.with(|k| (get_or_null(&v, &k.ty), get_or_null(&v, &k.data))),
             _ => (JsValue::NULL, JsValue::NULL),
         },
     }
@@ -79,7 +79,7 @@ pub(crate) enum UrlSource {
 /// What the driver reports to the facade.
 pub(crate) enum Note {
     Engine(Event<Kind, JsFrame>),
-    Message { ty: String, data: JsValue },
+    Message { ty: JsValue, data: JsValue },
     Raw(JsValue),
     Reply { id: u64, error: bool, value: JsValue },
 }
@@ -432,11 +432,8 @@ impl Shared {
             Delivery::Ignore => {}
             Delivery::Event => {
                 let obj = parsed.unwrap_or(JsValue::NULL);
-                let ty = Reflect::get(&obj, &"type".into())
-                    .ok()
-                    .and_then(|t| t.as_string())
-                    .unwrap_or_default();
-                let data = get_or_null(&obj, "data");
+                let (ty, data) =
+                    KEYS.with(|k| (get_or_null(&obj, &k.ty), get_or_null(&obj, &k.data)));
                 self.sink.note(Note::Message { ty, data });
             }
             Delivery::Raw => {
@@ -448,7 +445,8 @@ impl Shared {
             }
             Delivery::Reply { id, error } => {
                 let obj = parsed.unwrap_or(JsValue::NULL);
-                let value = get_or_null(&obj, if error { "error" } else { "data" });
+                let value =
+                    KEYS.with(|k| get_or_null(&obj, if error { &k.error } else { &k.data }));
                 self.sink.note(Note::Reply { id, error, value });
             }
         }
@@ -507,8 +505,36 @@ extern "C" {
     fn json_parse(s: &JsString) -> Result<JsValue, JsValue>;
 }
 
-fn get_or_null(obj: &JsValue, key: &str) -> JsValue {
-    match Reflect::get(obj, &key.into()) {
+/// JS strings used on every message, made once (creating a JS string from Rust costs a
+/// `TextDecoder` call).
+pub(crate) struct Keys {
+    pub ty: JsValue,
+    pub data: JsValue,
+    pub reply_to: JsValue,
+    pub error: JsValue,
+    pub ping: JsValue,
+    pub pong: JsValue,
+    pub sent: JsValue,
+    pub queued: JsValue,
+    pub dropped: JsValue,
+}
+
+thread_local! {
+    pub(crate) static KEYS: Keys = Keys {
+        ty: "type".into(),
+        data: "data".into(),
+        reply_to: "replyTo".into(),
+        error: "error".into(),
+        ping: "ping".into(),
+        pong: "pong".into(),
+        sent: "sent".into(),
+        queued: "queued".into(),
+        dropped: "dropped".into(),
+    };
+}
+
+fn get_or_null(obj: &JsValue, key: &JsValue) -> JsValue {
+    match Reflect::get(obj, key) {
         Ok(v) if !v.is_undefined() => v,
         _ => JsValue::NULL,
     }
@@ -520,11 +546,23 @@ fn classify_text(text: &JsString) -> (FrameKind, Option<JsValue>) {
     if !v.is_object() || js_sys::Array::is_array(&v) {
         return (FrameKind::Raw, None);
     }
-    let ty = Reflect::get(&v, &"type".into()).unwrap_or(JsValue::UNDEFINED);
-    let reply = Reflect::get(&v, &"replyTo".into()).unwrap_or(JsValue::UNDEFINED);
-    let has_error = Reflect::has(&v, &"error".into()).unwrap_or(false);
-    let ty_s = ty.as_string();
-    let kind = classify(field(&ty, ty_s.as_deref()), field(&reply, None), has_error);
+    let kind = KEYS.with(|k| {
+        let ty = Reflect::get(&v, &k.ty).unwrap_or(JsValue::UNDEFINED);
+        let reply = Reflect::get(&v, &k.reply_to).unwrap_or(JsValue::UNDEFINED);
+        let has_error = Reflect::has(&v, &k.error).unwrap_or(false);
+        // Compare in JS: only `ping`/`pong` matter to the engine, so the type string is
+        // never copied into wasm memory.
+        let ty_field = if !ty.is_string() {
+            field(&ty, None)
+        } else if ty == k.ping {
+            Field::Str("ping")
+        } else if ty == k.pong {
+            Field::Str("pong")
+        } else {
+            Field::Str("")
+        };
+        classify(ty_field, field(&reply, None), has_error)
+    });
     (kind, Some(v))
 }
 
