@@ -792,11 +792,12 @@ extern "C" {
 }
 
 #[wasm_bindgen(
-    inline_js = "export function envelope(type, id, data) {\n  let d = data === undefined ? 'null' : JSON.stringify(data);\n  if (d === undefined) d = 'null';\n  const t = JSON.stringify(type);\n  return id === undefined ? '{\"type\":' + t + ',\"data\":' + d + '}' : '{\"type\":' + t + ',\"id\":' + id + ',\"data\":' + d + '}';\n}"
+    inline_js = "export function envelope(type, id, data) {\n  if (data === undefined) data = null;\n  return JSON.stringify(id === undefined ? { type, data } : { type, id, data });\n}"
 )]
 extern "C" {
-    /// Builds the wire envelope in JS (`JSON.stringify` + concatenation), so the payload
-    /// never crosses into wasm memory. Throws what `JSON.stringify` throws.
+    /// Builds the wire envelope in JS with one `JSON.stringify` of `{type, id?, data}`: a
+    /// flat string (no concatenation ropes kept alive in the queue), and the payload never
+    /// crosses into wasm memory. Throws what `JSON.stringify` throws.
     #[wasm_bindgen(catch)]
     fn envelope(ty: &JsValue, id: JsValue, data: &JsValue) -> Result<js_sys::JsString, JsValue>;
 }

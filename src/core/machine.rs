@@ -529,8 +529,9 @@ impl<M, F: WireFrame> Engine<M, F> {
         self.expire_queue(now);
         while let Some(e) = self.outbox.pop_front() {
             let frame = e.frame.clone();
-            self.transmit(e.frame, e.request, now);
-            self.emit(Event::Sent { meta: e.meta, frame, request: e.request });
+            let request = e.request();
+            self.transmit(e.frame, request, now);
+            self.emit(Event::Sent { meta: e.meta, frame, request });
         }
     }
 
@@ -947,7 +948,7 @@ impl<M, F: WireFrame> Engine<M, F> {
 
     fn dropped(&mut self, e: Entry<M, F>, reason: DropReason) {
         self.metrics.dropped += 1;
-        let request = e.request;
+        let request = e.request();
         self.emit(Event::Dropped { meta: e.meta, frame: e.frame, reason, request });
         if let Some(id) = request {
             if self.requests.remove(id) {

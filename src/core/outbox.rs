@@ -9,6 +9,7 @@
 //! delivery-guarantee layer can keep transmitted entries here until acknowledged.
 
 use std::collections::VecDeque;
+use std::num::NonZeroU64;
 
 use super::envelope::{Frame, WireFrame};
 
@@ -75,12 +76,25 @@ impl Default for OutboxConfig {
 pub struct Entry<M, F = Frame> {
     /// The encoded frame to transmit.
     pub frame: F,
-    /// When it expires (from `ttl_ms`), if ever.
-    pub expires_at: Option<f64>,
+    /// When it expires (from `ttl_ms`); `INFINITY` = never. (Compact on purpose: one
+    /// entry per queued message.)
+    expires_at: f64,
     /// The request this frame carries, if it is a request.
-    pub request: Option<u64>,
+    request: Option<NonZeroU64>,
     /// Caller-owned data handed back when the entry is dropped.
     pub meta: M,
+}
+
+impl<M, F> Entry<M, F> {
+    /// The request this frame carries, if it is a request.
+    pub fn request(&self) -> Option<u64> {
+        self.request.map(NonZeroU64::get)
+    }
+
+    /// When it expires, if ever.
+    pub fn expires_at(&self) -> Option<f64> {
+        (self.expires_at != f64::INFINITY).then_some(self.expires_at)
+    }
 }
 
 /// The result of [`Outbox::push`].
@@ -125,8 +139,8 @@ impl<M, F: WireFrame> Outbox<M, F> {
 
     /// Adds `frame` at the back, applying the overflow policy.
     pub fn push(&mut self, frame: F, request: Option<u64>, meta: M, now: f64) -> Push<M, F> {
-        let expires_at = self.config.ttl_ms.map(|ttl| now + ttl);
-        let entry = Entry { frame, expires_at, request, meta };
+        let expires_at = self.config.ttl_ms.map_or(f64::INFINITY, |ttl| now + ttl);
+        let entry = Entry { frame, expires_at, request: request.and_then(NonZeroU64::new), meta };
         let size = entry.frame.wire_len();
         let fits = |q: &Self| {
             q.queue.len() < q.config.max_messages && q.bytes + size <= q.config.max_bytes
@@ -169,13 +183,13 @@ impl<M, F: WireFrame> Outbox<M, F> {
     /// The earliest expiry time, if any entry can expire.
     pub fn next_expiry(&self) -> Option<f64> {
         // One TTL for the whole queue and FIFO order: the front expires first.
-        self.queue.front().and_then(|e| e.expires_at)
+        self.queue.front().and_then(Entry::expires_at)
     }
 
     /// Removes and returns every entry expired at `now`, oldest first.
     pub fn expire(&mut self, now: f64) -> Vec<Entry<M, F>> {
         let mut out = Vec::new();
-        while self.queue.front().and_then(|e| e.expires_at).is_some_and(|t| t <= now) {
+        while self.queue.front().is_some_and(|e| e.expires_at <= now) {
             if let Some(e) = self.pop_front() {
                 out.push(e);
             }
@@ -185,7 +199,7 @@ impl<M, F: WireFrame> Outbox<M, F> {
 
     /// Removes the entry carrying request `id`, if queued.
     pub fn remove_request(&mut self, id: u64) -> Option<Entry<M, F>> {
-        let pos = self.queue.iter().position(|e| e.request == Some(id))?;
+        let pos = self.queue.iter().position(|e| e.request() == Some(id))?;
         let e = self.queue.remove(pos)?;
         self.bytes -= e.frame.wire_len();
         Some(e)
