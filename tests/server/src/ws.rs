@@ -116,10 +116,51 @@ fn upgrade(shared: Arc<Shared>, q: Option<String>, ws: WebSocketUpgrade, kind: K
     // far larger ones still fail in tungstenite (then the close is best effort).
     let max = shared.config.max_message_bytes;
     let hard_max = max.saturating_mul(2).max(max.saturating_add(1 << 20));
+    // Register before answering 101, so a control call made as soon as the client sees
+    // `open` always finds this connection (no window between upgrade and registration).
+    let pre = register(&shared, kind, tag);
+    let id = pre.as_ref().map(|p| p.id);
+    let failed = shared.clone();
     ws.max_message_size(hard_max)
         .max_frame_size(hard_max)
-        .on_upgrade(move |socket| run(socket, shared, kind, tag))
+        .on_failed_upgrade(move |_| {
+            if let Some(id) = id {
+                failed.lock().conns.remove(&id);
+            }
+        })
+        .on_upgrade(move |socket| run(socket, shared, pre))
         .into_response()
+}
+
+/// A connection registered before its upgrade completed (`None`: the server is full).
+struct Pre {
+    id: u64,
+    kind: Kind,
+    tag: Option<String>,
+    outbox: Outbox,
+    out_rx: mpsc::UnboundedReceiver<Item>,
+    ctl_rx: mpsc::UnboundedReceiver<Ctl>,
+}
+
+fn register(shared: &Arc<Shared>, kind: Kind, tag: Option<String>) -> Option<Pre> {
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
+    let outbox = Outbox { tx: out_tx, tag: tag.clone() };
+    let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+    let mut inner = shared.lock();
+    if inner.conns.len() >= shared.config.max_connections {
+        return None;
+    }
+    let entry = ConnEntry {
+        tag: tag.clone(),
+        kind,
+        outbox: outbox.clone(),
+        ctl: ctl_tx,
+        room: None,
+        frozen: false,
+    };
+    inner.conns.insert(id, entry);
+    Some(Pre { id, kind, tag, outbox, out_rx, ctl_rx })
 }
 
 /// Per-connection context used by the reader.
@@ -149,30 +190,9 @@ fn reply_json(id: &Value, result: Result<Value, (String, &str)>) -> Value {
     }
 }
 
-async fn run(socket: WebSocket, shared: Arc<Shared>, kind: Kind, tag: Option<String>) {
-    let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel();
-    let outbox = Outbox { tx: out_tx, tag: tag.clone() };
-    let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
     let (mut sink, mut stream) = socket.split();
-
-    let registered = {
-        let mut inner = shared.lock();
-        let full = inner.conns.len() >= shared.config.max_connections;
-        if !full {
-            let entry = ConnEntry {
-                tag: tag.clone(),
-                kind,
-                outbox: outbox.clone(),
-                ctl: ctl_tx,
-                room: None,
-                frozen: false,
-            };
-            inner.conns.insert(id, entry);
-        }
-        !full
-    };
-    if !registered {
+    let Some(Pre { id, kind, tag, outbox, out_rx, mut ctl_rx }) = pre else {
         shared.count(&shared.refused);
         let frame = CloseFrame { code: 1013, reason: "server full".into() };
         if sink.send(Message::Close(Some(frame))).await.is_ok() {
@@ -183,7 +203,7 @@ async fn run(socket: WebSocket, shared: Arc<Shared>, kind: Kind, tag: Option<Str
             .await;
         }
         return;
-    }
+    };
     shared.count(&shared.accepted);
 
     let conn = Conn { shared: shared.clone(), id, tag, outbox };
