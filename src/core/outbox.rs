@@ -112,14 +112,14 @@ pub enum Push<M, F = Frame> {
 #[derive(Debug)]
 pub struct Outbox<M, F = Frame> {
     config: OutboxConfig,
-    queue: VecDeque<Entry<M, F>>,
+    queue: Chunked<Entry<M, F>>,
     bytes: usize,
 }
 
 impl<M, F: WireFrame> Outbox<M, F> {
     /// An empty queue.
     pub fn new(config: OutboxConfig) -> Self {
-        Self { config, queue: VecDeque::new(), bytes: 0 }
+        Self { config, queue: Chunked::default(), bytes: 0 }
     }
 
     /// Messages held.
@@ -208,7 +208,90 @@ impl<M, F: WireFrame> Outbox<M, F> {
     /// Removes everything, oldest first.
     pub fn drain(&mut self) -> Vec<Entry<M, F>> {
         self.bytes = 0;
-        self.queue.drain(..).collect()
+        self.queue.drain()
+    }
+}
+
+/// A FIFO in fixed-size chunks: memory grows by one chunk at a time and is never copied,
+/// so a queue of 10 000 entries costs ~10 000 entries (a `VecDeque` peaks at 3× while it
+/// doubles). Only the operations the outbox needs.
+#[derive(Debug)]
+struct Chunked<T> {
+    chunks: VecDeque<VecDeque<T>>,
+    len: usize,
+}
+
+const CHUNK: usize = 256;
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Self { chunks: VecDeque::new(), len: 0 }
+    }
+}
+
+impl<T> Chunked<T> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn push_back(&mut self, v: T) {
+        match self.chunks.back_mut() {
+            Some(c) if c.len() < CHUNK => c.push_back(v),
+            _ => {
+                let mut c = VecDeque::with_capacity(CHUNK);
+                c.push_back(v);
+                self.chunks.push_back(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn pop_front(&mut self) -> Option<T> {
+        let first = self.chunks.front_mut()?;
+        let v = first.pop_front();
+        if first.is_empty() {
+            self.chunks.pop_front();
+        }
+        if v.is_some() {
+            self.len -= 1;
+        }
+        v
+    }
+
+    fn front(&self) -> Option<&T> {
+        self.chunks.front().and_then(VecDeque::front)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+
+    /// Removes the element at `pos` (in FIFO order).
+    fn remove(&mut self, mut pos: usize) -> Option<T> {
+        for i in 0..self.chunks.len() {
+            let c = &mut self.chunks[i];
+            if pos < c.len() {
+                let v = c.remove(pos);
+                if c.is_empty() {
+                    self.chunks.remove(i);
+                }
+                if v.is_some() {
+                    self.len -= 1;
+                }
+                return v;
+            }
+            pos -= c.len();
+        }
+        None
+    }
+
+    fn drain(&mut self) -> Vec<T> {
+        self.len = 0;
+        std::mem::take(&mut self.chunks).into_iter().flatten().collect()
     }
 }
 
@@ -276,6 +359,26 @@ mod tests {
         assert_eq!(q.bytes(), 8);
         assert_eq!(q.drain().iter().map(|e| e.meta).collect::<Vec<_>>(), [1, 3]);
         assert_eq!(q.bytes(), 0);
+    }
+
+    #[test]
+    fn chunked_fifo_across_chunk_boundaries() {
+        let mut c = Chunked::default();
+        for i in 0..(3 * CHUNK + 7) {
+            c.push_back(i);
+        }
+        assert_eq!(c.len(), 3 * CHUNK + 7);
+        assert_eq!(c.remove(CHUNK), Some(CHUNK));
+        assert_eq!(c.remove(10 * CHUNK), None);
+        for want in 0..CHUNK {
+            assert_eq!(c.pop_front(), Some(want));
+        }
+        assert_eq!(c.front(), Some(&(CHUNK + 1)));
+        assert_eq!(c.iter().count(), 2 * CHUNK + 6);
+        let rest = c.drain();
+        assert_eq!(rest.len(), 2 * CHUNK + 6);
+        assert!(rest.windows(2).all(|w| w[0] < w[1]));
+        assert!(c.is_empty() && c.pop_front().is_none());
     }
 
     #[test]
