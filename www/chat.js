@@ -27,7 +27,6 @@ $("room-name").textContent = `#${me.room}`;
 // Server messages keyed by seq; my own messages keyed by cid until the echo gives them a seq.
 const bySeq = new Map(); // seq → message
 const mine = new Map(); // cid → message (mine, any status)
-const waiting = []; // cids of my messages sitting in the socket's queue, oldest first
 const lines = []; // presence lines: {sys, at}
 
 function setStatus(msg, status) {
@@ -51,16 +50,18 @@ s.on("open", () => {
   // our room before the first queued `say` arrives.
   s.send("join", { room: me.room, name: me.name });
   loadHistory();
-  // The backlog is flushed right after the open handlers return.
-  queueMicrotask(markFlushed);
+});
+// Every message `send` reported as "queued" ends in exactly one `sent` or `drop` event.
+s.on("sent", (ev) => {
+  const msg = ev.type === "say" ? mine.get(ev.data?.cid) : undefined;
+  if (msg && msg.status === "queued") setStatus(msg, "sent");
+  render();
 });
 s.on("state", () => renderBadge());
 s.on("drop", (ev) => {
   const msg = ev.type === "say" ? mine.get(ev.data?.cid) : undefined;
   if (!msg) return;
   setStatus(msg, "dropped");
-  const i = waiting.indexOf(msg.cid);
-  if (i >= 0) waiting.splice(i, 1);
   render();
 });
 s.onMessage("chat", (m) => {
@@ -86,22 +87,12 @@ function loadHistory() {
   );
 }
 
-// Sends from the queue are flushed in order: whatever is no longer in the queue went out.
-function markFlushed() {
-  while (waiting.length > s.queued) {
-    const msg = mine.get(waiting.shift());
-    if (msg && msg.status === "queued") setStatus(msg, "sent");
-  }
-  render();
-}
-
 function addServerMessage(m) {
   if (bySeq.has(m.seq)) return; // the history and the live broadcast overlap
   const own = typeof m.cid === "string" ? mine.get(m.cid) : undefined;
   if (own) {
     own.seq = m.seq;
     own.ts = m.ts;
-    if (own.status === "queued") markFlushed(); // the echo proves it left the queue
     setStatus(own, "delivered");
     bySeq.set(m.seq, own);
   } else {
@@ -115,7 +106,6 @@ function say(text) {
   mine.set(cid, msg);
   const result = s.send("say", { text, cid });
   setStatus(msg, result);
-  if (result === "queued") waiting.push(cid);
   render();
 }
 
