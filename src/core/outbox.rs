@@ -9,7 +9,7 @@
 //! delivery-guarantee layer can keep transmitted entries here until acknowledged.
 
 use std::collections::VecDeque;
-use std::num::NonZeroU64;
+use std::num::NonZeroU32;
 
 use super::envelope::{Frame, WireFrame};
 
@@ -79,8 +79,9 @@ pub struct Entry<M, F = Frame> {
     /// When it expires (from `ttl_ms`); `INFINITY` = never. (Compact on purpose: one
     /// entry per queued message.)
     expires_at: f64,
-    /// The request this frame carries, if it is a request.
-    request: Option<NonZeroU64>,
+    /// The request this frame carries, if it is a request (request ids fit in 32 bits:
+    /// see `Requests::start`), keeping an entry at 24 bytes.
+    request: Option<NonZeroU32>,
     /// Caller-owned data handed back when the entry is dropped.
     pub meta: M,
 }
@@ -88,7 +89,7 @@ pub struct Entry<M, F = Frame> {
 impl<M, F> Entry<M, F> {
     /// The request this frame carries, if it is a request.
     pub fn request(&self) -> Option<u64> {
-        self.request.map(NonZeroU64::get)
+        self.request.map(|r| u64::from(r.get()))
     }
 
     /// When it expires, if ever.
@@ -140,7 +141,12 @@ impl<M, F: WireFrame> Outbox<M, F> {
     /// Adds `frame` at the back, applying the overflow policy.
     pub fn push(&mut self, frame: F, request: Option<u64>, meta: M, now: f64) -> Push<M, F> {
         let expires_at = self.config.ttl_ms.map_or(f64::INFINITY, |ttl| now + ttl);
-        let entry = Entry { frame, expires_at, request: request.and_then(NonZeroU64::new), meta };
+        let entry = Entry {
+            frame,
+            expires_at,
+            request: request.and_then(|r| u32::try_from(r).ok()).and_then(NonZeroU32::new),
+            meta,
+        };
         let size = entry.frame.wire_len();
         let fits = |q: &Self| {
             q.queue.len() < q.config.max_messages && q.bytes + size <= q.config.max_bytes

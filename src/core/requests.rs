@@ -69,9 +69,15 @@ impl Requests {
         Self::default()
     }
 
-    /// Registers a new request due by `deadline`; returns its id.
+    /// Registers a new request due by `deadline`; returns its id. Ids run 1..=u32::MAX and
+    /// then wrap (skipping any still pending), so queued entries can store them in 4 bytes.
     pub fn start(&mut self, deadline: f64) -> u64 {
-        self.next_id += 1;
+        loop {
+            self.next_id = if self.next_id >= u64::from(u32::MAX) { 1 } else { self.next_id + 1 };
+            if self.pending.get(self.next_id).is_none() {
+                break;
+            }
+        }
         let id = self.next_id;
         let k = key(deadline);
         self.pending.insert(id, Pending { deadline: k, conn: None });
@@ -192,6 +198,16 @@ mod tests {
         assert_eq!(r.next_deadline(), Some(20.0));
         assert_eq!(r.lose_connection(1), vec![b]);
         assert_eq!(r.next_deadline(), Some(30.0));
+    }
+
+    #[test]
+    fn ids_wrap_within_32_bits_skipping_pending_ones() {
+        let mut r = Requests::new();
+        let first = r.start(1.0);
+        r.next_id = u64::from(u32::MAX) - 1;
+        assert_eq!(r.start(1.0), u64::from(u32::MAX));
+        assert_eq!(first, 1);
+        assert_eq!(r.start(1.0), 2, "wraps to 1, which is still pending, so 2");
     }
 
     #[test]
