@@ -147,6 +147,6 @@ export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMa
   sendRaw(data: string | ArrayBuffer | ArrayBufferView): SendResult;
   close(code?: number, reason?: string): void;
   reconnect(): void;
-  /** Closes the socket, cancels timers, removes listeners and frees the wasm memory. */
+  /** Closes at once (pending requests reject "closed", queued messages are reported as `drop`), cancels timers, removes listeners and frees the wasm memory. */
   free(): void;
 }

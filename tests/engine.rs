@@ -543,6 +543,29 @@ fn user_close_from_every_state() {
 }
 
 #[test]
+fn shutdown_finalizes_at_once() {
+    let mut s = Sim::new(quiet());
+    s.open();
+    let (a, _) = s.request(1, None).unwrap();
+    s.close();
+    assert_eq!(s.e.state(), State::Closing);
+    s.e.shutdown(s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Closed);
+    assert_eq!(failures(&s), [(a, Failure::Closed)]);
+    assert_eq!(s.e.poll_timeout(), None);
+    let mut s = Sim::new(quiet());
+    s.drop_conn();
+    s.send(7).unwrap();
+    s.e.shutdown(s.now);
+    s.pump();
+    assert_eq!(drops(&s), [(7, DropReason::Closed)]);
+    s.e.shutdown(s.now); // idempotent
+    s.pump();
+    assert_eq!(drops(&s).len(), 1);
+}
+
+#[test]
 fn manual_reconnect() {
     let mut s = Sim::new(quiet());
     s.open();

@@ -818,6 +818,24 @@ impl<M, F: WireFrame> Engine<M, F> {
         }
     }
 
+    /// Closes at once, without waiting for a closing handshake (the owner is going away):
+    /// the socket is abandoned, queued messages are dropped (`closed`), pending requests fail
+    /// (`closed`), and the state ends `closed`. Idempotent.
+    pub fn shutdown(&mut self, now: f64) {
+        if self.state == State::Closed {
+            return;
+        }
+        if matches!(self.state, State::Connecting | State::Open | State::Closing) {
+            self.actions.push_back(Action::CloseSocket {
+                conn: self.conn,
+                code: 1000,
+                reason: String::new(),
+                await_close: false,
+            });
+        }
+        self.finish(1000, String::new(), true, now);
+    }
+
     /// Drops the current connection (if any) and attempts now with the backoff reset. From
     /// `closed`, starts again.
     pub fn reconnect(&mut self, now: f64) {

@@ -105,8 +105,8 @@ struct Shared {
     sink: Rc<dyn Sink>,
 }
 
-/// The owning handle. Dropping it closes the socket, cancels the timer and removes every
-/// listener.
+/// The owning handle. Dropping it closes the socket (settling pending requests and the
+/// queue as `closed`), cancels the timer and removes every listener.
 pub(crate) struct Driver {
     shared: Rc<Shared>,
 }
@@ -213,6 +213,9 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Settle everything first: pending requests reject `closed`, queued messages are
+        // reported as dropped, and the socket is closed. Then release every resource.
+        self.with(|e, now| e.shutdown(now));
         let leftovers = match self.shared.inner.try_borrow_mut() {
             Ok(mut i) => {
                 i.dead = true;

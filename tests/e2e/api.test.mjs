@@ -7,7 +7,8 @@
 // - sends made inside an "open" handler go before the queued backlog (server log order);
 //   each queued message gets one "sent" event
 // - handler exceptions are reported as "error" events and the socket keeps working
-// - close(): queued messages → "drop" (closed), pending requests reject "closed", send throws
+// - close(): queued messages → "drop" (closed), pending requests reject "closed", send throws;
+//   free() settles pending requests and the queue the same way
 // - URL provider (sync and Promise) called before every attempt; reconnect(); unsubscribe
 // - no leak across 1000 reconnects (JS heap and wasm memory before/after, forced GC)
 
@@ -247,6 +248,13 @@ test("close() drops the queue, rejects requests, and send throws afterwards", as
     try { s.send("q", 2); } catch (e) { out.sendErr = e.kind; }
     out.reqAfter = await s.request("echo", 1).catch((e) => e.kind);
     s.free();
+    // free() settles what is pending: requests reject "closed", queued messages are dropped.
+    const t = new SteadySocket(ws(args.t));
+    const freedDrops = [];
+    t.on("drop", (d) => freedDrops.push(d.reason));
+    const pending = t.request("echo", 9).catch((e) => e.kind);
+    t.free();
+    out.freed = { kind: await pending, drops: freedDrops };
     return out;
   }, { t });
   await control("refuse", { ms: 0, tag: t });
@@ -255,6 +263,7 @@ test("close() drops the queue, rejects requests, and send throws afterwards", as
   assert.equal(r.sendErr, "closed");
   assert.equal(r.reqAfter, "closed");
   assert.deepEqual(r.drops.map((d) => [d.type, d.data, d.reason]), [["q", 1, "closed"], [null, "raw!", "closed"], ["echo", 5, "closed"]]);
+  assert.deepEqual(r.freed, { kind: "closed", drops: ["closed"] });
 });
 
 test("URL provider is called before every attempt; reconnect(); unsubscribe", async () => {
