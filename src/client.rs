@@ -144,6 +144,8 @@ pub enum SocketEvent {
         /// Its JSON data (`None` for raw frames).
         data_json: Option<String>,
     },
+    /// A heartbeat round trip was measured.
+    Rtt(crate::core::Rtt),
     /// A queued message was dropped.
     Dropped {
         /// Its type (`None` for raw frames).
@@ -217,6 +219,7 @@ impl Sink for RustSink {
                     let (ty, data_json) = describe(meta, &frame);
                     SocketEvent::Sent { ty, data_json }
                 }
+                Event::Rtt(r) => SocketEvent::Rtt(r),
                 Event::RequestFailed { id, failure } => {
                     let kind = failure.as_str();
                     return self.settle(

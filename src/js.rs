@@ -368,8 +368,8 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
 
 // ---------- the event sink ----------
 
-const EVENTS: [&str; 9] =
-    ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "raw"];
+const EVENTS: [&str; 10] =
+    ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw"];
 
 #[derive(Default)]
 struct JsSink {
@@ -497,6 +497,16 @@ impl Sink for JsSink {
                     if self.listens("sent") {
                         let (ty, data) = frame_parts(meta, &frame);
                         self.emit("sent", &obj(&[("type", ty), ("data", data)]))
+                    }
+                }
+                Event::Rtt(r) => {
+                    if self.listens("rtt") {
+                        let ev = obj(&[
+                            ("rtt", opt_num(r.latest)),
+                            ("srtt", opt_num(r.smoothed)),
+                            ("jitter", opt_num(r.jitter)),
+                        ]);
+                        self.emit("rtt", &ev)
                     }
                 }
                 Event::RequestFailed { id, failure } => {

@@ -78,6 +78,9 @@ export type DropEvent<Out> =
   | { [K in keyof Out & string]: { type: K; data: Out[K]; reason: "overflow" | "expired" | "closed" } }[keyof Out & string]
   | { type: null; data: string | ArrayBuffer | ArrayBufferView; reason: "overflow" | "expired" | "closed" };
 
+/** A heartbeat round trip was measured (ms). */
+export interface RttEvent { rtt: number; srtt: number; jitter: number }
+
 /** A queued message went out after the connection (re)opened. */
 export type SentEvent<Out> =
   | { [K in keyof Out & string]: { type: K; data: Out[K] } }[keyof Out & string]
@@ -92,6 +95,7 @@ export interface Events<In, Out> {
   message: MessageEvent<In>;
   drop: DropEvent<Out>;
   sent: SentEvent<Out>;
+  rtt: RttEvent;
   raw: string | Uint8Array;
 }
 

@@ -335,6 +335,13 @@ fn any_inbound_is_proof_of_life_and_rtt_is_measured() {
     assert_eq!(s.e.rtt().latest, None, "only a pong gives an RTT sample");
     s.inbound(r#"{"type":"pong"}"#);
     assert_eq!(s.e.rtt().latest, Some(14_000.0));
+    assert!(
+        matches!(s.events.last(), Some(Event::Rtt(r)) if r.latest == Some(14_000.0)),
+        "an rtt event per sample"
+    );
+    let n = s.events.len();
+    s.inbound(r#"{"type":"pong"}"#);
+    assert_eq!(s.events.len(), n, "an unsolicited pong gives no sample and no event");
     assert!(s.e.rtt().smoothed.is_some() && s.e.rtt().jitter.is_some());
 }
 

@@ -114,10 +114,15 @@ impl Heartbeat {
         self.probe_at = None;
     }
 
-    /// Records a pong (after [`on_inbound`](Self::on_inbound)): takes an RTT sample.
-    pub fn on_pong(&mut self, now: f64) {
-        if let Some(sent) = self.rtt_ping_at.take() {
-            self.rtt.sample((now - sent).max(0.0));
+    /// Records a pong (after [`on_inbound`](Self::on_inbound)): takes an RTT sample if a
+    /// ping was outstanding; returns whether it did.
+    pub fn on_pong(&mut self, now: f64) -> bool {
+        match self.rtt_ping_at.take() {
+            Some(sent) => {
+                self.rtt.sample((now - sent).max(0.0));
+                true
+            }
+            None => false,
         }
     }
 

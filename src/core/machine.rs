@@ -230,6 +230,8 @@ pub enum Event<M, F = Frame> {
         /// The request it carried, if any.
         request: Option<u64>,
     },
+    /// A heartbeat pong gave a new round-trip sample.
+    Rtt(Rtt),
     /// A request failed (its promise should reject).
     RequestFailed {
         /// The request id.
@@ -590,7 +592,10 @@ impl<M, F: WireFrame> Engine<M, F> {
         match kind {
             FrameKind::Pong => {
                 if let Some(h) = &mut self.heartbeat {
-                    h.on_pong(now);
+                    if h.on_pong(now) {
+                        let rtt = h.rtt();
+                        self.emit(Event::Rtt(rtt));
+                    }
                 }
                 Delivery::Ignore
             }

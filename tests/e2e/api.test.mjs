@@ -162,7 +162,7 @@ test("typed messages, requests, raw frames, metrics", async () => {
     s.sendRaw(new Uint8Array([1, 2, 3]));
     const bin = await rawBin;
     out.rawBin = [bin.constructor.name, Array.from(bin)];
-    await new Promise((res) => { const t = setInterval(() => { if (s.rtt !== undefined) { clearInterval(t); res(); } }, 20); });
+    out.rttEvent = await until(s, "rtt");
     out.rtt = s.rtt;
     out.metrics = s.metrics();
     s.close();
@@ -181,6 +181,9 @@ test("typed messages, requests, raw frames, metrics", async () => {
   assert.equal(r.rawText, "plain text");
   assert.deepEqual(r.rawBin, ["Uint8Array", [1, 2, 3]]);
   assert.ok(r.rtt >= 0 && r.rtt < 1000, `rtt ${r.rtt}`);
+  assert.equal(r.rttEvent.rtt, r.rtt, "the rtt event carries the latest sample");
+  assert.equal(typeof r.rttEvent.srtt, "number");
+  assert.equal(typeof r.rttEvent.jitter, "number");
   assert.ok(r.metrics.messagesOut >= 6 && r.metrics.messagesIn >= 5, JSON.stringify(r.metrics));
   assert.equal(typeof r.metrics.srtt, "number");
   assert.equal(r.finalState, "closed");

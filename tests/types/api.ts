@@ -40,6 +40,8 @@ async function main(): Promise<void> {
   s.on("error", (e) => { if (e.kind === "message-too-big") void e.message; });
   s.on("message", (m) => { if (m.type === "chat") { const t: string = m.data.text; void t; } });
   s.on("drop", (d) => { if (d.type === "say") { const t: string = d.data.text; void t; } void d.reason; });
+  s.on("rtt", (e) => { const n: number = e.srtt + e.rtt + e.jitter; void n; });
+  s.on("sent", (e) => { if (e.type === "say") { const t: string = e.data.text; void t; } });
   s.on("raw", (x) => { if (typeof x !== "string") { const u: Uint8Array = x; void u; } });
   const m: Metrics = s.metrics();
   void m.reconnects;
