@@ -170,6 +170,24 @@ fn sub<'a>(v: &'a JsValue, prefix: &'static str, name: &str) -> Result<Reader<'a
     }
 }
 
+/// An option that is `false` (handled by the caller), `true`/absent (defaults: `None`), or an
+/// object of settings (`Some`).
+fn toggle<'a>(
+    v: &'a JsValue,
+    prefix: &'static str,
+    name: &str,
+) -> Result<Option<Reader<'a>>, OptionError> {
+    if v.is_undefined() || v.as_bool() == Some(true) {
+        return Ok(None);
+    }
+    sub(v, prefix, name).map(Some).map_err(|_| {
+        OptionError::type_error(
+            name,
+            format!("must be false, true or an object, got {}", js_type(v)),
+        )
+    })
+}
+
 /// Parses the JS options object into a validated config and the subprotocol list.
 fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError> {
     let mut cfg = Config {
@@ -210,13 +228,7 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
     let r = o.get("reconnect");
     if r.as_bool() == Some(false) {
         cfg.reconnect = None;
-    } else if !(r.is_undefined() || r.as_bool() == Some(true)) {
-        let r = sub(&r, "reconnect.", "reconnect").map_err(|_| {
-            OptionError::type_error(
-                "reconnect",
-                format!("must be false, true or an object, got {}", js_type(&r)),
-            )
-        })?;
+    } else if let Some(r) = toggle(&r, "reconnect.", "reconnect")? {
         r.check_keys(&[
             "minDelayMs",
             "maxDelayMs",
@@ -297,13 +309,7 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
     let h = o.get("heartbeat");
     if h.as_bool() == Some(false) {
         cfg.heartbeat = None;
-    } else if !(h.is_undefined() || h.as_bool() == Some(true)) {
-        let h = sub(&h, "heartbeat.", "heartbeat").map_err(|_| {
-            OptionError::type_error(
-                "heartbeat",
-                format!("must be false, true or an object, got {}", js_type(&h)),
-            )
-        })?;
+    } else if let Some(h) = toggle(&h, "heartbeat.", "heartbeat")? {
         h.check_keys(&["intervalMs", "timeoutMs", "ping"])?;
         let d = HeartbeatConfig::default();
         let ping = h.get("ping");
