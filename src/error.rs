@@ -112,13 +112,43 @@ pub fn check_ws_url(url: &str) -> Result<(), Error> {
     let Some(i) = crate::core::text::find(url, "://") else {
         return bad("expected an absolute URL like ws://host/path");
     };
-    let (scheme, rest) = (&url[..i], &url[i + 3..]);
+    let (scheme, rest) = (url.get(..i).unwrap_or(""), url.get(i + 3..).unwrap_or(""));
     if !(scheme.eq_ignore_ascii_case("ws") || scheme.eq_ignore_ascii_case("wss")) {
         return bad("the scheme must be ws: or wss:");
     }
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // After any `user:pass@`; an IPv6 literal `[..]` may hold colons.
+    let host = authority.rsplit('@').next().unwrap_or("");
     if host.is_empty() || host.contains(char::is_whitespace) {
         return bad("missing or invalid host");
+    }
+    let port = match host.strip_prefix('[') {
+        Some(h) => match h.split_once(']') {
+            Some((_, "")) => None,
+            Some((_, tail)) => match tail.strip_prefix(':') {
+                Some(p) => Some(p),
+                None => return bad("missing or invalid host"),
+            },
+            None => return bad("missing or invalid host"),
+        },
+        None => match host.split_once(':') {
+            Some(("", _)) => return bad("missing or invalid host"),
+            Some((_, p)) => Some(p),
+            None => None,
+        },
+    };
+    if let Some(port) = port {
+        // Empty means the default port; otherwise decimal digits up to 65535.
+        let mut n = 0u32;
+        for b in port.bytes() {
+            if !b.is_ascii_digit() {
+                return bad("invalid port: expected digits");
+            }
+            n = (n * 10 + u32::from(b - b'0')).min(65_536);
+        }
+        if n > 65_535 {
+            return bad("invalid port: must be at most 65535");
+        }
     }
     if url.contains('#') {
         return bad("WebSocket URLs cannot have a fragment");
@@ -132,10 +162,41 @@ mod tests {
 
     #[test]
     fn urls() {
-        for ok in ["ws://127.0.0.1:8080/ws", "wss://example.com", "WS://h/p?q=1"] {
+        for ok in [
+            "ws://127.0.0.1:8080/ws",
+            "wss://example.com",
+            "WS://h/p?q=1",
+            "ws://h:65535/",
+            "ws://h:0080",
+            "ws://h:/x",
+            "ws://[::1]:8080/ws",
+            "ws://[::1]/",
+            "ws://u:p@h:1/x",
+            "ws://h?x=a:b",
+            "ws://h/a:b",
+        ] {
             assert_eq!(check_ws_url(ok), Ok(()), "{ok}");
         }
-        for bad in ["http://x/ws", "ws:/x", "ws://", "ws:// x", "/ws", "", "ws://h/#f", "ftp://h"] {
+        for bad in [
+            "http://x/ws",
+            "ws:/x",
+            "ws://",
+            "ws:// x",
+            "/ws",
+            "",
+            "ws://h/#f",
+            "ftp://h",
+            "ws://h:99999/",
+            "ws://h:65536",
+            "ws://h:abc/",
+            "ws://h:-1/",
+            "ws://h:1a",
+            "ws://h:99999999999999999999/",
+            "ws://:80/",
+            "ws://[::1/",
+            "ws://[::1]x:80/",
+            "ws://[::1]:8x/",
+        ] {
             assert!(matches!(check_ws_url(bad), Err(Error::InvalidUrl { .. })), "{bad}");
         }
     }

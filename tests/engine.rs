@@ -7,6 +7,9 @@
 //! - outbox: order across reconnect, open-handler sends first, overflow policies, TTL
 //! - requests: reply, remote error, timeout (queued time counts), connection-lost, closed
 //! - `maxMessageBytes`, malformed frames, user `close()`, `reconnect()`, metrics
+//! - transmit failures (direct, backlog, request, heartbeat): dropped `connection-lost`, never sent
+//! - give-up always reported (`reconnect-failed`, `reconnect-stopped`), RTT across reconnects,
+//!   `retryAfterMs` clamped, handlers calling back in (FIFO), `Debug`
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -15,7 +18,7 @@ use common::Sim;
 use steadysocket::core::heartbeat::HeartbeatConfig;
 use steadysocket::core::{
     Action, BackoffConfig, ClosePolicy, Config, Delivery, DropReason, ErrorKind, Event, Failure,
-    FrameKind, OutboxConfig, Overflow, ReconnectConfig, SendError, Sent, State,
+    Frame, FrameKind, Msg, OutboxConfig, Overflow, ReconnectConfig, SendError, Sent, State,
 };
 
 fn no_jitter() -> Config {
@@ -185,6 +188,9 @@ fn close_policy_default_table() {
         assert!(s.events.iter().any(|e| matches!(e, Event::Close { code: c, will_reconnect, .. } if *c == code && *will_reconnect == reconnects)));
         if !reconnects {
             assert_eq!(s.e.poll_timeout(), None);
+            assert_eq!(errors(&s), [ErrorKind::ReconnectStopped], "code {code}");
+        } else {
+            assert!(errors(&s).is_empty());
         }
     }
 }
@@ -654,4 +660,372 @@ fn heartbeat_disabled_never_pings() {
     assert_eq!(s.e.state(), State::Open);
     assert_eq!(s.e.poll_timeout(), None);
     let _ = HeartbeatConfig::default();
+}
+
+// ----- transmit failures: nothing vanishes silently -----
+
+fn sent_events(sim: &Sim) -> Vec<u32> {
+    sim.events
+        .iter()
+        .filter_map(|e| if let Event::Sent { meta, .. } = e { Some(*meta) } else { None })
+        .collect()
+}
+
+#[test]
+fn refused_direct_send_is_dropped_as_connection_lost() {
+    let mut s = Sim::new(quiet());
+    s.open();
+    assert_eq!(s.send(1), Ok(Sent::Sent));
+    s.socket_closing(); // the server's close frame arrived; the close event has not
+    assert_eq!(s.send(2), Ok(Sent::Sent), "the engine cannot know yet");
+    assert_eq!(s.sent_numbers(), [1]);
+    assert_eq!(s.refused_numbers(), [2]);
+    assert_eq!(drops(&s), [(2, DropReason::ConnectionLost)]);
+    assert!(sent_events(&s).is_empty());
+    let m = s.e.metrics(s.now);
+    assert_eq!((m.messages_out, m.dropped), (1, 1), "the refused frame is not counted as out");
+    assert_eq!(m.bytes_out, s.sent.iter().map(|(_, f)| f.len() as u64).sum::<u64>());
+    assert_eq!(s.e.state(), State::Open, "the close event decides the connection's fate");
+    s.drop_conn();
+    assert_eq!(s.e.state(), State::Reconnecting);
+    assert_eq!(drops(&s).len(), 1, "reported once");
+}
+
+#[test]
+fn refused_backlog_frames_get_no_sent_event_but_a_drop() {
+    let mut s = Sim::new(quiet());
+    for n in 1..=3 {
+        assert_eq!(s.send(n), Ok(Sent::Queued));
+    }
+    // The socket starts closing right after the first backlog frame went out.
+    s.on_emit = Some(Box::new(|ctx, ev| {
+        if matches!(ev, Event::Sent { meta: 1, .. }) {
+            let c = ctx.e.conn();
+            ctx.dead.insert(c);
+        }
+    }));
+    s.open();
+    assert_eq!(s.sent_numbers(), [1]);
+    assert_eq!(sent_events(&s), [1]);
+    assert_eq!(drops(&s), [(2, DropReason::ConnectionLost), (3, DropReason::ConnectionLost)]);
+    // Each drop comes out where its Sent would have: right after its refused transmit.
+    let tail: Vec<_> = s.events.iter().rev().take(2).collect();
+    assert!(tail.iter().all(|e| matches!(e, Event::Dropped { .. })), "{tail:?}");
+    assert_eq!(s.e.queued(), 0);
+    assert_eq!(s.e.metrics(s.now).messages_out, 1);
+
+    // The whole backlog refused: no Sent event at all.
+    let mut s = Sim::new(quiet());
+    s.send(7).ok();
+    s.on_emit = Some(Box::new(|ctx, ev| {
+        if matches!(ev, Event::Open { .. }) {
+            let c = ctx.e.conn();
+            ctx.dead.insert(c);
+        }
+    }));
+    s.open();
+    assert!(sent_events(&s).is_empty());
+    assert_eq!(drops(&s), [(7, DropReason::ConnectionLost)]);
+}
+
+#[test]
+fn refused_request_frame_fails_the_request_once() {
+    // Sent directly while open.
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.socket_closing();
+    let (a, sent) = s.request(1, None).unwrap_or((0, Sent::Dropped));
+    assert_eq!(sent, Sent::Sent);
+    assert_eq!(failures(&s), [(a, Failure::ConnectionLost)]);
+    assert!(matches!(
+        s.events.iter().find(|e| matches!(e, Event::Dropped { .. })),
+        Some(Event::Dropped { meta: 1, reason: DropReason::ConnectionLost, request: Some(r), .. }) if *r == a
+    ));
+    assert_eq!(s.e.metrics(s.now).pending_requests, 0);
+    s.drop_conn();
+    s.advance(60_000.0);
+    assert_eq!(failures(&s), [(a, Failure::ConnectionLost)], "exactly once");
+
+    // From the backlog.
+    let mut s = Sim::new(quiet());
+    let (b, _) = s.request(2, None).unwrap_or((0, Sent::Dropped));
+    s.on_emit = Some(Box::new(|ctx, ev| {
+        if matches!(ev, Event::Open { .. }) {
+            let c = ctx.e.conn();
+            ctx.dead.insert(c);
+        }
+    }));
+    s.open();
+    s.on_emit = None;
+    s.drop_conn();
+    s.advance(60_000.0);
+    assert_eq!(failures(&s), [(b, Failure::ConnectionLost)]);
+    assert_eq!(drops(&s), [(2, DropReason::ConnectionLost)]);
+    assert!(sent_events(&s).is_empty());
+    s.close();
+    assert_eq!(failures(&s).len(), 1);
+}
+
+#[test]
+fn refused_heartbeat_frames_report_nothing() {
+    let mut s = Sim::new(no_jitter());
+    s.open();
+    s.socket_closing();
+    s.advance(25_000.0);
+    assert_eq!(s.attempts.len(), 1, "the ping was attempted");
+    assert!(s.sent.is_empty());
+    assert!(drops(&s).is_empty() && errors(&s).is_empty());
+    assert_eq!(s.e.metrics(s.now).bytes_out, 0);
+    assert_eq!(s.e.metrics(s.now).dropped, 0);
+    assert_eq!(s.inbound(r#"{"type":"ping"}"#), Delivery::Ignore); // the pong is refused too
+    assert!(drops(&s).is_empty());
+}
+
+#[test]
+fn transmit_actions_carry_their_message() {
+    let mut s = Sim::new(no_jitter());
+    s.send(1).ok();
+    s.open();
+    s.send(2).ok();
+    let (id, _) = s.request(3, None).unwrap_or((0, Sent::Dropped));
+    s.advance(25_000.0);
+    let msgs: Vec<Option<Msg<u32>>> = s.attempts.iter().map(|a| a.msg.clone()).collect();
+    assert_eq!(
+        msgs,
+        [
+            Some(Msg { meta: 1, request: None }),
+            Some(Msg { meta: 2, request: None }),
+            Some(Msg { meta: 3, request: Some(id) }),
+            None,
+        ]
+    );
+}
+
+// ----- give-up is always reported -----
+
+fn tail_kinds(sim: &Sim) -> Vec<&'static str> {
+    sim.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Close { .. } => Some("close"),
+            Event::Error { kind: ErrorKind::ReconnectFailed, .. } => Some("reconnect-failed"),
+            Event::Error { kind: ErrorKind::ReconnectStopped, .. } => Some("reconnect-stopped"),
+            Event::State { to: State::Closed, .. } => Some("closed"),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn accept_then_drop_exhausting_max_attempts_reports_reconnect_failed() {
+    let mut cfg = quiet();
+    if let Some(r) = &mut cfg.reconnect {
+        r.backoff.max_attempts = Some(2);
+    }
+    let mut s = Sim::new(cfg);
+    s.send(1).ok();
+    for _ in 0..3 {
+        s.open();
+        s.drop_conn();
+        s.run_until_state(State::Connecting, 1e6);
+    }
+    assert_eq!(s.e.state(), State::Closed);
+    assert_eq!(tail_kinds(&s), ["close", "close", "close", "reconnect-failed", "closed"]);
+    assert!(s.events.iter().any(|e| matches!(e, Event::Error { message, .. } if message == "gave up after 2 reconnect attempts")));
+    assert_eq!(s.e.poll_timeout(), None);
+}
+
+#[test]
+fn zero_attempts_and_heartbeat_death_report_reconnect_failed() {
+    let mut cfg = no_jitter();
+    if let Some(r) = &mut cfg.reconnect {
+        r.backoff.max_attempts = Some(0);
+    }
+    let mut s = Sim::new(cfg.clone());
+    s.open();
+    s.drop_conn();
+    assert_eq!(tail_kinds(&s), ["close", "reconnect-failed", "closed"]);
+
+    let mut s = Sim::new(cfg.clone());
+    s.open();
+    s.run_until_state(State::Closed, 1e6);
+    assert_eq!(
+        tail_kinds(&s),
+        ["close", "reconnect-failed", "closed"],
+        "dead peer, no attempts left"
+    );
+
+    // Never opened: the attempt fails, no retries allowed.
+    let mut s = Sim::new(cfg);
+    s.drop_conn();
+    assert_eq!(errors(&s), [ErrorKind::Connect, ErrorKind::ReconnectFailed]);
+    assert_eq!(s.e.state(), State::Closed);
+}
+
+#[test]
+fn stop_code_reports_reconnect_stopped_between_close_and_closed() {
+    let mut s = Sim::new(quiet());
+    s.send(9).ok();
+    s.open();
+    s.send(1).ok();
+    s.server_close(4001, "go away");
+    assert_eq!(tail_kinds(&s), ["close", "reconnect-stopped", "closed"]);
+    let msg = s.events.iter().find_map(|e| match e {
+        Event::Error { kind: ErrorKind::ReconnectStopped, message } => Some(message.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        msg.as_deref(),
+        Some("server closed with code 4001, which is in reconnect.stopOnCodes")
+    );
+}
+
+#[test]
+fn no_give_up_error_for_user_close_shutdown_or_disabled_reconnect() {
+    let mut s = Sim::new(Config { reconnect: None, heartbeat: None, ..Default::default() });
+    s.open();
+    s.server_close(4000, "");
+    assert_eq!(tail_kinds(&s), ["close", "closed"]);
+    let mut s = Sim::new(Config { reconnect: None, heartbeat: None, ..Default::default() });
+    s.drop_conn();
+    assert_eq!(errors(&s), [ErrorKind::Connect]);
+    assert_eq!(s.e.state(), State::Closed);
+
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.close();
+    s.server_close(4000, "");
+    let mut t = Sim::new(quiet());
+    t.drop_conn();
+    t.e.shutdown(t.now);
+    t.pump();
+    for sim in [&s, &t] {
+        assert_eq!(sim.e.state(), State::Closed);
+        assert!(!errors(sim)
+            .iter()
+            .any(|k| matches!(k, ErrorKind::ReconnectFailed | ErrorKind::ReconnectStopped)));
+    }
+}
+
+// ----- RTT survives reconnects -----
+
+#[test]
+fn rtt_survives_reconnects_and_keeps_smoothing() {
+    let mut s = Sim::new(no_jitter());
+    s.open();
+    s.advance(25_000.0);
+    s.advance(40.0);
+    s.inbound(r#"{"type":"pong"}"#);
+    let first = s.e.rtt();
+    assert_eq!((first.latest, first.smoothed, first.jitter), (Some(40.0), Some(40.0), Some(20.0)));
+    s.drop_conn();
+    assert_eq!(s.e.rtt(), first, "kept while reconnecting");
+    s.run_until_state(State::Connecting, 1e6);
+    s.open();
+    assert_eq!(s.e.rtt(), first, "kept after the reconnect, until a new sample");
+    assert_eq!(s.e.metrics(s.now).rtt, first);
+    s.advance(25_000.0);
+    s.advance(80.0);
+    s.inbound(r#"{"type":"pong"}"#);
+    let r = s.e.rtt();
+    assert_eq!((r.latest, r.smoothed, r.jitter), (Some(80.0), Some(45.0), Some(25.0)));
+}
+
+// ----- server advice is bounded -----
+
+#[test]
+fn retry_after_is_clamped_and_bad_advice_ignored() {
+    let delay_after = |max_retry_after_ms: Option<f64>, reason: &str| {
+        let mut cfg = quiet();
+        if let (Some(r), Some(m)) = (&mut cfg.reconnect, max_retry_after_ms) {
+            r.max_retry_after_ms = m;
+        }
+        let mut s = Sim::new(cfg);
+        s.open();
+        s.server_close(1001, reason);
+        s.reconnect_delays()
+    };
+    assert_eq!(delay_after(None, r#"{"retryAfterMs":1e300}"#), [Some(300_000.0)]);
+    assert_eq!(delay_after(Some(5000.0), r#"{"retryAfterMs":1e300}"#), [Some(5000.0)]);
+    assert_eq!(delay_after(Some(5000.0), r#"{"retryAfterMs":3000}"#), [Some(3000.0)]);
+    assert_eq!(delay_after(Some(0.0), r#"{"retryAfterMs":3000}"#), [Some(250.0)]);
+    for bad in [
+        r#"{"retryAfterMs":-5}"#,
+        r#"{"retryAfterMs":NaN}"#,
+        r#"{"retryAfterMs":"3000"}"#,
+        r#"{"retryAfterMs":1e999}"#,
+        r#"{"retryAfterMs":Infinity}"#,
+    ] {
+        assert_eq!(delay_after(None, bad), [Some(250.0)], "{bad}");
+    }
+}
+
+// ----- handlers that call back in (a FIFO pump) -----
+
+#[test]
+fn send_from_a_sent_handler_goes_after_the_backlog() {
+    let mut s = Sim::new(quiet());
+    for n in 1..=3 {
+        s.send(n).ok();
+    }
+    s.on_emit = Some(Box::new(|ctx, ev| {
+        if matches!(ev, Event::Sent { meta: 1, .. }) {
+            let f = Frame::Text(steadysocket::core::envelope::encode_event("m", "99"));
+            assert_eq!(ctx.e.send(f, 99, ctx.now), Ok(Sent::Sent));
+        }
+    }));
+    s.open();
+    assert_eq!(s.sent_numbers(), [1, 2, 3, 99]);
+}
+
+#[test]
+fn close_from_a_close_handler_keeps_the_state_chain() {
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.on_emit = Some(Box::new(|ctx, ev| {
+        if matches!(ev, Event::Close { .. }) {
+            ctx.e.close(1000, "", ctx.now);
+        }
+    }));
+    s.drop_conn();
+    let chain: Vec<(State, State)> = s
+        .events
+        .iter()
+        .filter_map(|e| if let Event::State { from, to } = e { Some((*from, *to)) } else { None })
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            (State::Connecting, State::Open),
+            (State::Open, State::Reconnecting),
+            (State::Reconnecting, State::Closed)
+        ]
+    );
+    assert_eq!(s.e.state(), State::Closed);
+    assert_eq!(s.e.poll_timeout(), None);
+}
+
+#[test]
+fn free_from_a_drop_handler_fired_by_close() {
+    let mut s = Sim::new(quiet());
+    s.drop_conn();
+    s.send(1).ok();
+    s.send(2).ok();
+    s.on_emit = Some(Box::new(|ctx, ev| {
+        if matches!(ev, Event::Dropped { .. }) {
+            ctx.e.shutdown(ctx.now);
+        }
+    }));
+    s.close();
+    assert_eq!(drops(&s), [(1, DropReason::Closed), (2, DropReason::Closed)]);
+    assert_eq!(s.e.state(), State::Closed);
+    assert_eq!(s.states().last(), Some(&State::Closed));
+}
+
+#[test]
+fn engine_debug_is_a_summary() {
+    let mut s = Sim::new(quiet());
+    s.send(1).ok();
+    let d = format!("{:?}", s.e);
+    assert!(d.starts_with("Engine { state: Connecting, conn: 1, queued: 1,"), "{d}");
 }

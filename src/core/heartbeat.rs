@@ -90,6 +90,13 @@ impl Heartbeat {
         }
     }
 
+    /// Seeds the RTT statistics (those of an earlier connection), so the values survive a
+    /// reconnect and smoothing continues from them.
+    pub fn with_rtt(mut self, rtt: Rtt) -> Self {
+        self.rtt = rtt;
+        self
+    }
+
     /// The settings.
     pub fn config(&self) -> &HeartbeatConfig {
         &self.config
@@ -232,5 +239,19 @@ mod tests {
         // A pong with no ping outstanding takes no sample.
         h.on_pong(2000.0);
         assert_eq!(h.rtt().latest, Some(80.0));
+    }
+
+    #[test]
+    fn seeded_rtt_survives_and_smoothing_continues() {
+        let mut old = hb();
+        old.on_ping_sent(0.0);
+        old.on_pong(40.0);
+        let mut h = Heartbeat::new(HeartbeatConfig::default(), 5000.0).with_rtt(old.rtt());
+        assert_eq!(h.rtt(), old.rtt());
+        h.on_ping_sent(6000.0);
+        h.on_pong(6080.0);
+        assert_eq!(h.rtt().latest, Some(80.0));
+        assert_eq!(h.rtt().smoothed, Some(45.0));
+        assert_eq!(h.rtt().jitter, Some(25.0));
     }
 }

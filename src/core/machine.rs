@@ -12,12 +12,13 @@
 //! ```
 
 use std::collections::VecDeque;
+use std::fmt;
 
 use super::backoff::{Backoff, BackoffConfig};
 use super::envelope::{encode_request, Frame, FrameKind, WireFrame};
 use super::heartbeat::{Beat, Heartbeat, HeartbeatConfig, Rtt};
 use super::outbox::{Entry, Outbox, OutboxConfig, Push};
-use super::policy::ClosePolicy;
+use super::policy::{bound_retry_after, ClosePolicy};
 use super::requests::{Failure, Requests};
 
 /// Connection states, as reported in `state` events.
@@ -59,6 +60,10 @@ pub struct ReconnectConfig {
     pub stable_ms: f64,
     /// Which server close codes stop reconnection.
     pub policy: ClosePolicy,
+    /// Ceiling, in ms, on a server's `retryAfterMs` advice (JS `reconnect.maxRetryAfterMs`):
+    /// larger advice is clamped to it, so a server cannot silence a client forever.
+    /// Default `300000` (5 minutes).
+    pub max_retry_after_ms: f64,
 }
 
 impl Default for ReconnectConfig {
@@ -67,6 +72,7 @@ impl Default for ReconnectConfig {
             backoff: BackoffConfig::default(),
             stable_ms: 5000.0,
             policy: ClosePolicy::default(),
+            max_retry_after_ms: 300_000.0,
         }
     }
 }
@@ -120,15 +126,19 @@ pub enum DropReason {
     Expired,
     /// The socket closed for good while it was queued.
     Closed,
+    /// It was handed to a socket that no longer accepted it (already closing or closed), so
+    /// it was not transmitted (see [`Engine::on_transmit_failed`]). It is not re-sent.
+    ConnectionLost,
 }
 
 impl DropReason {
-    /// The JS spelling: `"overflow"`, `"expired"`, `"closed"`.
+    /// The JS spelling: `"overflow"`, `"expired"`, `"closed"`, `"connection-lost"`.
     pub fn as_str(self) -> &'static str {
         match self {
             DropReason::Overflow => "overflow",
             DropReason::Expired => "expired",
             DropReason::Closed => "closed",
+            DropReason::ConnectionLost => "connection-lost",
         }
     }
 }
@@ -148,6 +158,9 @@ pub enum ErrorKind {
     Protocol,
     /// `maxAttempts` retries failed in a row; the socket is now closed.
     ReconnectFailed,
+    /// The server closed with a code listed in `reconnect.stopOnCodes`; the socket is now
+    /// closed.
+    ReconnectStopped,
     /// A user event handler threw (reported by the driver).
     Handler,
 }
@@ -162,6 +175,7 @@ impl ErrorKind {
             ErrorKind::MessageTooBig => "message-too-big",
             ErrorKind::Protocol => "protocol",
             ErrorKind::ReconnectFailed => "reconnect-failed",
+            ErrorKind::ReconnectStopped => "reconnect-stopped",
             ErrorKind::Handler => "handler",
         }
     }
@@ -203,13 +217,18 @@ pub enum Event<M, F = Frame> {
         delay_ms: Option<f64>,
     },
     /// Something went wrong; the socket keeps going unless a `state` event says otherwise.
+    /// Whenever reconnection stops for a reason other than [`Engine::close`] or
+    /// [`Engine::shutdown`] (with reconnection enabled), one `Error` of kind
+    /// [`ErrorKind::ReconnectFailed`] or [`ErrorKind::ReconnectStopped`] says why; it comes
+    /// after the `Close` event (if any) and before the final `State { to: Closed }`.
     Error {
         /// What kind of problem.
         kind: ErrorKind,
         /// A human-readable description.
         message: String,
     },
-    /// A queued message was dropped without being transmitted.
+    /// A message was dropped without being transmitted: from the queue, or because the
+    /// socket did not accept its frame ([`DropReason::ConnectionLost`]).
     Dropped {
         /// The caller's data for it.
         meta: M,
@@ -221,7 +240,8 @@ pub enum Event<M, F = Frame> {
         request: Option<u64>,
     },
     /// A queued message was transmitted (messages sent while open get `Sent::Sent` from
-    /// `send` instead). Every queued message ends in exactly one `Sent` or `Dropped`.
+    /// `send` instead). Every queued message ends in exactly one `Sent` or `Dropped`; a
+    /// message sent while open whose frame the socket refused ends in one `Dropped`.
     Sent {
         /// The caller's data for it.
         meta: M,
@@ -251,11 +271,19 @@ pub enum Action<M, F = Frame> {
         conn: u64,
     },
     /// Send a frame on connection `conn`.
+    ///
+    /// If the transport does not accept it (the socket is already closing or closed, or
+    /// there is no socket for `conn` any more), the driver must hand `conn`, `frame` and `msg`
+    /// back to [`Engine::on_transmit_failed`] **before** polling the next action, so the
+    /// message is reported dropped (`connection-lost`) instead of sent.
     Transmit {
         /// The connection id.
         conn: u64,
         /// The frame.
         frame: F,
+        /// The user message it carries (a `send`/`request`, direct or from the backlog);
+        /// `None` for heartbeat ping/pong frames.
+        msg: Option<Msg<M>>,
     },
     /// Close connection `conn` with `code`/`reason`.
     CloseSocket {
@@ -274,6 +302,16 @@ pub enum Action<M, F = Frame> {
     Flush,
     /// Hand an event to the application.
     Emit(Event<M, F>),
+}
+
+/// The user message a [`Action::Transmit`] carries, handed back to
+/// [`Engine::on_transmit_failed`] when the transport refuses the frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Msg<M> {
+    /// The caller's data for it (as given to `send`/`request`).
+    pub meta: M,
+    /// The request it carries, if any.
+    pub request: Option<u64>,
 }
 
 /// What to do with an inbound frame's payload.
@@ -350,7 +388,7 @@ pub struct Metrics {
     pub dropped: u64,
     /// Requests pending now.
     pub pending_requests: usize,
-    /// Round-trip times.
+    /// Round-trip times (kept across reconnects until a new sample arrives).
     pub rtt: Rtt,
 }
 
@@ -358,6 +396,7 @@ struct Reconnect {
     backoff: Backoff,
     stable_ms: f64,
     policy: ClosePolicy,
+    max_retry_after_ms: f64,
 }
 
 /// Close code sent when the engine abandons a socket (IANA 3008, "Timeout").
@@ -392,7 +431,23 @@ pub struct Engine<M, F = Frame> {
     actions: VecDeque<Action<M, F>>,
 }
 
-impl<M, F: WireFrame> Engine<M, F> {
+impl<M, F: WireFrame> fmt::Debug for Engine<M, F> {
+    /// A summary (no floats, no message data): state, connection, queue and request counts.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("state", &self.state)
+            .field("conn", &self.conn)
+            .field("queued", &self.outbox.len())
+            .field("pending_requests", &self.requests.len())
+            .field("pending_actions", &self.actions.len())
+            .field("timer_armed", &self.deadline.is_some())
+            .field("online", &self.online)
+            .field("hidden", &self.hidden)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// A new engine; its first action is `Connect`. `config` must be valid
     /// (see `crate::options`), but nothing here panics on odd values.
     pub fn new(config: Config, now: f64) -> Self {
@@ -411,6 +466,7 @@ impl<M, F: WireFrame> Engine<M, F> {
                 backoff: Backoff::new(r.backoff, seed),
                 stable_ms: r.stable_ms,
                 policy: r.policy,
+                max_retry_after_ms: r.max_retry_after_ms,
             }),
             heartbeat_cfg: heartbeat,
             connect_timeout_ms,
@@ -464,7 +520,8 @@ impl<M, F: WireFrame> Engine<M, F> {
         self.request_timeout_ms
     }
 
-    /// RTT statistics (kept across reconnects).
+    /// RTT statistics. The last values are kept across reconnects until a new sample
+    /// arrives, and smoothing continues from the previous `smoothed`/`jitter`.
     pub fn rtt(&self) -> Rtt {
         self.heartbeat.as_ref().map_or(self.rtt, Heartbeat::rtt)
     }
@@ -516,7 +573,8 @@ impl<M, F: WireFrame> Engine<M, F> {
         if reconnected {
             self.metrics.reconnects += 1;
         }
-        self.heartbeat = self.heartbeat_cfg.clone().map(|c| Heartbeat::new(c, now));
+        let rtt = self.rtt;
+        self.heartbeat = self.heartbeat_cfg.clone().map(|c| Heartbeat::new(c, now).with_rtt(rtt));
         self.set_state(State::Open);
         let attempt = self.reconnect.as_ref().map_or(0, |r| r.backoff.retries());
         self.emit(Event::Open { reconnected, attempt });
@@ -532,9 +590,43 @@ impl<M, F: WireFrame> Engine<M, F> {
         while let Some(e) = self.outbox.pop_front() {
             let frame = e.frame.clone();
             let request = e.request();
-            self.transmit(e.frame, request, now);
+            self.transmit(e.frame, Msg { meta: e.meta.clone(), request }, now);
+            // Right behind its Transmit: `on_transmit_failed` withdraws it from there.
             self.emit(Event::Sent { meta: e.meta, frame, request });
         }
+    }
+
+    /// The transport did not accept the frame of an [`Action::Transmit`] (its socket was
+    /// already closing or closed, or there is no socket for `conn` any more). Pass back the
+    /// action's `conn`, `frame` and `msg`.
+    ///
+    /// Contract: the driver performs actions one at a time, in order, and calls this
+    /// **before** polling the next action.
+    ///
+    /// Effects, as events placed at the **front** of the action queue (in this order), so
+    /// they come out next:
+    /// - a user message (`msg` is `Some`) ends as [`Event::Dropped`] with
+    ///   [`DropReason::ConnectionLost`]; if it came from the backlog, the [`Event::Sent`]
+    ///   queued right behind its `Transmit` is withdrawn, so it is never reported sent;
+    /// - if it carried a request that is still pending, the request fails with
+    ///   [`Failure::ConnectionLost`] ([`Event::RequestFailed`], once);
+    /// - a heartbeat ping/pong (`msg` is `None`) reports nothing.
+    ///
+    /// The frame is taken out of `messages_out`/`bytes_out` and counted in `dropped`. The
+    /// connection's fate is not decided here: the socket's close event follows with the real
+    /// code (the driver reports it with [`on_close`](Self::on_close)).
+    pub fn on_transmit_failed(&mut self, conn: u64, frame: F, msg: Option<Msg<M>>, now: f64) {
+        let _ = (conn, now);
+        self.metrics.bytes_out = self.metrics.bytes_out.saturating_sub(frame.wire_len() as u64);
+        let Some(Msg { meta, request }) = msg else { return };
+        self.metrics.messages_out = self.metrics.messages_out.saturating_sub(1);
+        let mut rest = std::mem::take(&mut self.actions);
+        if matches!(rest.front(), Some(Action::Emit(Event::Sent { request: r, .. })) if *r == request)
+        {
+            rest.pop_front();
+        }
+        self.drop_msg(meta, frame, request, DropReason::ConnectionLost);
+        self.actions.extend(rest);
     }
 
     /// Connection `conn` closed (or failed to open). `code` is the close code (1006 when
@@ -553,10 +645,14 @@ impl<M, F: WireFrame> Engine<M, F> {
                 self.attempt_failed(ErrorKind::Connect, msg, now);
             }
             State::Open => {
-                let decision = self.reconnect.as_ref().map(|r| r.policy.decide(code, reason));
-                let go_on = decision.is_some_and(|d| d.reconnect);
-                self.retry_after = decision.and_then(|d| d.retry_after_ms);
-                self.lose_connection(code, reason.to_string(), was_clean, go_on, now);
+                let mut stopped = false;
+                if let Some(r) = &self.reconnect {
+                    let d = r.policy.decide(code, reason);
+                    stopped = !d.reconnect;
+                    self.retry_after =
+                        d.retry_after_ms.and_then(|v| bound_retry_after(v, r.max_retry_after_ms));
+                }
+                self.lose_connection(code, reason.to_string(), was_clean, stopped, now);
             }
             State::Closing => self.finish(code, reason.to_string(), was_clean, now),
             State::Reconnecting | State::Closed => {}
@@ -601,7 +697,7 @@ impl<M, F: WireFrame> Engine<M, F> {
             }
             FrameKind::Ping => {
                 if self.state == State::Open {
-                    self.push_frame(F::text(r#"{"type":"pong"}"#.into()), now);
+                    self.push_frame(F::text(r#"{"type":"pong"}"#.into()), None, now);
                 }
                 Delivery::Ignore
             }
@@ -672,12 +768,11 @@ impl<M, F: WireFrame> Engine<M, F> {
                             reason: "heartbeat timeout".into(),
                             await_close: false,
                         });
-                        let go_on = self.reconnect.is_some();
                         self.lose_connection(
                             CODE_ABNORMAL,
                             "heartbeat timeout".into(),
                             false,
-                            go_on,
+                            false,
                             now,
                         );
                     }
@@ -921,7 +1016,7 @@ impl<M, F: WireFrame> Engine<M, F> {
         match self.state {
             State::Closing | State::Closed => Err(SendError::Closed),
             State::Open => {
-                self.transmit(frame, request, now);
+                self.transmit(frame, Msg { meta, request }, now);
                 Ok(Sent::Sent)
             }
             State::Connecting | State::Reconnecting => {
@@ -942,20 +1037,20 @@ impl<M, F: WireFrame> Engine<M, F> {
         }
     }
 
-    fn transmit(&mut self, frame: F, request: Option<u64>, now: f64) {
-        if let Some(id) = request {
+    fn transmit(&mut self, frame: F, msg: Msg<M>, now: f64) {
+        if let Some(id) = msg.request {
             self.requests.transmitted(id, self.conn);
         }
         self.metrics.messages_out += 1;
-        self.push_frame(frame, now);
+        self.push_frame(frame, Some(msg), now);
     }
 
-    fn push_frame(&mut self, frame: F, now: f64) {
+    fn push_frame(&mut self, frame: F, msg: Option<Msg<M>>, now: f64) {
         self.metrics.bytes_out += frame.wire_len() as u64;
         if let Some(h) = &mut self.heartbeat {
             h.on_outbound(now);
         }
-        self.actions.push_back(Action::Transmit { conn: self.conn, frame });
+        self.actions.push_back(Action::Transmit { conn: self.conn, frame, msg });
     }
 
     fn probe(&mut self, now: f64) {
@@ -963,20 +1058,27 @@ impl<M, F: WireFrame> Engine<M, F> {
             Some(h) if !h.probing() => h.config().ping.clone(),
             _ => return,
         };
-        self.push_frame(F::text(ping), now);
+        self.push_frame(F::text(ping), None, now);
         if let Some(h) = &mut self.heartbeat {
             h.on_ping_sent(now);
         }
     }
 
     fn dropped(&mut self, e: Entry<M, F>, reason: DropReason) {
-        self.metrics.dropped += 1;
         let request = e.request();
-        self.emit(Event::Dropped { meta: e.meta, frame: e.frame, reason, request });
+        self.drop_msg(e.meta, e.frame, request, reason);
+    }
+
+    fn drop_msg(&mut self, meta: M, frame: F, request: Option<u64>, reason: DropReason) {
+        self.metrics.dropped += 1;
+        self.emit(Event::Dropped { meta, frame, reason, request });
         if let Some(id) = request {
             if self.requests.remove(id) {
-                let failure =
-                    if reason == DropReason::Closed { Failure::Closed } else { Failure::Dropped };
+                let failure = match reason {
+                    DropReason::Closed => Failure::Closed,
+                    DropReason::ConnectionLost => Failure::ConnectionLost,
+                    DropReason::Overflow | DropReason::Expired => Failure::Dropped,
+                };
                 self.emit(Event::RequestFailed { id, failure });
             }
         }
@@ -994,13 +1096,14 @@ impl<M, F: WireFrame> Engine<M, F> {
         self.schedule_retry(now);
     }
 
-    /// An open connection ended (server close, drop, heartbeat, ...).
+    /// An open connection ended (server close, drop, heartbeat, ...). `stopped`: the close
+    /// policy says do not come back.
     fn lose_connection(
         &mut self,
         code: u16,
         reason: String,
         was_clean: bool,
-        go_on: bool,
+        stopped: bool,
         now: f64,
     ) {
         self.heartbeat_stop();
@@ -1010,18 +1113,33 @@ impl<M, F: WireFrame> Engine<M, F> {
             self.emit(Event::RequestFailed { id, failure: Failure::ConnectionLost });
         }
         let opened_for = now - self.opened_at;
+        // (will reconnect, why not: `None` = reconnection disabled, nothing to report)
+        let mut give_up = None;
         let mut will_reconnect = false;
-        if let Some(r) = self.reconnect.as_mut().filter(|_| go_on) {
-            if opened_for >= r.stable_ms {
-                r.backoff.reset();
+        if let Some(r) = self.reconnect.as_mut() {
+            if stopped {
+                give_up = Some((
+                    ErrorKind::ReconnectStopped,
+                    format!("server closed with code {code}, which is in reconnect.stopOnCodes"),
+                ));
+            } else {
+                if opened_for >= r.stable_ms {
+                    r.backoff.reset();
+                }
+                let n = r.backoff.retries();
+                will_reconnect = r.backoff.config().max_attempts.is_none_or(|m| n < m);
+                if !will_reconnect {
+                    give_up = Some((ErrorKind::ReconnectFailed, gave_up(n)));
+                }
             }
-            let cfg = r.backoff.config();
-            will_reconnect = cfg.max_attempts.is_none_or(|m| r.backoff.retries() < m);
         }
         self.emit(Event::Close { code, reason, was_clean, will_reconnect });
         if will_reconnect {
             self.schedule_retry(now);
         } else {
+            if let Some((kind, message)) = give_up {
+                self.error(kind, message);
+            }
             self.finalize(now);
         }
     }
@@ -1047,11 +1165,8 @@ impl<M, F: WireFrame> Engine<M, F> {
                 self.emit(Event::Reconnecting { attempt, delay_ms: Some(delay) });
             }
             None => {
-                let n = r.backoff.retries();
-                self.error(
-                    ErrorKind::ReconnectFailed,
-                    format!("gave up after {n} reconnect attempts"),
-                );
+                let message = gave_up(r.backoff.retries());
+                self.error(ErrorKind::ReconnectFailed, message);
                 self.finalize(now);
             }
         }
@@ -1079,4 +1194,8 @@ impl<M, F: WireFrame> Engine<M, F> {
         }
         self.set_state(State::Closed);
     }
+}
+
+fn gave_up(n: u32) -> String {
+    format!("gave up after {n} reconnect attempts")
 }

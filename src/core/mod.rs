@@ -11,6 +11,7 @@
 //! - [`policy`]: the close-code table and `retryAfterMs`
 //! - [`envelope`]: the wire format
 //! - [`machine`]: the state machine composing them
+//! - [`validate`]: option and argument checks shared by the JS and Rust facades
 
 pub mod backoff;
 pub mod envelope;
@@ -27,7 +28,7 @@ pub use backoff::BackoffConfig;
 pub use envelope::{Frame, FrameKind};
 pub use heartbeat::{HeartbeatConfig, Rtt};
 pub use machine::{
-    Action, Config, Delivery, DropReason, Engine, ErrorKind, Event, Metrics, ReconnectConfig,
+    Action, Config, Delivery, DropReason, Engine, ErrorKind, Event, Metrics, Msg, ReconnectConfig,
     SendError, Sent, State,
 };
 pub use outbox::{OutboxConfig, Overflow};

@@ -54,6 +54,12 @@ pub fn retry_after_ms(reason: &str) -> Option<f64> {
     super::text::parse_decimal(&rest[..end])
 }
 
+/// A server's `retryAfterMs` advice clamped to `max` (`reconnect.maxRetryAfterMs`); `None`
+/// (ignored) unless the advice is a finite number `>= 0`.
+pub fn bound_retry_after(advice: f64, max: f64) -> Option<f64> {
+    (advice.is_finite() && advice >= 0.0).then(|| advice.min(max))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +93,23 @@ mod tests {
         assert_eq!(retry_after_ms(""), None);
         assert_eq!(retry_after_ms(r#"{"retryAfterMs":}"#), None);
         assert_eq!(retry_after_ms(r#"{"retryAfterMs":1e999}"#), None);
+        assert_eq!(retry_after_ms(r#"{"retryAfterMs":NaN}"#), None);
+        assert_eq!(retry_after_ms(r#"{"retryAfterMs":null}"#), None);
+        assert!(retry_after_ms(r#"{"retryAfterMs":1e300}"#).is_some_and(|v| v > 1e299));
+    }
+
+    #[test]
+    fn retry_after_is_bounded() {
+        let max = 300_000.0;
+        assert_eq!(bound_retry_after(3000.0, max), Some(3000.0));
+        assert_eq!(bound_retry_after(0.0, max), Some(0.0));
+        assert_eq!(bound_retry_after(1e300, max), Some(max));
+        assert_eq!(bound_retry_after(max, max), Some(max));
+        for bad in [f64::NAN, -1.0, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(bound_retry_after(bad, max), None, "{bad}");
+        }
+        let advice =
+            retry_after_ms(r#"{"retryAfterMs":1e300}"#).and_then(|v| bound_retry_after(v, max));
+        assert_eq!(advice, Some(max));
     }
 }

@@ -1,4 +1,7 @@
-//! Range checks of a [`Config`], naming each option by its JS path.
+//! Range checks of a [`Config`], naming each option by its JS path, and the argument checks
+//! shared by the JS and Rust facades ([`close_code`], [`close_reason`], [`request_timeout`],
+//! [`protocols`]). Type checks (a string where a number belongs: `TypeError`) stay in the JS
+//! facade; everything here is about values and answers with a `Range` [`OptionError`].
 
 use super::machine::Config;
 use super::text::num;
@@ -20,6 +23,78 @@ fn positive(path: &str, v: f64) -> Result<(), OptionError> {
     }
 }
 
+fn at_least_one(path: &str, v: f64) -> Result<(), OptionError> {
+    if v.is_finite() && v >= 1.0 {
+        Ok(())
+    } else {
+        Err(OptionError::range_error(path, format!("must be a finite number >= 1, got {}", num(v))))
+    }
+}
+
+/// The close code for `close(code)`: `None` means `1000`; otherwise `1000` or an integer in
+/// `3000–4999` (the codes a browser lets a page send).
+///
+/// # Errors
+/// A `Range` error for path `code`.
+pub fn close_code(code: Option<f64>) -> Result<u16, OptionError> {
+    let Some(c) = code else { return Ok(1000) };
+    if c == 1000.0 || ((3000.0..=4999.0).contains(&c) && c.fract() == 0.0) {
+        Ok(c as u16)
+    } else {
+        Err(OptionError::range_error(
+            "code",
+            format!("must be 1000 or an integer in 3000–4999, got {}", num(c)),
+        ))
+    }
+}
+
+/// The close reason for `close(code, reason)`: at most 123 bytes of UTF-8.
+///
+/// # Errors
+/// A `Range` error for path `reason`.
+pub fn close_reason(reason: &str) -> Result<(), OptionError> {
+    let n = reason.len();
+    if n <= 123 {
+        Ok(())
+    } else {
+        Err(OptionError::range_error("reason", format!("must be at most 123 UTF-8 bytes, got {n}")))
+    }
+}
+
+/// A per-request timeout: `None` (use `requestTimeoutMs`) or a finite number `> 0`. `NaN`,
+/// `0`, negatives and `Infinity` are refused (they must not mean "time out at once" or
+/// "never").
+///
+/// # Errors
+/// A `Range` error for path `timeoutMs`.
+pub fn request_timeout(t: Option<f64>) -> Result<Option<f64>, OptionError> {
+    match t {
+        Some(v) => positive("timeoutMs", v).map(|()| Some(v)),
+        None => Ok(None),
+    }
+}
+
+/// WebSocket subprotocols: each a non-empty token (RFC 6455 / RFC 7230 `tchar`s: letters,
+/// digits and ``!#$%&'*+-.^_`|~``), no duplicates (compared exactly, as browsers do).
+///
+/// # Errors
+/// A `Range` error for path `protocols[i]`, the first offending entry.
+pub fn protocols(list: &[String]) -> Result<(), OptionError> {
+    for (i, p) in list.iter().enumerate() {
+        let bad = |why: &str| Err(OptionError::range_error(format!("protocols[{i}]"), why));
+        if p.is_empty() {
+            return bad("must not be empty");
+        }
+        if !p.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+            return bad("must be a token: letters, digits and !#$%&'*+-.^_`|~ only");
+        }
+        if list.iter().take(i).any(|q| q == p) {
+            return bad("is a duplicate");
+        }
+    }
+    Ok(())
+}
+
 impl Config {
     /// Checks every value's range.
     ///
@@ -28,7 +103,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), OptionError> {
         if let Some(r) = &self.reconnect {
             let b = &r.backoff;
-            non_negative("reconnect.minDelayMs", b.min_delay_ms)?;
+            // >= 1: with 0, every delay is 0 (0 × factorⁿ) and a server that accepts and
+            // closes gets a connection storm.
+            at_least_one("reconnect.minDelayMs", b.min_delay_ms)?;
             non_negative("reconnect.maxDelayMs", b.max_delay_ms)?;
             if b.max_delay_ms < b.min_delay_ms {
                 return Err(OptionError::range_error(
@@ -53,6 +130,7 @@ impl Config {
                 ));
             }
             non_negative("reconnect.stableMs", r.stable_ms)?;
+            non_negative("reconnect.maxRetryAfterMs", r.max_retry_after_ms)?;
             for (i, &(lo, hi)) in r.policy.stop_codes.iter().enumerate() {
                 if !(1000..=4999).contains(&lo) || !(1000..=4999).contains(&hi) || lo > hi {
                     return Err(OptionError::range_error(
@@ -116,6 +194,38 @@ mod tests {
                 rc(BackoffConfig { min_delay_ms: f64::NAN, ..Default::default() }),
                 "reconnect.minDelayMs",
             ),
+            (rc(BackoffConfig { min_delay_ms: 0.0, ..Default::default() }), "reconnect.minDelayMs"),
+            (rc(BackoffConfig { min_delay_ms: 0.5, ..Default::default() }), "reconnect.minDelayMs"),
+            (
+                Config {
+                    reconnect: Some(ReconnectConfig {
+                        max_retry_after_ms: -1.0,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                "reconnect.maxRetryAfterMs",
+            ),
+            (
+                Config {
+                    reconnect: Some(ReconnectConfig {
+                        max_retry_after_ms: f64::NAN,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                "reconnect.maxRetryAfterMs",
+            ),
+            (
+                Config {
+                    reconnect: Some(ReconnectConfig {
+                        max_retry_after_ms: f64::INFINITY,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                "reconnect.maxRetryAfterMs",
+            ),
             (
                 Config {
                     reconnect: Some(ReconnectConfig {
@@ -136,6 +246,93 @@ mod tests {
         for (cfg, path) in cases {
             let err = cfg.validate().err().map(|e| e.path);
             assert_eq!(err.as_deref(), Some(path));
+        }
+    }
+
+    #[test]
+    fn min_delay_floor_and_retry_ceiling_accept_edges() {
+        let mut cfg = Config::default();
+        if let Some(r) = &mut cfg.reconnect {
+            r.backoff.min_delay_ms = 1.0;
+            r.max_retry_after_ms = 0.0;
+        }
+        assert_eq!(cfg.validate(), Ok(()));
+        assert_eq!(ReconnectConfig::default().max_retry_after_ms, 300_000.0);
+    }
+
+    fn range_path<T: std::fmt::Debug>(r: Result<T, OptionError>) -> Option<String> {
+        let e = r.err()?;
+        assert_eq!(e.kind, crate::error::OptionErrorKind::Range, "{e}");
+        Some(e.path)
+    }
+
+    #[test]
+    fn close_codes() {
+        assert_eq!(close_code(None), Ok(1000));
+        for ok in [1000.0, 3000.0, 3008.0, 4000.0, 4999.0] {
+            assert_eq!(close_code(Some(ok)), Ok(ok as u16));
+        }
+        for bad in [
+            999.0,
+            1001.0,
+            1006.0,
+            2999.0,
+            5000.0,
+            3000.5,
+            -1000.0,
+            0.0,
+            65536.0 + 1000.0,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            assert_eq!(range_path(close_code(Some(bad))).as_deref(), Some("code"), "{bad}");
+        }
+        let msg = close_code(Some(f64::NAN)).err().map(|e| e.message);
+        assert_eq!(msg.as_deref(), Some("must be 1000 or an integer in 3000–4999, got NaN"));
+    }
+
+    #[test]
+    fn close_reasons() {
+        assert_eq!(close_reason(""), Ok(()));
+        assert_eq!(close_reason(&"a".repeat(123)), Ok(()));
+        assert_eq!(range_path(close_reason(&"a".repeat(124))).as_deref(), Some("reason"));
+        // 62 two-byte characters: 124 bytes although 62 UTF-16 units.
+        assert_eq!(range_path(close_reason(&"é".repeat(62))).as_deref(), Some("reason"));
+        assert_eq!(close_reason(&"é".repeat(61)), Ok(()));
+    }
+
+    #[test]
+    fn request_timeouts() {
+        assert_eq!(request_timeout(None), Ok(None));
+        assert_eq!(request_timeout(Some(0.5)), Ok(Some(0.5)));
+        assert_eq!(request_timeout(Some(30_000.0)), Ok(Some(30_000.0)));
+        for bad in [f64::NAN, 0.0, -0.0, -1.0, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(
+                range_path(request_timeout(Some(bad))).as_deref(),
+                Some("timeoutMs"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn subprotocols() {
+        let v = |xs: &[&str]| xs.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+        assert_eq!(protocols(&[]), Ok(()));
+        assert_eq!(protocols(&v(&["chat", "v2.json", "a!#$%&'*+-.^_`|~9"])), Ok(()));
+        assert_eq!(protocols(&v(&["x", "X"])), Ok(()), "case-sensitive");
+        for (list, path) in [
+            (v(&["a b"]), "protocols[0]"),
+            (v(&["ok", ""]), "protocols[1]"),
+            (v(&["x", "x"]), "protocols[1]"),
+            (v(&["a", "b", "a"]), "protocols[2]"),
+            (v(&["a,b"]), "protocols[0]"),
+            (v(&["é"]), "protocols[0]"),
+            (v(&["a\"x"]), "protocols[0]"),
+            (v(&["(a)"]), "protocols[0]"),
+            (v(&["a\u{7f}"]), "protocols[0]"),
+        ] {
+            assert_eq!(range_path(protocols(&list)).as_deref(), Some(path), "{list:?}");
         }
     }
 }

@@ -1,12 +1,45 @@
 //! A simulated driver for the sans-IO engine: a fake clock, recorded actions, and timers
-//! that fire (optionally late) as the clock advances.
+//! that fire (optionally late) as the clock advances. Like the browser driver it performs
+//! actions strictly first-in, first-out; handlers called while an `Emit` is performed may
+//! call back into the engine (their actions go to the back of the queue). A `Transmit` to a
+//! connection whose socket is closing or closed (see [`Sim::dead`]) is refused and handed
+//! back with `on_transmit_failed` before the next action is polled.
 #![allow(dead_code)]
 
+use std::collections::HashSet;
+
 use steadysocket::core::envelope::{decode, encode_event};
-use steadysocket::core::{Action, Config, Delivery, Engine, Event, Frame, FrameKind, Sent, State};
+use steadysocket::core::{
+    Action, Config, Delivery, Engine, Event, Frame, FrameKind, Msg, Sent, State,
+};
 
 /// A stand-in for a JS `open` handler.
 pub type OpenHook = Box<dyn FnMut(&mut Engine<u32>, f64)>;
+
+/// What a handler sees while the pump performs an `Emit`.
+pub struct Ctx<'a> {
+    pub e: &'a mut Engine<u32>,
+    pub now: f64,
+    /// The pump's step counter at this `Emit` (see [`Sim::tick`]).
+    pub tick: u64,
+    /// Connections whose socket is closing or closed (a handler may add one: a fault).
+    pub dead: &'a mut HashSet<u64>,
+}
+
+/// A stand-in for JS event handlers: called for every `Emit` performed, after it is recorded.
+pub type EmitHook = Box<dyn FnMut(&mut Ctx<'_>, &Event<u32>)>;
+
+/// One `Transmit` the pump performed.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub conn: u64,
+    pub frame: Frame,
+    pub msg: Option<Msg<u32>>,
+    /// Whether the socket accepted it.
+    pub ok: bool,
+    /// The tick of the latest `Flush` performed before it.
+    pub after_flush: u64,
+}
 
 /// The simulated world around one engine. Message metadata is a `u32` message number.
 pub struct Sim {
@@ -21,6 +54,17 @@ pub struct Sim {
     /// Called when an `Open` event is performed (before the backlog flush), like a JS
     /// `open` handler.
     pub on_open: Option<OpenHook>,
+    /// Called for every `Emit` performed.
+    pub on_emit: Option<EmitHook>,
+    /// Connections whose socket is closing or closed: transmits to them are refused. A
+    /// connection joins on `CloseSocket`, on a close/drop input, and on [`Sim::socket_closing`].
+    pub dead: HashSet<u64>,
+    /// Every `Transmit` performed, accepted or refused, in order.
+    pub attempts: Vec<Attempt>,
+    /// A step counter: +1 per action performed (and per [`Sim::step`]).
+    pub tick: u64,
+    /// The tick of the latest `Flush` performed.
+    pub last_flush: u64,
 }
 
 impl Sim {
@@ -33,33 +77,91 @@ impl Sim {
             connects: vec![],
             closes: vec![],
             on_open: None,
+            on_emit: None,
+            dead: HashSet::new(),
+            attempts: vec![],
+            tick: 0,
+            last_flush: 0,
         };
         s.pump();
         s
     }
 
+    /// Advances the step counter (an input from outside the pump); returns the new tick.
+    pub fn step(&mut self) -> u64 {
+        self.tick += 1;
+        self.tick
+    }
+
     /// Performs every pending action, in order, like the browser driver.
     pub fn pump(&mut self) {
         while let Some(a) = self.e.poll_action() {
+            self.tick += 1;
             match a {
                 Action::Connect { conn } => self.connects.push(conn),
-                Action::Transmit { conn, frame } => self.sent.push((conn, frame)),
+                Action::Transmit { conn, frame, msg } => {
+                    // The message data travels with its frame.
+                    let (n, id) = (frame_number(&frame), frame_request_id(&frame));
+                    match &msg {
+                        Some(m) => assert_eq!((Some(m.meta), m.request), (n, id), "{frame:?}"),
+                        None => assert_eq!(n, None, "a user frame without its message"),
+                    }
+                    let ok = !self.dead.contains(&conn);
+                    let after_flush = self.last_flush;
+                    self.attempts.push(Attempt {
+                        conn,
+                        frame: frame.clone(),
+                        msg: msg.clone(),
+                        ok,
+                        after_flush,
+                    });
+                    if ok {
+                        self.sent.push((conn, frame));
+                    } else {
+                        self.e.on_transmit_failed(conn, frame, msg, self.now);
+                    }
+                }
                 Action::CloseSocket { conn, code, reason, await_close } => {
+                    self.dead.insert(conn);
                     self.closes.push((conn, code, reason, await_close))
                 }
-                Action::Flush => self.e.flush(self.now),
+                Action::Flush => {
+                    self.last_flush = self.tick;
+                    self.e.flush(self.now);
+                }
                 Action::Emit(ev) => {
                     let is_open = matches!(ev, Event::Open { .. });
-                    self.events.push(ev);
+                    self.events.push(ev.clone());
                     if is_open {
                         if let Some(mut f) = self.on_open.take() {
                             f(&mut self.e, self.now);
                             self.on_open = Some(f);
                         }
                     }
+                    if let Some(mut f) = self.on_emit.take() {
+                        let mut ctx = Ctx {
+                            e: &mut self.e,
+                            now: self.now,
+                            tick: self.tick,
+                            dead: &mut self.dead,
+                        };
+                        f(&mut ctx, &ev);
+                        self.on_emit = Some(f);
+                    }
                 }
             }
         }
+    }
+
+    /// The current socket starts closing (the server's close frame arrived; the close
+    /// event has not): transmits to it are refused from now on.
+    pub fn socket_closing(&mut self) {
+        self.dead.insert(self.e.conn());
+    }
+
+    /// Messages whose transmit the socket refused, in order.
+    pub fn refused_numbers(&self) -> Vec<u32> {
+        self.attempts.iter().filter(|a| !a.ok).filter_map(|a| Some(a.msg.as_ref()?.meta)).collect()
     }
 
     /// Advances the clock to `t`, firing every timer due on the way `late` ms late.
@@ -107,6 +209,7 @@ impl Sim {
 
     pub fn server_close(&mut self, code: u16, reason: &str) {
         let c = self.e.conn();
+        self.dead.insert(c);
         self.e.on_close(c, code, reason, code != 1006, self.now);
         self.pump();
     }
