@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use steadysocket::core::envelope::{decode, encode_event};
 use steadysocket::core::{
-    Action, Config, Delivery, Engine, Event, Frame, FrameKind, Msg, Sent, State,
+    Action, Config, Delivery, DropReason, Engine, Event, Frame, FrameKind, Msg, Sent, State,
 };
 
 /// A stand-in for a JS `open` handler.
@@ -95,7 +95,8 @@ impl Sim {
 
     /// Performs every pending action, in order, like the browser driver.
     pub fn pump(&mut self) {
-        while let Some(a) = self.e.poll_action() {
+        let mut next = None;
+        while let Some(a) = next.take().or_else(|| self.e.poll_action()) {
             self.tick += 1;
             match a {
                 Action::Connect { conn } => self.connects.push(conn),
@@ -118,7 +119,16 @@ impl Sim {
                     if ok {
                         self.sent.push((conn, frame));
                     } else {
+                        let meta = msg.as_ref().map(|m| m.meta);
                         self.e.on_transmit_failed(conn, frame, msg, self.now);
+                        // The drop comes out next, where its Sent would have been.
+                        next = self.e.poll_action();
+                        if let Some(n) = meta {
+                            assert!(
+                                matches!(&next, Some(Action::Emit(Event::Dropped { meta, reason: DropReason::ConnectionLost, .. })) if *meta == n),
+                                "after refused message {n}: {next:?}"
+                            );
+                        }
                     }
                 }
                 Action::CloseSocket { conn, code, reason, await_close } => {
