@@ -335,7 +335,8 @@ pub enum Delivery {
 /// The result of an accepted `send` or `request`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sent {
-    /// Transmitted now.
+    /// Handed to the socket now (if the socket refuses it, an [`Event::Dropped`] with
+    /// [`DropReason::ConnectionLost`] follows: see [`Engine::on_transmit_failed`]).
     Sent,
     /// Queued until the connection opens.
     Queued,
@@ -374,17 +375,17 @@ pub struct Metrics {
     pub downtime_ms: f64,
     /// Frames received (heartbeats excluded).
     pub messages_in: u64,
-    /// Frames transmitted (heartbeats excluded).
+    /// Frames transmitted (heartbeats and frames the socket refused excluded).
     pub messages_out: u64,
     /// Bytes received (all frames).
     pub bytes_in: u64,
-    /// Bytes transmitted (all frames).
+    /// Bytes transmitted (all frames, refused ones excluded).
     pub bytes_out: u64,
     /// Messages queued now.
     pub queued: usize,
     /// Bytes queued now.
     pub queued_bytes: usize,
-    /// Messages dropped so far.
+    /// Messages dropped so far (any [`DropReason`]).
     pub dropped: u64,
     /// Requests pending now.
     pub pending_requests: usize,
@@ -449,7 +450,7 @@ impl<M, F: WireFrame> fmt::Debug for Engine<M, F> {
 
 impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// A new engine; its first action is `Connect`. `config` must be valid
-    /// (see `crate::options`), but nothing here panics on odd values.
+    /// (see [`Config::validate`]), but nothing here panics on odd values.
     pub fn new(config: Config, now: f64) -> Self {
         let Config {
             reconnect,
@@ -846,8 +847,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 
     /// Starts a request: encodes `{"type","id","data"}` from `ty` and `data_json`, then
     /// sends or queues it. The deadline is `timeout_ms` (default: `requestTimeoutMs`) from
-    /// `now`. Returns the request id; the reply arrives as [`Delivery::Reply`], failure as
-    /// [`Event::RequestFailed`].
+    /// `now`; the facades check it first with [`request_timeout`](super::validate::request_timeout)
+    /// (a `NaN` or `0` here would time out at once). Returns the request id; the reply
+    /// arrives as [`Delivery::Reply`], failure as [`Event::RequestFailed`].
     ///
     /// # Errors
     /// As [`send`](Self::send).
@@ -889,7 +891,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     }
 
     /// Closes for good: no reconnect afterwards. Queued messages are dropped (`closed`),
-    /// pending requests fail with `closed`. Idempotent.
+    /// pending requests fail with `closed`. Idempotent. The facades check `code` and
+    /// `reason` first with [`close_code`](super::validate::close_code) and
+    /// [`close_reason`](super::validate::close_reason).
     pub fn close(&mut self, code: u16, reason: &str, now: f64) {
         match self.state {
             State::Closing | State::Closed => {}
