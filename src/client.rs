@@ -313,6 +313,7 @@ impl Builder {
     pub fn build(self) -> Result<SteadySocket, Error> {
         check_ws_url(&self.url)?;
         self.config.validate()?;
+        crate::core::validate::protocols(&self.protocols)?;
         let sink = Rc::new(RustSink::default());
         let driver =
             Driver::new(UrlSource::Fixed(self.url), self.protocols, self.config, sink.clone());
@@ -354,16 +355,16 @@ impl SteadySocket {
 
     /// The current state.
     pub fn state(&self) -> State {
-        self.driver.read(|e, _| e.state()).unwrap_or(State::Closed)
+        self.driver.read(|e, _| e.state())
     }
 
     /// Messages queued.
     pub fn queued(&self) -> usize {
-        self.driver.read(|e, _| e.queued()).unwrap_or(0)
+        self.driver.read(|e, _| e.queued())
     }
 
     /// Metrics now.
-    pub fn metrics(&self) -> Option<Metrics> {
+    pub fn metrics(&self) -> Metrics {
         self.driver.read(|e, now| e.metrics(now))
     }
 
@@ -419,13 +420,19 @@ impl SteadySocket {
         self.request_with_timeout(ty, data, None)
     }
 
-    /// As [`request`](Self::request) with a per-request timeout in ms.
+    /// As [`request`](Self::request) with a per-request timeout in ms (`None`: the
+    /// default). The future yields [`Error::Option`] for a timeout that is not a finite
+    /// number > 0 (NaN included).
     pub fn request_with_timeout<Req: Serialize + ?Sized, Resp: DeserializeOwned>(
         &self,
         ty: &str,
         data: &Req,
         timeout_ms: Option<f64>,
     ) -> RequestFuture<Resp> {
+        let timeout_ms = match crate::core::validate::request_timeout(timeout_ms) {
+            Ok(t) => t,
+            Err(e) => return RequestFuture::failed(e.into()),
+        };
         let (tx, rx) = oneshot::channel();
         let json = match serde_json::to_string(data) {
             Ok(j) => j,
@@ -453,16 +460,8 @@ impl SteadySocket {
     /// # Errors
     /// [`Error::Option`] for a code other than 1000 or 3000–4999, or a reason over 123 bytes.
     pub fn close(&self, code: u16, reason: &str) -> Result<(), Error> {
-        if !(code == 1000 || (3000..=4999).contains(&code)) {
-            return Err(
-                crate::OptionError::range_error("code", "must be 1000 or in 3000–4999").into()
-            );
-        }
-        if reason.len() > 123 {
-            return Err(
-                crate::OptionError::range_error("reason", "must be at most 123 bytes").into()
-            );
-        }
+        let code = crate::core::validate::close_code(Some(f64::from(code)))?;
+        crate::core::validate::close_reason(reason)?;
         self.driver.close(code, reason);
         Ok(())
     }

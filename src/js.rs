@@ -4,7 +4,7 @@
 //! `RangeError`, and both name the option path (`reconnect.maxDelayMs`). Hand reading (not
 //! serde-wasm-bindgen) gives exact paths, rejects unknown keys (typos), and is smaller.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
@@ -38,12 +38,20 @@ fn option_error(e: &OptionError) -> JsValue {
     }
 }
 
+impl From<OptionError> for JsValue {
+    fn from(e: OptionError) -> JsValue {
+        option_error(&e)
+    }
+}
+
 fn type_error(msg: &str) -> JsValue {
     js_sys::TypeError::new(&format!("steadysocket: {msg}")).into()
 }
 
-fn range_error(msg: &str) -> JsValue {
-    js_sys::RangeError::new(&format!("steadysocket: {msg}")).into()
+/// What every method throws after `free()`.
+fn freed_error() -> JsValue {
+    js_sys::Error::new("steadysocket: the socket was freed (free() was called); create a new one")
+        .into()
 }
 
 /// An `Error` with a `kind` (and optional `code`/`data`).
@@ -108,37 +116,39 @@ impl Reader<'_> {
         format!("{}{key}", self.prefix)
     }
 
-    fn check_keys(&self, allowed: &[&str]) -> Result<(), OptionError> {
+    fn check_keys(&self, allowed: &[&str]) -> Result<(), JsValue> {
         for k in Object::keys(self.v.unchecked_ref::<Object>()).iter() {
             let k = k.as_string().unwrap_or_default();
             if !allowed.contains(&k.as_str()) {
                 return Err(OptionError::type_error(
                     self.path(&k),
                     format!("is not an option (known: {})", crate::core::text::join(allowed)),
-                ));
+                )
+                .into());
             }
         }
         Ok(())
     }
 
-    fn get(&self, key: &str) -> JsValue {
-        Reflect::get(self.v, &key.into()).unwrap_or(JsValue::UNDEFINED)
+    /// The option's value; a getter that throws propagates its exception.
+    fn get(&self, key: &str) -> Result<JsValue, JsValue> {
+        Reflect::get(self.v, &key.into())
     }
 
-    fn num(&self, key: &str) -> Result<Option<f64>, OptionError> {
-        let v = self.get(key);
+    fn num(&self, key: &str) -> Result<Option<f64>, JsValue> {
+        let v = self.get(key)?;
         if v.is_undefined() {
             return Ok(None);
         }
-        v.as_f64().map(Some).ok_or_else(|| {
+        Ok(Some(v.as_f64().ok_or_else(|| {
             OptionError::type_error(
                 self.path(key),
                 format!("must be a number, got {}", js_type(&v)),
             )
-        })
+        })?))
     }
 
-    fn int(&self, key: &str, min: f64) -> Result<Option<usize>, OptionError> {
+    fn int(&self, key: &str, min: f64) -> Result<Option<usize>, JsValue> {
         match self.num(key)? {
             None => Ok(None),
             Some(n) if n.fract() == 0.0 && n >= min && n <= 9_007_199_254_740_991.0 => {
@@ -147,7 +157,8 @@ impl Reader<'_> {
             Some(n) => Err(OptionError::range_error(
                 self.path(key),
                 format!("must be an integer >= {}, got {}", num(min), num(n)),
-            )),
+            )
+            .into()),
         }
     }
 }
@@ -189,7 +200,7 @@ fn toggle<'a>(
 }
 
 /// Parses the JS options object into a validated config and the subprotocol list.
-fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError> {
+fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), JsValue> {
     let mut cfg = Config {
         seed: (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64,
         ..Config::default()
@@ -209,7 +220,7 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
         "maxMessageBytes",
     ])?;
 
-    let p = o.get("protocols");
+    let p = o.get("protocols")?;
     if let Some(s) = p.as_string() {
         protocols.push(s);
     } else if Array::is_array(&p) {
@@ -222,10 +233,12 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
         return Err(OptionError::type_error(
             "protocols",
             format!("must be a string or an array of strings, got {}", js_type(&p)),
-        ));
+        )
+        .into());
     }
+    crate::core::validate::protocols(&protocols)?;
 
-    let r = o.get("reconnect");
+    let r = o.get("reconnect")?;
     if r.as_bool() == Some(false) {
         cfg.reconnect = None;
     } else if let Some(r) = toggle(&r, "reconnect.", "reconnect")? {
@@ -237,6 +250,7 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
             "maxAttempts",
             "stableMs",
             "stopOnCodes",
+            "maxRetryAfterMs",
         ])?;
         let d = BackoffConfig::default();
         let min_delay_ms = r.num("minDelayMs")?.unwrap_or(d.min_delay_ms);
@@ -255,18 +269,20 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
                     return Err(OptionError::range_error(
                         "reconnect.maxAttempts",
                         format!("must be an integer >= 0 or Infinity, got {}", num(n)),
-                    ))
+                    )
+                    .into())
                 }
             },
         };
         let mut policy = ClosePolicy::default();
-        let codes = r.get("stopOnCodes");
+        let codes = r.get("stopOnCodes")?;
         if !codes.is_undefined() {
             if !Array::is_array(&codes) {
                 return Err(OptionError::type_error(
                     "reconnect.stopOnCodes",
                     format!("must be an array, got {}", js_type(&codes)),
-                ));
+                )
+                .into());
             }
             policy.stop_codes.clear();
             for (i, c) in Array::from(&codes).iter().enumerate() {
@@ -290,7 +306,8 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
                         return Err(OptionError::type_error(
                             path,
                             "a range must be a [from, to] pair",
-                        ));
+                        )
+                        .into());
                     }
                     policy.stop_codes.push((code(&pair.get(0))?, code(&pair.get(1))?));
                 } else {
@@ -299,20 +316,22 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
                 }
             }
         }
+        let dr = ReconnectConfig::default();
         cfg.reconnect = Some(ReconnectConfig {
             backoff,
-            stable_ms: r.num("stableMs")?.unwrap_or(ReconnectConfig::default().stable_ms),
+            stable_ms: r.num("stableMs")?.unwrap_or(dr.stable_ms),
             policy,
+            max_retry_after_ms: r.num("maxRetryAfterMs")?.unwrap_or(dr.max_retry_after_ms),
         });
     }
 
-    let h = o.get("heartbeat");
+    let h = o.get("heartbeat")?;
     if h.as_bool() == Some(false) {
         cfg.heartbeat = None;
     } else if let Some(h) = toggle(&h, "heartbeat.", "heartbeat")? {
         h.check_keys(&["intervalMs", "timeoutMs", "ping"])?;
         let d = HeartbeatConfig::default();
-        let ping = h.get("ping");
+        let ping = h.get("ping")?;
         cfg.heartbeat = Some(HeartbeatConfig {
             interval_ms: h.num("intervalMs")?.unwrap_or(d.interval_ms),
             timeout_ms: h.num("timeoutMs")?.unwrap_or(d.timeout_ms),
@@ -329,12 +348,12 @@ fn parse_options(options: &JsValue) -> Result<(Config, Vec<String>), OptionError
         });
     }
 
-    let q = o.get("queue");
+    let q = o.get("queue")?;
     if !q.is_undefined() {
         let q = sub(&q, "queue.", "queue")?;
         q.check_keys(&["maxMessages", "maxBytes", "overflow", "ttlMs"])?;
         let d = OutboxConfig::default();
-        let overflow = q.get("overflow");
+        let overflow = q.get("overflow")?;
         cfg.queue = OutboxConfig {
             max_messages: q.int("maxMessages", 0.0)?.unwrap_or(d.max_messages),
             max_bytes: q.int("maxBytes", 0.0)?.unwrap_or(d.max_bytes),
@@ -529,7 +548,8 @@ impl Sink for JsSink {
 /// A WebSocket that stays connected. See the README and `steadysocket.d.ts`.
 #[wasm_bindgen(js_name = SteadySocket, skip_typescript)]
 pub struct JsSteadySocket {
-    driver: Driver,
+    /// `None` after `free()`.
+    driver: RefCell<Option<Driver>>,
     sink: Rc<JsSink>,
 }
 
@@ -563,34 +583,63 @@ impl JsSteadySocket {
                 js_type(&url)
             )));
         };
-        let (config, protocols) = parse_options(&options).map_err(|e| option_error(&e))?;
+        let (config, protocols) = parse_options(&options)?;
         let sink = Rc::new(JsSink::default());
         let driver = Driver::new(source, protocols, config, sink.clone());
-        Ok(JsSteadySocket { driver, sink })
+        Ok(JsSteadySocket { driver: RefCell::new(Some(driver)), sink })
+    }
+
+    /// The driver, or the "freed" error.
+    fn d(&self) -> Result<Ref<'_, Driver>, JsValue> {
+        Ref::filter_map(self.driver.borrow(), Option::as_ref).map_err(|_| freed_error())
+    }
+
+    /// Closes at once and releases everything (replaces wasm-bindgen's `free`, which must
+    /// not run while a method holds the object). Pending requests reject `closed`, queued
+    /// messages get `drop` events (`closed`), then the socket, timer and listeners are
+    /// released. Safe from any handler; a second call does nothing; every other method
+    /// throws afterwards.
+    #[wasm_bindgen(js_name = free)]
+    pub fn free(&self) {
+        let d = self.driver.borrow_mut().take();
+        drop(d);
     }
 
     /// `"connecting" | "open" | "reconnecting" | "closing" | "closed"`.
+    ///
+    /// # Errors
+    /// After `free()`.
     #[wasm_bindgen(getter)]
-    pub fn state(&self) -> String {
-        self.driver.read(|e, _| e.state().as_str()).unwrap_or("closed").to_string()
+    pub fn state(&self) -> Result<String, JsValue> {
+        Ok(self.d()?.read(|e, _| e.state().as_str()).to_string())
     }
 
     /// Messages waiting in the queue.
+    ///
+    /// # Errors
+    /// After `free()`.
     #[wasm_bindgen(getter)]
-    pub fn queued(&self) -> u32 {
-        self.driver.read(|e, _| e.queued() as u32).unwrap_or(0)
+    pub fn queued(&self) -> Result<u32, JsValue> {
+        Ok(self.d()?.read(|e, _| e.queued() as u32))
     }
 
-    /// The latest heartbeat round-trip time in ms, or `undefined` before the first pong.
+    /// The latest heartbeat round-trip time in ms, or `undefined` before the first pong
+    /// (kept across reconnects until a new sample arrives).
+    ///
+    /// # Errors
+    /// After `free()`.
     #[wasm_bindgen(getter)]
-    pub fn rtt(&self) -> JsValue {
-        opt_num(self.driver.read(|e, _| e.rtt().latest).flatten())
+    pub fn rtt(&self) -> Result<JsValue, JsValue> {
+        Ok(opt_num(self.d()?.read(|e, _| e.rtt().latest)))
     }
 
     /// A plain object of counters and gauges.
-    pub fn metrics(&self) -> JsValue {
-        let Some(m) = self.driver.read(|e, now| e.metrics(now)) else { return JsValue::UNDEFINED };
-        obj(&[
+    ///
+    /// # Errors
+    /// After `free()`.
+    pub fn metrics(&self) -> Result<JsValue, JsValue> {
+        let m = self.d()?.read(|e, now| e.metrics(now));
+        Ok(obj(&[
             ("attempts", (m.attempts as f64).into()),
             ("reconnects", (m.reconnects as f64).into()),
             ("downtimeMs", m.downtime_ms.into()),
@@ -605,7 +654,7 @@ impl JsSteadySocket {
             ("rtt", opt_num(m.rtt.latest)),
             ("srtt", opt_num(m.rtt.smoothed)),
             ("rttJitter", opt_num(m.rtt.jitter)),
-        ])
+        ]))
     }
 
     /// Subscribes `handler` to `event`; returns an unsubscribe function.
@@ -613,6 +662,7 @@ impl JsSteadySocket {
     /// # Errors
     /// `TypeError` for an unknown event name or a non-function handler.
     pub fn on(&self, event: &str, handler: JsValue) -> Result<Function, JsValue> {
+        self.d()?;
         let Some(name) = EVENTS.iter().find(|n| **n == event) else {
             return Err(type_error(&format!(
                 "unknown event \"{event}\" (known: {})",
@@ -633,10 +683,15 @@ impl JsSteadySocket {
     }
 
     /// Unsubscribes `handler` from `event`.
-    pub fn off(&self, event: &str, handler: JsValue) {
+    ///
+    /// # Errors
+    /// After `free()`.
+    pub fn off(&self, event: &str, handler: JsValue) -> Result<(), JsValue> {
+        self.d()?;
         if let Some(name) = EVENTS.iter().find(|n| **n == event) {
             remove(&mut self.sink.listeners.borrow_mut(), name, &handler);
         }
+        Ok(())
     }
 
     /// Subscribes `handler(data)` to typed events of `type`; returns an unsubscribe function.
@@ -645,6 +700,7 @@ impl JsSteadySocket {
     /// `TypeError` for a non-string type or a non-function handler.
     #[wasm_bindgen(js_name = onMessage)]
     pub fn on_message(&self, ty: JsValue, handler: JsValue) -> Result<Function, JsValue> {
+        self.d()?;
         if !ty.is_string() {
             return Err(type_error("onMessage: type must be a string"));
         }
@@ -672,8 +728,10 @@ impl JsSteadySocket {
         if !ty.is_string() {
             return Err(type_error("send: type must be a string"));
         }
-        let frame = encode(&ty, None, &data)?;
-        self.driver.send(frame, Kind::Envelope).map(sent_value).map_err(send_error)
+        self.d()?;
+        // User code (`toJSON`) runs here: no borrow of the driver is held.
+        let frame = JsFrame::from_js_string(&event_envelope(&ty, &data).map_err(not_json)?);
+        self.d()?.send(frame, Kind::Envelope).map(sent_value).map_err(send_error)
     }
 
     /// Sends a request; resolves with the reply's `data`.
@@ -688,38 +746,30 @@ impl JsSteadySocket {
         data: JsValue,
         options: JsValue,
     ) -> Result<Promise, JsValue> {
+        self.d()?;
         if !ty.is_string() {
             return Err(type_error("request: type must be a string"));
         }
         let timeout_ms = if options.is_undefined() || options.is_null() {
             None
         } else {
-            let r = sub(&options, "", "request options").map_err(|e| option_error(&e))?;
-            r.check_keys(&["timeoutMs"]).map_err(|e| option_error(&e))?;
-            match r.num("timeoutMs").map_err(|e| option_error(&e))? {
-                Some(t) if !(t.is_finite() && t > 0.0) => {
-                    return Err(range_error(&format!(
-                        "option `timeoutMs` must be a finite number > 0, got {}",
-                        num(t)
-                    )))
-                }
-                t => t,
-            }
+            let r = sub(&options, "", "request options")?;
+            r.check_keys(&["timeoutMs"])?;
+            crate::core::validate::request_timeout(r.num("timeoutMs")?)?
         };
-        // Validate that the data serializes before anything is queued.
-        encode(&ty, Some(0.0), &data)?;
+        // The data is serialized exactly once, here, before anything is queued (a throwing
+        // `toJSON` throws from `request()` and nothing is sent); the engine step only
+        // concatenates strings.
+        let json = data_json(&data).map_err(not_json)?;
         let mut slot: Option<(Function, Function)> = None;
         let promise = Promise::new(&mut |res, rej| slot = Some((res, rej)));
         let Some((resolve, reject)) = slot else {
             return Err(type_error("Promise executor did not run"));
         };
         let sink = self.sink.clone();
-        let r = self.driver.request(
+        let r = self.d()?.request(
             timeout_ms,
-            |id| {
-                encode(&ty, Some(id as f64), &data)
-                    .unwrap_or_else(|_| JsFrame { value: "null".into(), len: 4 })
-            },
+            |id| JsFrame::from_js_string(&request_envelope(&ty, id as f64, &json)),
             |id| {
                 sink.pending.borrow_mut().insert(id, (resolve.clone(), reject.clone()));
             },
@@ -736,6 +786,7 @@ impl JsSteadySocket {
     /// As [`send`](Self::send).
     #[wasm_bindgen(js_name = sendRaw)]
     pub fn send_raw(&self, data: JsValue) -> Result<JsValue, JsValue> {
+        self.d()?;
         // Binary data is copied (in JS) so later changes to the caller's buffer cannot
         // alter a queued frame.
         let frame = if let Some(s) = data.dyn_ref::<js_sys::JsString>() {
@@ -744,7 +795,7 @@ impl JsSteadySocket {
             let copy = js_sys::Uint8Array::new(b).slice(0, b.byte_length());
             let len = copy.length() as usize;
             JsFrame { value: copy.into(), len }
-        } else if ArrayBufferViewCheck::is_view(&data) {
+        } else if js_sys::ArrayBuffer::is_view(&data) {
             let v: &js_sys::Object = data.unchecked_ref();
             let buf = Reflect::get(v, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
             let off =
@@ -762,72 +813,67 @@ impl JsSteadySocket {
                 js_type(&data)
             )));
         };
-        self.driver.send(frame, Kind::Raw).map(sent_value).map_err(send_error)
+        self.d()?.send(frame, Kind::Raw).map(sent_value).map_err(send_error)
     }
 
     /// Closes for good (no reconnect): `code` defaults to 1000, `reason` to `""`.
     ///
     /// # Errors
-    /// `RangeError` for a code other than 1000 or 3000–4999, or a reason over 123 bytes.
+    /// `TypeError` for a code that is not a number or a reason that is not a string;
+    /// `RangeError` for a code other than 1000 or 3000–4999, or a reason over 123 UTF-8
+    /// bytes; an `Error` after `free()`.
     pub fn close(&self, code: JsValue, reason: JsValue) -> Result<(), JsValue> {
+        self.d()?;
         let code = if code.is_undefined() {
-            1000
+            None
         } else {
-            match code.as_f64() {
-                Some(c) if c == 1000.0 || (c.fract() == 0.0 && (3000.0..=4999.0).contains(&c)) => {
-                    c as u16
-                }
-                _ => {
-                    return Err(range_error("close: code must be 1000 or an integer in 3000–4999"))
-                }
-            }
+            Some(code.as_f64().ok_or_else(|| {
+                OptionError::type_error("code", format!("must be a number, got {}", js_type(&code)))
+            })?)
         };
+        let code = crate::core::validate::close_code(code)?;
         let reason = if reason.is_undefined() {
             String::new()
         } else {
-            reason.as_string().ok_or_else(|| type_error("close: reason must be a string"))?
+            reason.as_string().ok_or_else(|| {
+                OptionError::type_error(
+                    "reason",
+                    format!("must be a string, got {}", js_type(&reason)),
+                )
+            })?
         };
-        if reason.len() > 123 {
-            return Err(range_error("close: reason must be at most 123 UTF-8 bytes"));
-        }
-        self.driver.close(code, &reason);
+        crate::core::validate::close_reason(&reason)?;
+        self.d()?.close(code, &reason);
         Ok(())
     }
 
     /// Drops the current connection (if any) and attempts now with the backoff reset.
-    pub fn reconnect(&self) {
-        self.driver.reconnect();
+    ///
+    /// # Errors
+    /// After `free()`.
+    pub fn reconnect(&self) -> Result<(), JsValue> {
+        self.d()?.reconnect();
+        Ok(())
     }
 }
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
-    type ArrayBufferViewCheck;
-    #[wasm_bindgen(static_method_of = ArrayBufferViewCheck, js_class = ArrayBuffer, js_name = isView)]
-    fn is_view(v: &JsValue) -> bool;
+    /// `JSON.stringify({type, data})`: one flat string; the payload never crosses into
+    /// wasm memory. Throws what `JSON.stringify` throws.
+    #[wasm_bindgen(js_name = eventEnvelope, catch)]
+    fn event_envelope(ty: &JsValue, data: &JsValue) -> Result<js_sys::JsString, JsValue>;
+    /// `JSON.stringify(data)` (`undefined` → `"null"`). Throws what `JSON.stringify` throws.
+    #[wasm_bindgen(js_name = dataJson, catch)]
+    fn data_json(data: &JsValue) -> Result<js_sys::JsString, JsValue>;
+    /// `{"type","id","data"}` by concatenation (runs no user code).
+    #[wasm_bindgen(js_name = requestEnvelope)]
+    fn request_envelope(ty: &JsValue, id: f64, data: &js_sys::JsString) -> js_sys::JsString;
 }
 
-#[wasm_bindgen(
-    inline_js = "export function envelope(type, id, data) {\n  if (data === undefined) data = null;\n  return JSON.stringify(id === undefined ? { type, data } : { type, id, data });\n}"
-)]
-extern "C" {
-    /// Builds the wire envelope in JS with one `JSON.stringify` of `{type, id?, data}`: a
-    /// flat string (no concatenation ropes kept alive in the queue), and the payload never
-    /// crosses into wasm memory. Throws what `JSON.stringify` throws.
-    #[wasm_bindgen(catch)]
-    fn envelope(ty: &JsValue, id: JsValue, data: &JsValue) -> Result<js_sys::JsString, JsValue>;
-}
-
-/// The envelope for an event (`id` `None`) or a request.
-fn encode(ty: &JsValue, id: Option<f64>, data: &JsValue) -> Result<JsFrame, JsValue> {
-    let id = id.map_or(JsValue::UNDEFINED, JsValue::from_f64);
-    match envelope(ty, id, data) {
-        Ok(s) => Ok(JsFrame::from_js_string(&s)),
-        Err(e) => Err(type_error(&format!(
-            "data is not JSON-serializable: {}",
-            crate::web::socket::describe(&e)
-        ))),
-    }
+/// The `TypeError` for data `JSON.stringify` refused (or a throwing `toJSON`).
+fn not_json(e: JsValue) -> JsValue {
+    type_error(&format!("data is not JSON-serializable: {}", crate::web::socket::describe(&e)))
 }
 
 /// The handlers subscribed under `key`, in order (a snapshot: handlers may unsubscribe

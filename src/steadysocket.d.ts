@@ -3,7 +3,7 @@ export type State = "connecting" | "open" | "reconnecting" | "closing" | "closed
 
 /** Reconnect options. */
 export interface ReconnectOptions {
-  /** Base delay before the first retry, in ms. @default 250 */
+  /** Base delay before the first retry, in ms (>= 1). @default 250 */
   minDelayMs?: number;
   /** Cap of the un-jittered delay, in ms. @default 10000 */
   maxDelayMs?: number;
@@ -17,6 +17,8 @@ export interface ReconnectOptions {
   stableMs?: number;
   /** Server close codes (or [from, to] ranges) that mean "do not reconnect". @default [1008, [4000, 4099]] */
   stopOnCodes?: Array<number | [number, number]>;
+  /** Ceiling (ms) on a server's `{"retryAfterMs": n}` close-reason advice; larger advice is clamped to it. @default 300000 */
+  maxRetryAfterMs?: number;
 }
 
 /** Heartbeat options. */
@@ -43,7 +45,7 @@ export interface QueueOptions {
 
 /** Constructor options; every field is optional. */
 export interface Options {
-  /** WebSocket subprotocols. @default [] */
+  /** WebSocket subprotocols: tokens (RFC 7230), no duplicates. @default [] */
   protocols?: string | string[];
   /** `false` disables reconnection. @default true */
   reconnect?: boolean | ReconnectOptions;
@@ -68,15 +70,18 @@ export interface CloseEvent { code: number; reason: string; wasClean: boolean; w
 export interface ReconnectingEvent { attempt: number; delayMs: number | null }
 export interface StateEvent { from: State; to: State }
 export interface ErrorEvent {
-  kind: "connect" | "connect-timeout" | "url" | "message-too-big" | "protocol" | "reconnect-failed" | "handler";
+  /** `reconnect-failed`: `maxAttempts` ran out; `reconnect-stopped`: the server closed with a code in `stopOnCodes`. Both end in state `closed`. */
+  kind: "connect" | "connect-timeout" | "url" | "message-too-big" | "protocol" | "reconnect-failed" | "reconnect-stopped" | "handler";
   message: string;
   /** The thrown value, for `handler`. */
   error?: unknown;
 }
 export type MessageEvent<In> = { [K in keyof In & string]: { type: K; data: In[K] } }[keyof In & string];
+/** Why a message was dropped: `connection-lost` means the socket refused it (it was already closing), even if `send` had returned "sent". */
+export type DropReason = "overflow" | "expired" | "closed" | "connection-lost";
 export type DropEvent<Out> =
-  | { [K in keyof Out & string]: { type: K; data: Out[K]; reason: "overflow" | "expired" | "closed" } }[keyof Out & string]
-  | { type: null; data: string | ArrayBuffer | ArrayBufferView; reason: "overflow" | "expired" | "closed" };
+  | { [K in keyof Out & string]: { type: K; data: Out[K]; reason: DropReason } }[keyof Out & string]
+  | { type: null; data: string | ArrayBuffer | ArrayBufferView; reason: DropReason };
 
 /** A heartbeat round trip was measured (ms). */
 export interface RttEvent { rtt: number; srtt: number; jitter: number }
@@ -140,7 +145,7 @@ export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMa
   constructor(url: string | UrlProvider, options?: Options);
   readonly state: State;
   readonly queued: number;
-  /** Latest heartbeat RTT in ms. */
+  /** Latest heartbeat RTT in ms (kept across reconnects until a new sample). */
   readonly rtt: number | undefined;
   metrics(): Metrics;
   on<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => void): () => void;
@@ -151,6 +156,6 @@ export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMa
   sendRaw(data: string | ArrayBuffer | ArrayBufferView): SendResult;
   close(code?: number, reason?: string): void;
   reconnect(): void;
-  /** Closes at once (pending requests reject "closed", queued messages are reported as `drop`), cancels timers, removes listeners and frees the wasm memory. */
+  /** Closes at once: pending requests reject "closed", queued messages get `drop` events, then timers, listeners and the socket are released. Safe from any handler; a second call does nothing; every other method throws an `Error` afterwards. */
   free(): void;
 }

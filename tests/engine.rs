@@ -1029,3 +1029,35 @@ fn engine_debug_is_a_summary() {
     let d = format!("{:?}", s.e);
     assert!(d.starts_with("Engine { state: Connecting, conn: 1, queued: 1,"), "{d}");
 }
+
+#[test]
+fn inbound_payloads_are_delivered_in_fifo_order_behind_their_events() {
+    let mut sim = Sim::new(quiet());
+    sim.open();
+    sim.take_events();
+    assert_eq!(sim.inbound(r#"{"type":"a","data":1}"#), Delivery::Event);
+    assert_eq!(sim.inbound("not json"), Delivery::Raw);
+    // Ignored frames (ping/pong, refused) are not delivered.
+    assert_eq!(sim.inbound(r#"{"type":"pong"}"#), Delivery::Ignore);
+    assert_eq!(sim.delivered, vec![Delivery::Event, Delivery::Raw]);
+    // A reply to an unknown id: an error event, nothing delivered.
+    assert_eq!(sim.inbound(r#"{"replyTo":99,"data":1}"#), Delivery::Ignore);
+    assert_eq!(sim.delivered.len(), 2);
+    // The Deliver action comes after what the frame itself queued: queue an action, then
+    // feed a frame without pumping, and check the order of the action queue.
+    let c = sim.e.conn();
+    sim.e.close(1000, "", sim.now);
+    let _ = sim.e.on_frame(c, 10, FrameKind::Event, sim.now);
+    let mut saw_close = false;
+    while let Some(a) = sim.e.poll_action() {
+        match a {
+            Action::CloseSocket { .. } => saw_close = true,
+            Action::Deliver(d) => {
+                assert!(saw_close, "Deliver overtook an older action");
+                assert_eq!(d, Delivery::Event);
+            }
+            _ => {}
+        }
+    }
+    assert!(saw_close);
+}

@@ -113,7 +113,7 @@ async fn reconnects_after_drop_within_delay_window() {
     let waited = now() - t0;
     assert!(matches!(open, SocketEvent::Open { reconnected: true, .. }));
     assert!(waited >= d - 20.0 && waited < d + 1500.0, "reopened after {waited} ms, delay {d}");
-    assert_eq!(s.metrics().unwrap().reconnects, 1);
+    assert_eq!(s.metrics().reconnects, 1);
 }
 
 #[wasm_bindgen_test]
@@ -362,11 +362,11 @@ async fn offline_online_and_visibility_events() {
     assert!(now() - t0 < 1500.0, "online must attempt at once, not after the 2 s backoff");
 
     // Hidden → visible while open: an immediate heartbeat probe measures the RTT.
-    assert!(s.metrics().unwrap().rtt.latest.is_none());
+    assert!(s.metrics().rtt.latest.is_none());
     js("Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true}); document.dispatchEvent(new Event('visibilitychange'));");
     js("Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true}); document.dispatchEvent(new Event('visibilitychange'));");
     let t1 = now();
-    while s.metrics().unwrap().rtt.latest.is_none() {
+    while s.metrics().rtt.latest.is_none() {
         assert!(now() - t1 < 2000.0, "no probe after becoming visible");
         wait_for(&mut ev, 20, |_| false).await;
     }

@@ -302,6 +302,10 @@ pub enum Action<M, F = Frame> {
     Flush,
     /// Hand an event to the application.
     Emit(Event<M, F>),
+    /// Hand the payload of an inbound frame to the application, as [`Engine::on_frame`]
+    /// returned (never [`Delivery::Ignore`]). Frames are delivered in arrival order; the
+    /// driver keeps their payloads in a FIFO of its own.
+    Deliver(Delivery),
 }
 
 /// The user message a [`Action::Transmit`] carries, handed back to
@@ -670,7 +674,20 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 
     /// A frame of `len` bytes arrived on `conn`, classified as `kind`. Returns what to do
     /// with its payload.
+    ///
+    /// Unless it is [`Delivery::Ignore`], the same delivery is also queued as
+    /// [`Action::Deliver`], behind every action this frame caused (e.g. an `error` event), so
+    /// a driver that pumps actions in order hands the payload to the application in FIFO
+    /// order with every other event.
     pub fn on_frame(&mut self, conn: u64, len: usize, kind: FrameKind, now: f64) -> Delivery {
+        let d = self.frame_delivery(conn, len, kind, now);
+        if d != Delivery::Ignore {
+            self.actions.push_back(Action::Deliver(d));
+        }
+        d
+    }
+
+    fn frame_delivery(&mut self, conn: u64, len: usize, kind: FrameKind, now: f64) -> Delivery {
         if conn != self.conn || !matches!(self.state, State::Open | State::Closing) {
             return Delivery::Ignore;
         }

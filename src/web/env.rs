@@ -80,22 +80,22 @@ pub(crate) struct EnvListeners {
     entries: Vec<Listener>,
 }
 
-type Listener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>);
+type Listener = (web_sys::EventTarget, &'static str, Closure<dyn Fn(web_sys::Event)>);
 
 impl EnvListeners {
-    pub fn attach(f: impl FnMut(EnvEvent) + 'static) -> Self {
-        let f = std::rc::Rc::new(std::cell::RefCell::new(f));
+    /// `Fn` closures, no `RefCell`: a handler that dispatches `online` (or any of these)
+    /// from inside another event is delivered, not lost.
+    pub fn attach(f: impl Fn(EnvEvent) + 'static) -> Self {
+        let f = std::rc::Rc::new(f);
         let mut entries = Vec::new();
         let global: web_sys::EventTarget = js_sys::global().unchecked_into();
         let mut add = |target: &web_sys::EventTarget,
                        name: &'static str,
                        map: fn(&web_sys::Event) -> Option<EnvEvent>| {
             let f = f.clone();
-            let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            let cb = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
                 if let Some(ev) = map(&e) {
-                    if let Ok(mut f) = f.try_borrow_mut() {
-                        (*f)(ev);
-                    }
+                    f(ev);
                 }
             });
             if target.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref()).is_ok() {

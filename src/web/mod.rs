@@ -8,7 +8,8 @@
 pub(crate) mod env;
 pub(crate) mod socket;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use js_sys::{JsString, Reflect, Uint8Array};
@@ -96,23 +97,64 @@ struct Inner {
     env: Option<EnvListeners>,
     url: Rc<UrlSource>,
     protocols: Rc<Vec<String>>,
-    /// The driver was dropped: ignore everything.
-    dead: bool,
 }
 
+/// An inbound frame waiting for its [`Action::Deliver`]: the event's data and, for JSON
+/// text, the parsed object.
+struct Inbound {
+    data: JsValue,
+    parsed: Option<JsValue>,
+}
+
+/// Where the pump was entered from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    /// A browser callback (socket, timer, window event, microtask): user code may run now.
+    Callback,
+    /// A method the application called: only actions that run no user code are performed
+    /// now; the rest waits for a microtask (a handler must never run inside a method call:
+    /// wasm-bindgen holds a borrow of the object, and the caller is mid-statement).
+    Method,
+}
+
+/// The event pump and the state it guards.
+///
+/// Rules (see the README's "Behaviour in detail"):
+/// - one FIFO: the engine's action queue. Every input (a browser callback, or a method the
+///   application calls, including from inside a handler) is fed to the engine at once and
+///   appends its actions at the back; the pump performs them from the front, one at a
+///   time, so nothing newer is ever performed before something older;
+/// - no `RefCell` borrow is held while user code runs (handlers, the URL provider);
+/// - only one pump runs: a call made while pumping just feeds the engine and returns;
+/// - inside a method call, actions that run user code (`Emit`, `Deliver`, `Connect`) wait
+///   for a microtask; socket I/O before them is performed at once.
 struct Shared {
     inner: RefCell<Inner>,
     sink: Rc<dyn Sink>,
+    pumping: Cell<bool>,
+    /// The front of the FIFO, taken from the engine and held for the microtask pump.
+    held: RefCell<Option<Action<Kind, JsFrame>>>,
+    /// Payloads of inbound frames, in the order of their `Deliver` actions.
+    inbound: RefCell<VecDeque<Inbound>>,
+    /// The microtask callback (created once, reused).
+    micro: RefCell<Option<Closure<dyn Fn()>>>,
+    /// A strong reference held while a microtask is queued, so the callback is alive
+    /// when it runs even if the owner was dropped meanwhile.
+    keep: RefCell<Option<Rc<Shared>>>,
+    /// The owner dropped the driver: release every browser resource once the pump drains.
+    freed: Cell<bool>,
 }
 
 /// The owning handle. Dropping it closes the socket (settling pending requests and the
-/// queue as `closed`), cancels the timer and removes every listener.
+/// queue as `closed`), then, once those events are delivered, cancels the timer and
+/// removes every listener.
 pub(crate) struct Driver {
     shared: Rc<Shared>,
 }
 
 impl Driver {
-    /// Starts connecting at once. `config` must be validated.
+    /// Starts connecting (in a microtask, so handlers registered right after construction
+    /// see every event). `config` must be validated.
     pub fn new(url: UrlSource, protocols: Vec<String>, config: Config, sink: Rc<dyn Sink>) -> Self {
         let shared = Rc::new(Shared {
             inner: RefCell::new(Inner {
@@ -122,9 +164,14 @@ impl Driver {
                 env: None,
                 url: Rc::new(url),
                 protocols: Rc::new(protocols),
-                dead: false,
             }),
             sink,
+            pumping: Cell::new(false),
+            held: RefCell::new(None),
+            inbound: RefCell::new(VecDeque::new()),
+            micro: RefCell::new(None),
+            keep: RefCell::new(None),
+            freed: Cell::new(false),
         });
         let weak = Rc::downgrade(&shared);
         let timer = Timer::new({
@@ -143,60 +190,59 @@ impl Driver {
                 }
             }
         });
-        if let Ok(mut i) = shared.inner.try_borrow_mut() {
+        let micro = Closure::<dyn Fn()>::new(move || {
+            if let Some(s) = weak.upgrade() {
+                let kept = s.keep.borrow_mut().take();
+                s.pump(Ctx::Callback);
+                drop(kept);
+            }
+        });
+        {
+            let mut i = shared.inner.borrow_mut();
             i.timer = Some(timer);
             i.env = Some(env);
         }
-        // Start in a microtask, never inside the constructor: handlers registered right
-        // after `new` must see every event (e.g. a URL provider that throws).
-        let weak_start = Rc::downgrade(&shared);
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(s) = weak_start.upgrade() {
-                s.run();
-            }
-        });
+        *shared.micro.borrow_mut() = Some(micro);
+        shared.pump(Ctx::Method);
         Driver { shared }
     }
 
-    /// Runs `f` on the engine, then performs the resulting actions.
-    fn with<R>(&self, f: impl FnOnce(&mut Engine<Kind, JsFrame>, f64) -> R) -> Option<R> {
-        let r = {
-            let mut i = self.shared.inner.try_borrow_mut().ok()?;
-            f(&mut i.engine, now())
-        };
-        self.shared.run();
-        Some(r)
+    /// Feeds the engine (no user code runs), then pumps.
+    fn with<R>(&self, f: impl FnOnce(&mut Engine<Kind, JsFrame>, f64) -> R) -> R {
+        let r = f(&mut self.shared.inner.borrow_mut().engine, now());
+        self.shared.pump(Ctx::Method);
+        r
     }
 
     /// Reads the engine.
-    pub fn read<R>(&self, f: impl FnOnce(&Engine<Kind, JsFrame>, f64) -> R) -> Option<R> {
-        let i = self.shared.inner.try_borrow().ok()?;
-        Some(f(&i.engine, now()))
+    pub fn read<R>(&self, f: impl FnOnce(&Engine<Kind, JsFrame>, f64) -> R) -> R {
+        f(&self.shared.inner.borrow().engine, now())
     }
 
     /// Sends (or queues) a frame.
     pub fn send(&self, frame: JsFrame, meta: Kind) -> Result<Sent, SendError> {
-        self.with(|e, now| e.send(frame, meta, now)).unwrap_or(Err(SendError::Closed))
+        self.with(|e, now| e.send(frame, meta, now))
     }
 
-    /// Starts a request; `before_run` registers the caller's pending entry before any
-    /// resulting action (e.g. an immediate failure) is performed.
+    /// Starts a request. `encode` builds the frame from the request id and must not run
+    /// user code (it runs inside the engine step); `before_run` registers the caller's
+    /// pending entry before any resulting action (e.g. an immediate failure) is performed.
     pub fn request(
         &self,
         timeout_ms: Option<f64>,
         encode: impl FnOnce(u64) -> JsFrame,
         before_run: impl FnOnce(u64),
     ) -> Result<(u64, Sent), SendError> {
-        let r = {
-            let Ok(mut i) = self.shared.inner.try_borrow_mut() else {
-                return Err(SendError::Closed);
-            };
-            i.engine.request_with(timeout_ms, Kind::Envelope, now(), encode)
-        };
+        let r = self.shared.inner.borrow_mut().engine.request_with(
+            timeout_ms,
+            Kind::Envelope,
+            now(),
+            encode,
+        );
         if let Ok((id, _)) = r {
             before_run(id);
         }
-        self.shared.run();
+        self.shared.pump(Ctx::Method);
         r
     }
 
@@ -213,54 +259,96 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // Settle everything first: pending requests reject `closed`, queued messages are
-        // reported as dropped, and the socket is closed. Then release every resource.
+        // Settle everything: pending requests reject `closed`, queued messages are reported
+        // as dropped, the socket is closed. The events are delivered by the pump (now, or in
+        // a microtask); browser resources are released once it has drained.
+        self.shared.freed.set(true);
         self.with(|e, now| e.shutdown(now));
-        let leftovers = match self.shared.inner.try_borrow_mut() {
-            Ok(mut i) => {
-                i.dead = true;
-                (i.socket.take(), i.timer.take(), i.env.take())
-            }
-            Err(_) => (None, None, None),
-        };
-        drop(leftovers);
     }
 }
 
+/// Whether performing `a` may run user code (handlers, the URL provider).
+fn runs_user_code(a: &Action<Kind, JsFrame>) -> bool {
+    matches!(a, Action::Emit(_) | Action::Deliver(_) | Action::Connect { .. })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(f: &js_sys::Function);
+}
+
 impl Shared {
-    /// Performs every pending engine action, in order. Re-entrant: a handler that sends
-    /// during an event runs a nested `run` that performs only the new actions, so its frames
-    /// go out before actions still waiting in this batch (this is how `open`-handler sends
-    /// precede the backlog flush).
-    fn run(self: &Rc<Self>) {
+    /// Performs pending engine actions, in order (see [`Shared`] for the rules).
+    fn pump(self: &Rc<Self>, ctx: Ctx) {
+        if self.pumping.replace(true) {
+            return;
+        }
         loop {
-            let batch: Vec<Action<Kind, JsFrame>> = match self.inner.try_borrow_mut() {
-                Ok(mut i) if !i.dead => std::iter::from_fn(|| i.engine.poll_action()).collect(),
-                _ => return,
+            let held = self.held.borrow_mut().take();
+            let next = match held {
+                Some(a) => Some(a),
+                None => self.inner.borrow_mut().engine.poll_action(),
             };
-            if batch.is_empty() {
+            let Some(a) = next else { break };
+            if ctx == Ctx::Method && runs_user_code(&a) {
+                *self.held.borrow_mut() = Some(a);
+                self.schedule();
                 break;
             }
-            for a in batch {
-                self.perform(a);
+            self.perform(a);
+        }
+        self.pumping.set(false);
+        self.settle();
+    }
+
+    /// Queues a microtask pump (once).
+    fn schedule(self: &Rc<Self>) {
+        let mut keep = self.keep.borrow_mut();
+        if keep.is_none() {
+            if let Some(f) = self.micro.borrow().as_ref() {
+                queue_microtask(f.as_ref().unchecked_ref());
+                *keep = Some(self.clone());
             }
         }
-        self.rearm();
+    }
+
+    /// After a pump: re-arm the timer, or, once the owner is gone and nothing is pending,
+    /// release every browser resource.
+    fn settle(&self) {
+        if !self.freed.get() {
+            self.rearm();
+            return;
+        }
+        if self.held.borrow().is_some() {
+            return;
+        }
+        let leftovers = {
+            let mut i = self.inner.borrow_mut();
+            (i.socket.take(), i.timer.take(), i.env.take())
+        };
+        // Dropped outside the borrow; a closure dropped while it runs (we may be inside
+        // the socket's or the timer's callback) is freed by wasm-bindgen after it returns.
+        drop(leftovers);
+        self.inbound.borrow_mut().clear();
     }
 
     fn perform(self: &Rc<Self>, a: Action<Kind, JsFrame>) {
         match a {
             Action::Connect { conn } => self.connect(conn),
-            Action::Transmit { conn, frame } => {
-                if let Ok(i) = self.inner.try_borrow() {
-                    if let Some(s) = i.socket.as_ref().filter(|s| s.conn == conn) {
-                        s.send(&frame.value);
-                    }
+            Action::Transmit { conn, frame, msg } => {
+                let accepted = {
+                    let i = self.inner.borrow();
+                    i.socket.as_ref().is_some_and(|s| s.conn == conn && s.send(&frame.value))
+                };
+                if !accepted {
+                    self.inner.borrow_mut().engine.on_transmit_failed(conn, frame, msg, now());
                 }
             }
             Action::CloseSocket { conn, code, reason, await_close } => {
-                let abandoned = match self.inner.try_borrow_mut() {
-                    Ok(mut i) if i.socket.as_ref().is_some_and(|s| s.conn == conn) => {
+                let abandoned = {
+                    let mut i = self.inner.borrow_mut();
+                    if i.socket.as_ref().is_some_and(|s| s.conn == conn) {
                         if await_close {
                             if let Some(s) = &i.socket {
                                 s.close(code, &reason);
@@ -269,33 +357,60 @@ impl Shared {
                         } else {
                             i.socket.take()
                         }
+                    } else {
+                        None
                     }
-                    _ => None,
                 };
                 if let Some(s) = abandoned {
                     s.close(code, &reason);
                     drop(s);
                 }
             }
-            Action::Flush => {
-                if let Ok(mut i) = self.inner.try_borrow_mut() {
-                    i.engine.flush(now());
-                }
-            }
+            Action::Flush => self.inner.borrow_mut().engine.flush(now()),
             Action::Emit(ev) => self.sink.note(Note::Engine(ev)),
+            Action::Deliver(d) => {
+                let Some(Inbound { data, parsed }) = self.inbound.borrow_mut().pop_front() else {
+                    return;
+                };
+                self.deliver(d, data, parsed);
+            }
+        }
+    }
+
+    fn deliver(&self, d: Delivery, data: JsValue, parsed: Option<JsValue>) {
+        match d {
+            Delivery::Ignore => {}
+            Delivery::Event => {
+                let obj = parsed.unwrap_or(JsValue::NULL);
+                let (ty, data) =
+                    KEYS.with(|k| (get_or_null(&obj, &k.ty), get_or_null(&obj, &k.data)));
+                self.sink.note(Note::Message { ty, data });
+            }
+            Delivery::Raw => {
+                let raw = match data.dyn_ref::<js_sys::ArrayBuffer>() {
+                    Some(buf) => Uint8Array::new(buf).into(),
+                    None => data,
+                };
+                self.sink.note(Note::Raw(raw));
+            }
+            Delivery::Reply { id, error } => {
+                let obj = parsed.unwrap_or(JsValue::NULL);
+                let value =
+                    KEYS.with(|k| get_or_null(&obj, if error { &k.error } else { &k.data }));
+                self.sink.note(Note::Reply { id, error, value });
+            }
         }
     }
 
     fn connect(self: &Rc<Self>, conn: u64) {
-        let source = match self.inner.try_borrow_mut() {
-            Ok(mut i) => {
-                i.socket = None;
-                i.url.clone()
-            }
-            Err(_) => return,
+        let source = {
+            let mut i = self.inner.borrow_mut();
+            i.socket = None;
+            i.url.clone()
         };
         match &*source {
             UrlSource::Fixed(url) => self.open_socket(conn, url),
+            // The provider is user code: called with no borrow held.
             UrlSource::Provider(f) => match f.call0(&JsValue::UNDEFINED) {
                 Err(e) => {
                     self.connect_failed(conn, format!("url provider threw: {}", describe(&e)))
@@ -313,6 +428,7 @@ impl Shared {
                                     format!("url provider rejected: {}", describe(&e)),
                                 ),
                             }
+                            s.pump(Ctx::Callback);
                         });
                     }
                     Err(v) => self.open_url_value(conn, &v),
@@ -334,24 +450,23 @@ impl Shared {
         }
     }
 
-    fn connect_failed(self: &Rc<Self>, conn: u64, msg: String) {
-        if let Ok(mut i) = self.inner.try_borrow_mut() {
-            i.engine.on_connect_failed(conn, msg, now());
-        }
-        self.run();
+    /// Feeds a failed attempt to the engine (the caller pumps).
+    fn connect_failed(&self, conn: u64, msg: String) {
+        self.inner.borrow_mut().engine.on_connect_failed(conn, msg, now());
     }
 
+    /// Opens the socket for `conn` if the engine still wants it (a provider may resolve
+    /// after the engine moved on). The caller pumps.
     fn open_socket(self: &Rc<Self>, conn: u64, url: &str) {
-        let protocols = match self.inner.try_borrow() {
-            // A provider may resolve after the engine moved on.
-            Ok(i)
-                if i.engine.conn() == conn
-                    && i.engine.state() == crate::core::State::Connecting
-                    && !i.dead =>
+        let protocols = {
+            let i = self.inner.borrow();
+            if i.engine.conn() != conn
+                || i.engine.state() != crate::core::State::Connecting
+                || self.freed.get()
             {
-                i.protocols.clone()
+                return;
             }
-            _ => return,
+            i.protocols.clone()
         };
         let w = Rc::downgrade(self);
         let handlers = Handlers {
@@ -374,45 +489,35 @@ impl Shared {
             close: Box::new(move |ev: web_sys::CloseEvent| {
                 if let Some(s) = w.upgrade() {
                     let reason = ev.reason();
-                    let dropped = s.inner.try_borrow_mut().ok().and_then(|mut i| {
+                    let mine = {
+                        let mut i = s.inner.borrow_mut();
                         if i.socket.as_ref().is_some_and(|s| s.conn == conn) {
                             i.socket.take()
                         } else {
                             None
                         }
-                    });
+                    };
                     s.input(|e, now| e.on_close(conn, ev.code(), &reason, ev.was_clean(), now));
-                    drop(dropped);
+                    drop(mine);
                 }
             }),
         };
         match Socket::open(conn, url, &protocols, handlers) {
-            Ok(sock) => {
-                if let Ok(mut i) = self.inner.try_borrow_mut() {
-                    i.socket = Some(sock);
-                }
-            }
+            Ok(sock) => self.inner.borrow_mut().socket = Some(sock),
             Err(msg) => self.connect_failed(conn, msg),
         }
     }
 
+    /// A browser callback's input: feed the engine, then pump.
     fn input(self: &Rc<Self>, f: impl FnOnce(&mut Engine<Kind, JsFrame>, f64)) {
-        if let Ok(mut i) = self.inner.try_borrow_mut() {
-            if i.dead {
-                return;
-            }
-            f(&mut i.engine, now());
-        }
-        self.run();
+        f(&mut self.inner.borrow_mut().engine, now());
+        self.pump(Ctx::Callback);
     }
 
     fn on_message(self: &Rc<Self>, conn: u64, data: JsValue) {
         let now = now();
         let (len, kind, parsed) = if let Some(text) = data.dyn_ref::<JsString>() {
-            let max = match self.inner.try_borrow() {
-                Ok(i) => i.engine_max_bytes(),
-                Err(_) => return,
-            };
+            let max = self.inner.borrow().engine.max_message_bytes();
             let units = text.length() as usize;
             // UTF-16 length is exact for ASCII; count UTF-8 bytes only near the limit.
             let len = if units.saturating_mul(3) <= max { units } else { utf8_len(text) };
@@ -427,40 +532,16 @@ impl Shared {
         } else {
             (0, FrameKind::Raw, None)
         };
-        let delivery = match self.inner.try_borrow_mut() {
-            Ok(mut i) if !i.dead => i.engine.on_frame(conn, len, kind, now),
-            _ => return,
-        };
-        match delivery {
-            Delivery::Ignore => {}
-            Delivery::Event => {
-                let obj = parsed.unwrap_or(JsValue::NULL);
-                let (ty, data) =
-                    KEYS.with(|k| (get_or_null(&obj, &k.ty), get_or_null(&obj, &k.data)));
-                self.sink.note(Note::Message { ty, data });
-            }
-            Delivery::Raw => {
-                let raw = match data.dyn_ref::<js_sys::ArrayBuffer>() {
-                    Some(buf) => Uint8Array::new(buf).into(),
-                    None => data,
-                };
-                self.sink.note(Note::Raw(raw));
-            }
-            Delivery::Reply { id, error } => {
-                let obj = parsed.unwrap_or(JsValue::NULL);
-                let value =
-                    KEYS.with(|k| get_or_null(&obj, if error { &k.error } else { &k.data }));
-                self.sink.note(Note::Reply { id, error, value });
-            }
+        let delivery = self.inner.borrow_mut().engine.on_frame(conn, len, kind, now);
+        if delivery != Delivery::Ignore {
+            self.inbound.borrow_mut().push_back(Inbound { data, parsed });
         }
-        self.run();
+        self.pump(Ctx::Callback);
     }
 
     fn on_timer(self: &Rc<Self>) {
-        if let Ok(mut i) = self.inner.try_borrow_mut() {
-            if let Some(t) = &mut i.timer {
-                t.fired();
-            }
+        if let Some(t) = &mut self.inner.borrow_mut().timer {
+            t.fired();
         }
         self.input(|e, now| e.on_timer(now));
     }
@@ -478,10 +559,7 @@ impl Shared {
     /// than needed is kept (it fires, finds nothing due, and re-arms), so busy traffic that
     /// pushes the heartbeat deadline forward costs no `setTimeout` churn.
     fn rearm(&self) {
-        let Ok(mut i) = self.inner.try_borrow_mut() else { return };
-        if i.dead {
-            return;
-        }
+        let mut i = self.inner.borrow_mut();
         let next = i.engine.poll_timeout();
         let Some(timer) = i.timer.as_mut() else { return };
         match next {
@@ -492,12 +570,6 @@ impl Shared {
                 }
             }
         }
-    }
-}
-
-impl Inner {
-    fn engine_max_bytes(&self) -> usize {
-        self.engine.max_message_bytes()
     }
 }
 
@@ -581,17 +653,9 @@ fn field<'a>(val: &JsValue, s: Option<&'a str>) -> Field<'a> {
     }
 }
 
-/// UTF-8 length of a JS string.
-fn utf8_len(s: &JsString) -> usize {
-    let mut n = 0usize;
-    for c in s.iter() {
-        n += match c {
-            0..=0x7f => 1,
-            0x80..=0x7ff => 2,
-            // A surrogate pair is 4 bytes in UTF-8: 2 per half.
-            0xd800..=0xdfff => 2,
-            _ => 3,
-        };
-    }
-    n
+#[wasm_bindgen(module = "/src/glue.js")]
+extern "C" {
+    /// UTF-8 length of a JS string, computed in JS (no copy, one call).
+    #[wasm_bindgen(js_name = utf8Len)]
+    fn utf8_len(s: &JsString) -> usize;
 }

@@ -9,18 +9,18 @@ use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 /// Callbacks a [`Socket`] reports to.
 pub(crate) struct Handlers {
-    pub open: Box<dyn FnMut()>,
-    pub message: Box<dyn FnMut(MessageEvent)>,
-    pub close: Box<dyn FnMut(CloseEvent)>,
+    pub open: Box<dyn Fn()>,
+    pub message: Box<dyn Fn(MessageEvent)>,
+    pub close: Box<dyn Fn(CloseEvent)>,
 }
 
 /// An owned `WebSocket` with its listeners.
 pub(crate) struct Socket {
     pub conn: u64,
     ws: WebSocket,
-    _open: Closure<dyn FnMut(Event)>,
-    _message: Closure<dyn FnMut(MessageEvent)>,
-    _close: Closure<dyn FnMut(CloseEvent)>,
+    _open: Closure<dyn Fn(Event)>,
+    _message: Closure<dyn Fn(MessageEvent)>,
+    _close: Closure<dyn Fn(CloseEvent)>,
 }
 
 impl Socket {
@@ -40,21 +40,23 @@ impl Socket {
         }
         .map_err(|e| describe(&e))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let Handlers { mut open, message, close } = h;
-        let open = Closure::<dyn FnMut(Event)>::new(move |_e: Event| open());
-        let message = Closure::<dyn FnMut(MessageEvent)>::new(message);
-        let close = Closure::<dyn FnMut(CloseEvent)>::new(close);
+        // `Fn` closures: wasm-bindgen refuses to re-enter an `FnMut` one, and a closure
+        // dropped while it runs is freed by wasm-bindgen when the call returns.
+        let Handlers { open, message, close } = h;
+        let open = Closure::<dyn Fn(Event)>::new(move |_e: Event| open());
+        let message = Closure::<dyn Fn(MessageEvent)>::new(message);
+        let close = Closure::<dyn Fn(CloseEvent)>::new(close);
         ws.set_onopen(Some(open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(close.as_ref().unchecked_ref()));
         Ok(Self { conn, ws, _open: open, _message: message, _close: close })
     }
 
-    /// Sends a string or `Uint8Array` as it is (no copy through wasm memory).
-    pub fn send(&self, data: &JsValue) {
-        // Sending on a CLOSING/CLOSED socket is a silent no-op in browsers; the close
-        // event that follows tells the engine.
-        let _ = self.ws.unchecked_ref::<AnyWs>().send(data);
+    /// Sends a string or `Uint8Array` as it is (no copy through wasm memory). Returns
+    /// whether the socket took it: browsers silently discard a frame sent on a CLOSING or
+    /// CLOSED socket, so the state is checked first (in the same JS call).
+    pub fn send(&self, data: &JsValue) -> bool {
+        try_send(&self.ws, data)
     }
 
     /// Starts the closing handshake, keeping the listeners.
@@ -75,14 +77,12 @@ impl Drop for Socket {
     }
 }
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
-    /// `WebSocket` with a `send` that takes any JS value (web-sys only has typed ones that
-    /// copy out of wasm memory).
-    #[wasm_bindgen(js_name = WebSocket)]
-    type AnyWs;
-    #[wasm_bindgen(method, js_name = send, catch)]
-    fn send(this: &AnyWs, data: &JsValue) -> Result<(), JsValue>;
+    /// `ws.send(d)` on an OPEN socket, taking any JS value (web-sys only has typed sends
+    /// that copy out of wasm memory); `false` when the socket is not OPEN or `send` threw.
+    #[wasm_bindgen(js_name = trySend)]
+    fn try_send(ws: &WebSocket, data: &JsValue) -> bool;
 }
 
 /// A short description of a thrown JS value.

@@ -44,6 +44,8 @@ pub struct Attempt {
 /// The simulated world around one engine. Message metadata is a `u32` message number.
 pub struct Sim {
     pub e: Engine<u32>,
+    /// Inbound payloads handed to the application (`Action::Deliver`), in order.
+    pub delivered: Vec<Delivery>,
     pub now: f64,
     /// Frames transmitted, with the connection they went to.
     pub sent: Vec<(u64, Frame)>,
@@ -71,6 +73,7 @@ impl Sim {
     pub fn new(config: Config) -> Self {
         let mut s = Sim {
             e: Engine::new(config, 0.0),
+            delivered: vec![],
             now: 0.0,
             sent: vec![],
             events: vec![],
@@ -159,6 +162,7 @@ impl Sim {
                         self.on_emit = Some(f);
                     }
                 }
+                Action::Deliver(d) => self.delivered.push(d),
             }
         }
     }

@@ -65,6 +65,12 @@ test("bad options throw the right error naming the option", async () => {
       [{ reconnect: { maxDelayMs: "x" } }, "TypeError", "reconnect.maxDelayMs"],
       [{ reconnect: { maxDelayMs: 10 } }, "RangeError", "reconnect.maxDelayMs"],
       [{ reconnect: { minDelayMs: -1 } }, "RangeError", "reconnect.minDelayMs"],
+      [{ reconnect: { minDelayMs: 0 } }, "RangeError", "reconnect.minDelayMs"],
+      [{ reconnect: { maxRetryAfterMs: -1 } }, "RangeError", "reconnect.maxRetryAfterMs"],
+      [{ reconnect: { maxRetryAfterMs: NaN } }, "RangeError", "reconnect.maxRetryAfterMs"],
+      [{ protocols: "a b" }, "RangeError", "protocols[0]"],
+      [{ protocols: ["x", "x"] }, "RangeError", "protocols[1]"],
+      [{ protocols: [""] }, "RangeError", "protocols[0]"],
       [{ reconnect: { jitter: 2 } }, "RangeError", "reconnect.jitter"],
       [{ reconnect: { factor: 0.5 } }, "RangeError", "reconnect.factor"],
       [{ reconnect: { maxAttempts: -1 } }, "RangeError", "reconnect.maxAttempts"],
@@ -109,7 +115,7 @@ test("bad options throw the right error naming the option", async () => {
   });
   const bad = results.filter((r) => !r.ok);
   assert.deepEqual(bad, [], JSON.stringify(bad, null, 2));
-  assert.equal(results.length, 33);
+  assert.equal(results.length, 39);
 });
 
 test("bad URLs, close arguments and event names throw", async () => {
@@ -121,6 +127,14 @@ test("bad URLs, close arguments and event names throw", async () => {
       garbage: err(() => new SteadySocket("not a url")),
       number: err(() => new SteadySocket(42)),
       code: err(() => s.close(999)),
+      codeString: err(() => s.close("1000")),
+      codeNaN: err(() => s.close(NaN)),
+      reasonType: err(() => s.close(1000, 5)),
+      port: err(() => new SteadySocket("ws://127.0.0.1:99999/")),
+      portText: err(() => new SteadySocket("ws://127.0.0.1:abc/")),
+      getter: err(() => new SteadySocket("ws://127.0.0.1:1/x", { get reconnect() { throw new RangeError("from the getter"); } })),
+      nestedGetter: err(() => new SteadySocket("ws://127.0.0.1:1/x", { queue: { get maxMessages() { throw new Error("nested getter"); } } })),
+      timeoutNaN: err(() => s.request("x", 1, { timeoutMs: NaN })),
       reason: err(() => s.close(1000, "x".repeat(124))),
       event: err(() => s.on("nope", () => {})),
       handler: err(() => s.on("open", 5)),
@@ -134,6 +148,14 @@ test("bad URLs, close arguments and event names throw", async () => {
   assert.match(got.garbage, /^SyntaxError: .*not a url/);
   assert.match(got.number, /^TypeError/);
   assert.match(got.code, /^RangeError/);
+  assert.match(got.codeString, /^TypeError: .*`code`/);
+  assert.match(got.codeNaN, /^RangeError: .*`code`/);
+  assert.match(got.reasonType, /^TypeError: .*`reason`/);
+  assert.match(got.port, /^SyntaxError: .*99999/);
+  assert.match(got.portText, /^SyntaxError/);
+  assert.equal(got.getter, "RangeError: from the getter");
+  assert.equal(got.nestedGetter, "Error: nested getter");
+  assert.match(got.timeoutNaN, /^RangeError: .*timeoutMs/);
   assert.match(got.reason, /^RangeError/);
   assert.match(got.event, /^TypeError: .*"nope"/);
   assert.match(got.handler, /^TypeError/);

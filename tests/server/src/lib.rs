@@ -69,6 +69,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/ws", get(ws::upgrade_protocol))
         .route("/ws/raw", get(ws::upgrade_raw))
         .route("/ws/hang", get(hang))
+        .route("/ws/slam", get(slam))
         .route("/control/{*name}", any(control::handle))
         .fallback(files::serve)
         .with_state(shared)
@@ -89,6 +90,12 @@ async fn hang(axum::extract::RawQuery(q): axum::extract::RawQuery) -> Response {
         axum::http::StatusCode::SERVICE_UNAVAILABLE,
         "hung",
     ))
+}
+
+/// `/ws/slam`: completes the upgrade, then drops the connection at once without a close
+/// frame (the client sees `open`, then a 1006 close): a server that accepts and dies.
+async fn slam(ws: axum::extract::ws::WebSocketUpgrade) -> Response {
+    ws.on_upgrade(|socket| async move { drop(socket) })
 }
 
 /// Headers every response carries (cross-origin isolation, CORS, no caching).

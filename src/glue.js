@@ -1,0 +1,35 @@
+// Small JS helpers imported by the wasm (one snippet file for all of them).
+
+/** `ws.send(d)` on an OPEN socket; false when not OPEN (browsers silently drop those) or send threw. */
+export function trySend(ws, d) {
+  if (ws.readyState !== 1) return false;
+  try { ws.send(d); return true; } catch (e) { return false; }
+}
+
+/** UTF-8 byte length of a string, without copying it anywhere. */
+export function utf8Len(s) {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) n += 1; // each surrogate half: 2 bytes (4 per pair)
+    else if (c > 0x7ff) n += 2;
+    else if (c > 0x7f) n += 1;
+  }
+  return n;
+}
+
+/** An event envelope: one JSON.stringify, so the queued string is flat. Throws what JSON.stringify throws. */
+export function eventEnvelope(type, data) {
+  return JSON.stringify({ type, data: data === undefined ? null : data });
+}
+
+/** `JSON.stringify(d)` for a request's data, run once before the engine step; `undefined` (or what stringifies to nothing) becomes `null`. Throws what JSON.stringify throws. */
+export function dataJson(d) {
+  const s = JSON.stringify(d);
+  return s === undefined ? "null" : s;
+}
+
+/** A request envelope from the type, the id and the already-stringified data: no user code runs here. */
+export function requestEnvelope(type, id, data) {
+  return '{"type":' + JSON.stringify(type) + ',"id":' + id + ',"data":' + data + "}";
+}
