@@ -328,6 +328,12 @@ pub struct SteadySocket {
     sink: Rc<RustSink>,
 }
 
+impl std::fmt::Debug for SteadySocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.driver.read(|e, _| f.debug_tuple("SteadySocket").field(e).finish())
+    }
+}
+
 fn send_err(e: SendError) -> Error {
     match e {
         SendError::Closed => Error::Closed,

@@ -394,3 +394,31 @@ async fn connect_timeout_abandons_a_hanging_handshake() {
     );
     assert_eq!(s.state(), State::Reconnecting);
 }
+
+/// The Rust facade applies the same argument checks as the JS one (core::validate): a NaN
+/// or zero per-request timeout is refused (NaN must not mean "time out at once"); close
+/// codes and reasons are checked; subprotocols must be distinct tokens.
+#[wasm_bindgen_test]
+async fn rust_facade_checks_arguments_like_js() {
+    let t = tag("rustargs");
+    let bad = SteadySocket::builder(ws(&t)).protocols(vec!["a b".into()]).build();
+    assert!(matches!(bad, Err(Error::Option(ref e)) if e.path == "protocols[0]"), "{bad:?}");
+    let dup = SteadySocket::builder(ws(&t)).protocols(vec!["x".into(), "x".into()]).build();
+    assert!(matches!(dup, Err(Error::Option(ref e)) if e.path == "protocols[1]"), "{dup:?}");
+    let s = SteadySocket::builder(ws(&t)).build().unwrap();
+    let mut ev = s.events();
+    opened(&mut ev, 5000).await;
+    for t in [f64::NAN, 0.0, -1.0, f64::INFINITY] {
+        let r: Result<serde_json::Value, Error> =
+            within(1000, s.request_with_timeout("echo", &1, Some(t))).await;
+        assert!(matches!(r, Err(Error::Option(ref e)) if e.path == "timeoutMs"), "{t}: {r:?}");
+    }
+    let ok: serde_json::Value =
+        within(3000, s.request_with_timeout("echo", &1, Some(2000.0))).await.unwrap();
+    assert_eq!(ok, json!(1));
+    assert!(matches!(s.close(999, ""), Err(Error::Option(ref e)) if e.path == "code"));
+    assert!(
+        matches!(s.close(1000, &"x".repeat(124)), Err(Error::Option(ref e)) if e.path == "reason")
+    );
+    s.close(1000, "bye").unwrap();
+}
