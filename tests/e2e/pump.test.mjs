@@ -151,35 +151,42 @@ test("free() from a drop handler fired by close(): safe, idempotent, then 'freed
   assert.equal(r.free, "none");
 });
 
-test("getters inside handlers are real; a nested window event is not lost", async () => {
+test("getters inside handlers and toJSON are real; a nested window event is not lost", async () => {
   const t = tag("getters");
   const r = await inPage(async ({ SteadySocket, ws, until, settle, args }) => {
     const s = new SteadySocket(ws(args.t), { reconnect: { minDelayMs: 20_000, maxDelayMs: 20_000, jitter: 0 } });
     const seen = [];
-    const look = (name) => () => {
+    const look = (name) => {
       const m = s.metrics();
-      seen.push({ name, state: s.state, metrics: typeof m === "object" && m !== null && typeof m.attempts === "number" });
+      seen.push({ name, state: s.state, queued: s.queued, metrics: typeof m === "object" && m !== null && typeof m.attempts === "number" });
     };
-    for (const ev of ["state", "open", "close", "reconnecting", "message"]) s.on(ev, look(ev));
+    for (const ev of ["state", "open", "close", "reconnecting", "message"]) s.on(ev, () => look(ev));
     await until(s, "open");
-    s.send("echo-me", 1);
+    // User code that runs inside a method call (toJSON during request/send) reads getters.
+    await s.request("echo", { toJSON() { look("toJSON:request"); return 1; } });
+    s.send("echo-me", { toJSON() { look("toJSON:send"); return 2; } });
     await until(s, "message");
-    // While waiting 20 s for the retry, an `online` event from inside a handler must
-    // trigger the attempt now.
-    s.on("reconnecting", () => window.dispatchEvent(new Event("online")));
-    const t0 = performance.now();
+    // Waiting 20 s for the retry: `offline` (a window event) makes the engine announce
+    // "waiting for the network"; that handler dispatches `online` from inside it: the nested
+    // window event must trigger the attempt now.
+    s.on("reconnecting", (e) => { if (e.delayMs === null) window.dispatchEvent(new Event("online")); });
+    const waiting = until(s, "reconnecting", (e) => e.delayMs === 20_000);
     const reopened = until(s, "open", () => true, 5000);
     await fetch(`/control/drop?tag=${args.t}`, { method: "POST" });
+    await waiting;
+    const t0 = performance.now();
+    window.dispatchEvent(new Event("offline"));
     await reopened;
     const reopenMs = performance.now() - t0;
     s.free();
     return { seen, reopenMs };
   }, { t });
-  assert.ok(r.seen.length >= 5, JSON.stringify(r.seen));
+  assert.ok(r.seen.length >= 7, JSON.stringify(r.seen));
   for (const x of r.seen) {
     assert.ok(x.metrics, `metrics() in ${x.name}: ${JSON.stringify(x)}`);
-    assert.ok(["connecting", "open", "reconnecting", "closing", "closed"].includes(x.state));
+    assert.ok(["connecting", "open", "reconnecting", "closing", "closed"].includes(x.state), JSON.stringify(x));
   }
+  assert.ok(r.seen.some((x) => x.name === "toJSON:request" && x.state === "open"), JSON.stringify(r.seen));
   assert.ok(r.reopenMs < 5000, `reopened after ${r.reopenMs} ms`);
 });
 
