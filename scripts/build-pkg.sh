@@ -4,7 +4,8 @@
 # (binaryen from npm), esbuild (glue minified), then pkg-template/ merged over it (its
 # package.json, with the version taken from Cargo.toml). Idempotent: pkg/ is rebuilt from
 # scratch each time. Prints the gzip -9 size of the wasm and the JS.
-# Env: NIGHTLY=0 builds on stable without the nightly flags (to measure what they give).
+# Env: NIGHTLY=0 builds on stable without the nightly flags (to measure what they give);
+#      FEATURES (default small-alloc) the cargo features of the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -18,7 +19,9 @@ TARGET=wasm32-unknown-unknown
 # Its own target dir: the flags below differ from the stable builds' (no thrashing).
 TARGET_DIR="${CARGO_TARGET_DIR:-target}/npm"
 
-# cargo: `-p` keeps cargo away from the native-only server crate.
+# cargo: `-p` keeps cargo away from the native-only server crate. Default features off (no
+# Rust API: serde types and futures are for Rust users), the small allocator on.
+FEATURES=${FEATURES-small-alloc}
 # With the nightly (default), measured in BENCHMARKS.md ("size levers"):
 # - -Zbuild-std: std rebuilt with our flags; `optimize_for_size` picks its small algorithms;
 # - -Cpanic=immediate-abort: a panic is a bare `unreachable` (no panic machinery, no
@@ -33,9 +36,11 @@ if [ "${NIGHTLY:-1}" = 1 ]; then
     || { echo "build-pkg: toolchain $NPM_TOOLCHAIN missing; run scripts/bootstrap.sh" >&2; exit 1; }
   RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types" \
     cargo "+$NPM_TOOLCHAIN" build --quiet --release --target "$TARGET" -p steadysocket --target-dir "$TARGET_DIR" \
-    -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+    -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
+    --no-default-features --features "$FEATURES"
 else
-  RUSTFLAGS="" cargo build --quiet --release --target "$TARGET" -p steadysocket --target-dir "$TARGET_DIR/stable"
+  RUSTFLAGS="" cargo build --quiet --release --target "$TARGET" -p steadysocket --target-dir "$TARGET_DIR/stable" \
+    --no-default-features --features "$FEATURES"
   TARGET_DIR="$TARGET_DIR/stable"
 fi
 # wasm-bindgen: the CLI on PATH, installed by bootstrap.sh at the version pinned in Cargo.toml.
