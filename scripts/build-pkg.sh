@@ -64,6 +64,11 @@ before=$(wc -c <"$wasm")
 mv "$wasm.opt" "$wasm"
 log "wasm-opt -Oz ($("$WASM_OPT" --version)): $before -> $(wc -c <"$wasm") bytes"
 
+# Short import/export names: `__wbg_<name>_<16 hex>` imports and Rust-path closure exports
+# become `a`, `b`, … in the wasm, the glue and the .d.ts files together (checked by the script
+# and by the instantiation below). MINIFY_NAMES=0 keeps wasm-bindgen's names.
+if [ "${MINIFY_NAMES:-1}" = 1 ]; then node scripts/minify-names.mjs "$OUT" "$NAME"; fi
+
 # Merge pkg-template/: every file is copied; its package.json gets
 # the crate version from Cargo.toml (single source of truth).
 cp -R pkg-template/. "$OUT/"
