@@ -61,6 +61,15 @@ before=$(wc -c <"$wasm")
   --enable-bulk-memory --enable-reference-types --enable-multivalue \
   --enable-nontrapping-float-to-int --enable-sign-ext \
   "$wasm" -o "$wasm.opt"
+# SIZE_REPORT=1 (scripts/size.sh): the same optimisation keeping the name section (-g), for
+# scripts/size-report.mjs.
+if [ "${SIZE_REPORT:-0}" = 1 ]; then
+  mkdir -p build/size
+  "$WASM_OPT" -Oz --converge -g --strip-producers \
+    --enable-bulk-memory --enable-reference-types --enable-multivalue \
+    --enable-nontrapping-float-to-int --enable-sign-ext \
+    "$wasm" -o "build/size/$NAME.wasm"
+fi
 mv "$wasm.opt" "$wasm"
 log "wasm-opt -Oz ($("$WASM_OPT" --version)): $before -> $(wc -c <"$wasm") bytes"
 
