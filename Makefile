@@ -1,5 +1,5 @@
 # Thin entry points; the work is in scripts/.
-.PHONY: all test demo build bench fmt bootstrap clean
+.PHONY: all test demo build bench size fmt bootstrap clean
 
 all: test
 
@@ -20,6 +20,11 @@ build: bootstrap
 ## against raw WebSocket and the JS libraries (BENCHMARKS.md); writes target/bench/results.json.
 bench: bootstrap
 	scripts/bench.sh
+
+## make size: build pkg/, print where the wasm bytes go by origin (crate/module, data,
+## import/export names) and the largest functions, then the budget check.
+size: bootstrap
+	scripts/size.sh
 
 ## make fmt: format Rust sources.
 fmt:

@@ -23,6 +23,15 @@ for c in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
 done
 
+# 1b. The npm build's pinned nightly (scripts/npm-build.env), with rust-src for -Zbuild-std.
+# shellcheck source=scripts/npm-build.env
+. scripts/npm-build.env
+if ! rustup run "$NPM_TOOLCHAIN" rustc -V >/dev/null 2>&1 \
+  || ! rustup component list --toolchain "$NPM_TOOLCHAIN" --installed 2>/dev/null | grep -q '^rust-src'; then
+  log "installing $NPM_TOOLCHAIN (minimal + rust-src) for the npm build"
+  rustup toolchain install "$NPM_TOOLCHAIN" --profile minimal -c rust-src
+fi
+
 # 2. wasm-bindgen CLI, exactly the pinned version (no --locked: see README).
 have_wb=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have_wb" != "$WB_VERSION" ]; then
@@ -58,4 +67,4 @@ if [ -f package-lock.json ]; then
     touch "$stamp"
   fi
 fi
-log "ok (wasm-bindgen $WB_VERSION, $(wasm-pack --version), $(chromium --version 2>/dev/null | head -n1))"
+log "ok (wasm-bindgen $WB_VERSION, $NPM_TOOLCHAIN, $(wasm-pack --version), $(chromium --version 2>/dev/null | head -n1))"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: wasm-pack (release, --target web), wasm-opt -Oz
-# (binaryen from npm), then pkg-template/ merged over it (its package.json replaces wasm-pack's, with the
-# version taken from Cargo.toml). Idempotent: pkg/ is rebuilt from scratch each time.
-# Prints the gzip -9 size of the wasm and the JS glue.
+# Builds the npm package into pkg/: cargo (release, wasm32, the pinned nightly of
+# scripts/npm-build.env with std rebuilt for size), wasm-bindgen --target web, wasm-opt -Oz
+# (binaryen from npm), esbuild (glue minified), then pkg-template/ merged over it (its
+# package.json, with the version taken from Cargo.toml). Idempotent: pkg/ is rebuilt from
+# scratch each time. Prints the gzip -9 size of the wasm and the JS.
+# Env: NIGHTLY=0 builds on stable without the nightly flags (to measure what they give);
+#      FEATURES (default small-alloc) the cargo features of the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -10,15 +13,38 @@ log() { printf '[build-pkg] %s\n' "$*"; }
 
 OUT=pkg
 NAME=steadysocket
+# shellcheck source=scripts/npm-build.env
+. scripts/npm-build.env
+TARGET=wasm32-unknown-unknown
+# Its own target dir: the flags below differ from the stable builds' (no thrashing).
+TARGET_DIR="${CARGO_TARGET_DIR:-target}/npm"
 
-# wasm-pack: the root package is the crate; `-p` keeps cargo away from the native-only
-# server crate. `--mode no-install` uses the wasm-bindgen on PATH (installed by
-# bootstrap.sh at the version pinned in Cargo.toml) instead of trying to download one.
-# Cargo.toml's [package.metadata.wasm-pack] turns wasm-pack's own wasm-opt off (it would
-# download binaryen): we run our pinned one below.
+# cargo: `-p` keeps cargo away from the native-only server crate. Default features off (no
+# Rust API: serde types and futures are for Rust users), the small allocator on.
+FEATURES=${FEATURES-small-alloc}
+# With the nightly (default), measured in BENCHMARKS.md ("size levers"):
+# - -Zbuild-std: std rebuilt with our flags; `optimize_for_size` picks its small algorithms;
+# - -Cpanic=immediate-abort: a panic is a bare `unreachable` (no panic machinery, no
+#   messages; nothing reachable from JS may panic anyway);
+# - -Zlocation-detail=none, -Zfmt-debug=none: no file/line strings, `Debug` prints nothing
+#   (the wasm path never shows `Debug` output);
+# - -Ctarget-feature=-reference-types: wasm-bindgen keeps JS values in its JS-side heap
+#   array instead of an externref table (smaller wasm + glue altogether).
 rm -rf "$OUT"
-wasm-pack --log-level warn build --release --target web --mode no-install \
-  --out-dir "$OUT" --out-name "$NAME" . -- -p steadysocket
+if [ "${NIGHTLY:-1}" = 1 ]; then
+  rustup run "$NPM_TOOLCHAIN" rustc -V >/dev/null 2>&1 \
+    || { echo "build-pkg: toolchain $NPM_TOOLCHAIN missing; run scripts/bootstrap.sh" >&2; exit 1; }
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types" \
+    cargo "+$NPM_TOOLCHAIN" build --quiet --release --target "$TARGET" -p steadysocket --target-dir "$TARGET_DIR" \
+    -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
+    --no-default-features --features "$FEATURES"
+else
+  RUSTFLAGS="" cargo build --quiet --release --target "$TARGET" -p steadysocket --target-dir "$TARGET_DIR/stable" \
+    --no-default-features --features "$FEATURES"
+  TARGET_DIR="$TARGET_DIR/stable"
+fi
+# wasm-bindgen: the CLI on PATH, installed by bootstrap.sh at the version pinned in Cargo.toml.
+wasm-bindgen --target web --out-dir "$OUT" --out-name "$NAME" "$TARGET_DIR/$TARGET/release/$NAME.wasm"
 
 # wasm-opt: binaryen from npm (package.json pins it; bootstrap.sh's `npm ci` installs it).
 # NOT Debian's binaryen v108: it rewrites the `__wbindgen_externrefs` export to point at
@@ -35,12 +61,25 @@ before=$(wc -c <"$wasm")
   --enable-bulk-memory --enable-reference-types --enable-multivalue \
   --enable-nontrapping-float-to-int --enable-sign-ext \
   "$wasm" -o "$wasm.opt"
+# SIZE_REPORT=1 (scripts/size.sh): the same optimisation keeping the name section (-g), for
+# scripts/size-report.mjs.
+if [ "${SIZE_REPORT:-0}" = 1 ]; then
+  mkdir -p build/size
+  "$WASM_OPT" -Oz --converge -g --strip-producers \
+    --enable-bulk-memory --enable-reference-types --enable-multivalue \
+    --enable-nontrapping-float-to-int --enable-sign-ext \
+    "$wasm" -o "build/size/$NAME.wasm"
+fi
 mv "$wasm.opt" "$wasm"
 log "wasm-opt -Oz ($("$WASM_OPT" --version)): $before -> $(wc -c <"$wasm") bytes"
 
-# Merge pkg-template/: every file is copied; package.json replaces wasm-pack's and gets
+# Short import/export names: `__wbg_<name>_<16 hex>` imports and Rust-path closure exports
+# become `a`, `b`, … in the wasm, the glue and the .d.ts files together (checked by the script
+# and by the instantiation below). MINIFY_NAMES=0 keeps wasm-bindgen's names.
+if [ "${MINIFY_NAMES:-1}" = 1 ]; then node scripts/minify-names.mjs "$OUT" "$NAME"; fi
+
+# Merge pkg-template/: every file is copied; its package.json gets
 # the crate version from Cargo.toml (single source of truth).
-rm -f "$OUT/.gitignore" "$OUT/package.json"
 cp -R pkg-template/. "$OUT/"
 CARGO_VERSION=$(cargo metadata --no-deps --format-version 1 --offline \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
@@ -58,11 +97,14 @@ pkg.version = version;
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
 JS
 # Minify the JS glue (esbuild, pinned in package.json): -2.3 KB gzip for users without a
-# bundler. The check below then runs the minified glue.
+# bundler. `--bundle` also inlines wasm-bindgen's snippets (src/glue.js): one file to
+# download, minified with the rest (`new URL("…_bg.wasm", import.meta.url)` is left as is).
+# The check below then runs the minified glue.
 ESBUILD=${ESBUILD:-node_modules/.bin/esbuild}
 if [ -x "$ESBUILD" ]; then
-  "$ESBUILD" "$OUT/$NAME.js" --minify --format=esm --log-level=warning --outfile="$OUT/$NAME.min.js"
+  "$ESBUILD" "$OUT/$NAME.js" --bundle --minify --format=esm --log-level=error --outfile="$OUT/$NAME.min.js"
   mv "$OUT/$NAME.min.js" "$OUT/$NAME.js"
+  rm -rf "$OUT/snippets"
 else
   echo "build-pkg: $ESBUILD not found; run scripts/bootstrap.sh (npm ci) first" >&2
   exit 1

@@ -86,6 +86,9 @@ fi
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-wasm cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The npm build's feature set (no Rust API, small allocator), library only.
+step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --lib \
+  --no-default-features --features small-alloc -- -D warnings
 
 # --- c. native tests (engine + reference server) --------------------------------------------
 step native cargo test --workspace

@@ -21,5 +21,12 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub mod client;
+
+// The npm build's allocator (feature `small-alloc`): smaller than dlmalloc, and safe to name
+// here (the `unsafe` lives in lol_alloc). wasm32 is single-threaded, so the lock never spins.
+#[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]
+#[global_allocator]
+static ALLOC: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());

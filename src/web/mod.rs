@@ -10,7 +10,7 @@ pub(crate) mod socket;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use js_sys::{JsString, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -417,19 +417,29 @@ impl Shared {
                 }
                 Ok(v) => match v.dyn_into::<js_sys::Promise>() {
                     Ok(p) => {
-                        let weak: Weak<Shared> = Rc::downgrade(self);
-                        wasm_bindgen_futures::spawn_local(async move {
-                            let r = wasm_bindgen_futures::JsFuture::from(p).await;
-                            let Some(s) = weak.upgrade() else { return };
-                            match r {
-                                Ok(v) => s.open_url_value(conn, &v),
-                                Err(e) => s.connect_failed(
-                                    conn,
-                                    format!("url provider rejected: {}", describe(&e)),
-                                ),
-                            }
-                            s.pump(Ctx::Callback);
-                        });
+                        // `p.then(ok, err)`: both callbacks live in `slot` until the first
+                        // call empties it (freeing both once this call returns), so nothing
+                        // outlives a settled Promise (an unsettled one keeps them, as any
+                        // pending `then` does).
+                        type Settle = Closure<dyn FnMut(JsValue)>;
+                        let slot: Rc<RefCell<Option<(Settle, Settle)>>> = Rc::default();
+                        let settle = |fulfilled: bool| {
+                            let (weak, slot) = (Rc::downgrade(self), slot.clone());
+                            Settle::new(move |v: JsValue| {
+                                let _done = slot.borrow_mut().take();
+                                let Some(s) = weak.upgrade() else { return };
+                                if fulfilled {
+                                    s.open_url_value(conn, &v);
+                                } else {
+                                    let why = format!("url provider rejected: {}", describe(&v));
+                                    s.connect_failed(conn, why);
+                                }
+                                s.pump(Ctx::Callback);
+                            })
+                        };
+                        let (ok, err) = (settle(true), settle(false));
+                        let _ = p.then2(&ok, &err);
+                        *slot.borrow_mut() = Some((ok, err));
                     }
                     Err(v) => self.open_url_value(conn, &v),
                 },
