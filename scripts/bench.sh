@@ -3,7 +3,8 @@
 # server, bundles the contenders (tests/bench/bundle.mjs -> www/bench/vendor/, git-ignored),
 # starts the reference server and the socket.io server, runs tests/bench/run.mjs (headless
 # Chromium), prints the table and writes target/bench/results.json. Servers are stopped on exit.
-# Env: BENCH_ROUNDS (default 5), BENCH_ONLY (e.g. P2,P3), SKIP_BUILD=1 (reuse pkg/ and the
+# Env: BENCH_BASELINE_PKG=DIR (an earlier pkg/ build measured side by side),
+#      BENCH_ROUNDS (default 5), BENCH_ONLY (e.g. P2,P3), SKIP_BUILD=1 (reuse pkg/ and the
 #      release server), BENCH_DOWN_MS (P4 outage, default 1000), BENCH_N (P2/P3 messages, 10000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,12 @@ for _ in $(seq 20); do
 done
 [ -s "$TMP/root/pkg/steadysocket_bg.wasm" ] || { echo "bench: no complete pkg/ to benchmark" >&2; exit 1; }
 ln -s "$(pwd)/www" "$TMP/root/www"
+# BENCH_BASELINE_PKG=DIR: an earlier build of pkg/, served at /pkg-base/ and measured as the
+# contender "steadysocket@baseline" in the same run.
+if [ -n "${BENCH_BASELINE_PKG:-}" ]; then
+  cp -R "$BENCH_BASELINE_PKG" "$TMP/root/pkg-base"
+  export BENCH_BASELINE=1
+fi
 export BENCH_PKG_DIR="$TMP/root/pkg"
 
 log "bundling contenders (esbuild) into www/bench/vendor/"

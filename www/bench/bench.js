@@ -11,17 +11,24 @@ let libs = null;
 let sioBase = null; // http://127.0.0.1:PORT of the socket.io server
 
 /** Loads steadysocket (/pkg/) and the bundled contenders (/bench/vendor/). */
-async function load({ sio }) {
+async function load({ sio, baseline }) {
   sioBase = sio;
   const t = now();
   const ss = await import("/pkg/steadysocket.js");
   const wasm = await ss.default();
+  // An earlier build of steadysocket (BENCH_BASELINE_PKG), measured side by side.
+  let Base = null;
+  if (baseline) {
+    const b = await import("/pkg-base/steadysocket.js");
+    await b.default();
+    Base = b.SteadySocket;
+  }
   const [rws, party, sioc] = await Promise.all([
     import("./vendor/reconnecting-websocket.js"),
     import("./vendor/partysocket.js"),
     import("./vendor/socket.io-client.js"),
   ]);
-  libs = { SteadySocket: ss.SteadySocket, wasm, RWS: rws.default, Party: party.default, io: sioc.io };
+  libs = { SteadySocket: ss.SteadySocket, Base, wasm, RWS: rws.default, Party: party.default, io: sioc.io };
   status("ready");
   return {
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
@@ -67,21 +74,8 @@ const contenders = {
       };
     },
   },
-  steadysocket: {
-    create(tag, h, opts = {}) {
-      const s = new libs.SteadySocket(wsUrl(tag), opts.steadysocket);
-      s.onMessage("echo", h.onEcho);
-      s.on("open", () => h.onOpen?.());
-      s.on("close", () => h.onClose?.());
-      let notSent = 0;
-      return {
-        send: (data) => { if (s.send("echo", data) !== "sent") notSent++; },
-        close: () => { s.close(); s.free(); },
-        notSent: () => notSent,
-        socket: s,
-      };
-    },
-  },
+  steadysocket: { create: (tag, h, opts) => ssLike(libs.SteadySocket, tag, h, opts) },
+  "steadysocket@baseline": { create: (tag, h, opts) => ssLike(libs.Base, tag, h, opts) },
   "reconnecting-websocket": { create: (tag, h) => rwsLike(new libs.RWS(wsUrl(tag)), h) },
   partysocket: { create: (tag, h) => rwsLike(new libs.Party(wsUrl(tag)), h) },
   "socket.io-client": {
@@ -97,6 +91,19 @@ const contenders = {
     },
   },
 };
+function ssLike(Cls, tag, h, opts = {}) {
+  const s = new Cls(wsUrl(tag), opts.steadysocket);
+  s.onMessage("echo", h.onEcho);
+  s.on("open", () => h.onOpen?.());
+  s.on("close", () => h.onClose?.());
+  let notSent = 0;
+  return {
+    send: (data) => { if (s.send("echo", data) !== "sent") notSent++; },
+    close: () => { s.close(); s.free(); },
+    notSent: () => notSent,
+    socket: s,
+  };
+}
 function rwsLike(ws, h) {
   ws.addEventListener("message", jsonCodec(h.onEcho));
   ws.addEventListener("open", () => h.onOpen?.());
