@@ -27,8 +27,8 @@ const SS = "steadysocket";
 const SIOC = "socket.io-client";
 // BENCH_BASELINE_PKG (bench.sh serves it at /pkg-base/): an earlier steadysocket build run
 // side by side as one more contender, so a change is judged by ratios within one run.
-const BASE = process.env.BENCH_BASELINE ? ["steadysocket@baseline"] : [];
-const ALL = [RAW, SS, ...BASE, "reconnecting-websocket", "partysocket", SIOC];
+const BASELINE = process.env.BENCH_BASELINE ? ["steadysocket@baseline"] : [];
+const ALL = [RAW, SS, ...BASELINE, "reconnecting-websocket", "partysocket", SIOC];
 const LIBS = ALL.filter((c) => c !== RAW);
 
 const median = (xs) => {
@@ -91,7 +91,7 @@ async function newPage() {
   });
   await page.goto(`${BASE}/bench.html`, { waitUntil: "load" });
   await page.waitForFunction(() => !!window.bench);
-  const info = await page.evaluate((cfg) => window.bench.load(cfg), { sio: SIO, baseline: BASE.length > 0 });
+  const info = await page.evaluate((cfg) => window.bench.load(cfg), { sio: SIO, baseline: BASELINE.length > 0 });
   const cdp = await context.newCDPSession(page);
   // threadTicks: the durations below are main-thread CPU time, not wall time
   await cdp.send("Performance.enable", { timeDomain: "threadTicks" });
