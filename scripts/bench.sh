@@ -55,10 +55,10 @@ for _ in $(seq 20); do
 done
 [ -s "$TMP/root/pkg/steadysocket_bg.wasm" ] || { echo "bench: no complete pkg/ to benchmark" >&2; exit 1; }
 ln -s "$(pwd)/www" "$TMP/root/www"
-# BENCH_BASELINE_PKG=DIR: an earlier build of pkg/, served at /pkg-base/ and measured as the
+# BENCH_BASELINE_PKG=DIR: an earlier build of pkg/, served at /pkg/baseline/ and measured as the
 # contender "steadysocket@baseline" in the same run.
 if [ -n "${BENCH_BASELINE_PKG:-}" ]; then
-  cp -R "$BENCH_BASELINE_PKG" "$TMP/root/pkg-base"
+  cp -R "$BENCH_BASELINE_PKG" "$TMP/root/pkg/baseline"
   export BENCH_BASELINE=1
 fi
 export BENCH_PKG_DIR="$TMP/root/pkg"

@@ -25,7 +25,7 @@ const ONLY = (process.env.BENCH_ONLY || "P1,P2,P3,P4,P5,P6").split(",");
 const RAW = "raw";
 const SS = "steadysocket";
 const SIOC = "socket.io-client";
-// BENCH_BASELINE_PKG (bench.sh serves it at /pkg-base/): an earlier steadysocket build run
+// BENCH_BASELINE_PKG (bench.sh serves it at /pkg/baseline/): an earlier steadysocket build run
 // side by side as one more contender, so a change is judged by ratios within one run.
 const BASELINE = process.env.BENCH_BASELINE ? ["steadysocket@baseline"] : [];
 const ALL = [RAW, SS, ...BASELINE, "reconnecting-websocket", "partysocket", SIOC];

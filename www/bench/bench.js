@@ -19,7 +19,7 @@ async function load({ sio, baseline }) {
   // An earlier build of steadysocket (BENCH_BASELINE_PKG), measured side by side.
   let Base = null;
   if (baseline) {
-    const b = await import("/pkg-base/steadysocket.js");
+    const b = await import("/pkg/baseline/steadysocket.js");
     await b.default();
     Base = b.SteadySocket;
   }
