@@ -15,7 +15,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::text::num;
+use crate::core::text::{digits, num};
 use crate::core::{
     BackoffConfig, ClosePolicy, Config, Event, HeartbeatConfig, OutboxConfig, Overflow,
     ReconnectConfig, SendError,
@@ -50,7 +50,7 @@ extern "C" {
 }
 
 fn option_error(e: &OptionError) -> JsValue {
-    let msg = e.to_string();
+    let msg = e.text();
     match e.kind {
         OptionErrorKind::Type => js_sys::TypeError::new(&msg).into(),
         OptionErrorKind::Range => js_sys::RangeError::new(&msg).into(),
@@ -72,7 +72,7 @@ fn int(path: &str, v: Option<f64>, min: f64) -> Result<Option<usize>, OptionErro
         }
         Some(n) => Err(OptionError::range_error(
             path,
-            format!("must be an integer >= {}, got {}", num(min), num(n)),
+            ["must be an integer >= ", &num(min), ", got ", &num(n)].concat(),
         )),
     }
 }
@@ -102,7 +102,7 @@ fn config(n: &[f64], protocols: &[String], ping: Option<String>) -> Result<Confi
             Some(n) => {
                 return Err(OptionError::range_error(
                     "reconnect.maxAttempts",
-                    format!("must be an integer >= 0 or Infinity, got {}", num(n)),
+                    ["must be an integer >= 0 or Infinity, got ", &num(n)].concat(),
                 ))
             }
         };
@@ -115,8 +115,8 @@ fn config(n: &[f64], protocols: &[String], ping: Option<String>) -> Result<Confi
                         Ok(v as u16)
                     } else {
                         Err(OptionError::range_error(
-                            format!("reconnect.stopOnCodes[{i}]"),
-                            format!("must be an integer close code, got {}", num(v)),
+                            ["reconnect.stopOnCodes[", &digits(i as u64), "]"].concat(),
+                            ["must be an integer close code, got ", &num(v)].concat(),
                         ))
                     }
                 };

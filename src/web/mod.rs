@@ -419,7 +419,7 @@ impl Shared {
             // The provider is user code: called with no borrow held.
             UrlSource::Provider(f) => match f.call0(&JsValue::UNDEFINED) {
                 Err(e) => {
-                    self.connect_failed(conn, format!("url provider threw: {}", describe(&e)))
+                    self.connect_failed(conn, ["url provider threw: ", &describe(&e)].concat())
                 }
                 Ok(v) => match v.dyn_into::<js_sys::Promise>() {
                     Ok(p) => {
@@ -437,7 +437,7 @@ impl Shared {
                                 if fulfilled {
                                     s.open_url_value(conn, &v);
                                 } else {
-                                    let why = format!("url provider rejected: {}", describe(&v));
+                                    let why = ["url provider rejected: ", &describe(&v)].concat();
                                     s.connect_failed(conn, why);
                                 }
                                 s.pump(Ctx::Callback);
