@@ -100,11 +100,16 @@ JS
 # bundler. `--bundle` also inlines wasm-bindgen's snippets (src/glue.js): one file to
 # download, minified with the rest (`new URL("…_bg.wasm", import.meta.url)` is left as is).
 # The check below then runs the minified glue.
+# The entry exports the JS class of src/facade.js (which wraps the wasm class `Core` from
+# wasm-bindgen's glue) and wasm-bindgen's `init` (default) and `initSync`; `Core` itself stays
+# internal.
 ESBUILD=${ESBUILD:-node_modules/.bin/esbuild}
 if [ -x "$ESBUILD" ]; then
-  "$ESBUILD" "$OUT/$NAME.js" --bundle --minify --format=esm --log-level=error --outfile="$OUT/$NAME.min.js"
+  cp src/facade.js "$OUT/facade.js"
+  printf 'export { default, initSync } from "./%s.js";\nexport { SteadySocket } from "./facade.js";\n' "$NAME" >"$OUT/entry.js"
+  "$ESBUILD" "$OUT/entry.js" --bundle --minify --format=esm --log-level=error --outfile="$OUT/$NAME.min.js"
   mv "$OUT/$NAME.min.js" "$OUT/$NAME.js"
-  rm -rf "$OUT/snippets"
+  rm -rf "$OUT/snippets" "$OUT/entry.js" "$OUT/facade.js"
 else
   echo "build-pkg: $ESBUILD not found; run scripts/bootstrap.sh (npm ci) first" >&2
   exit 1

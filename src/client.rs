@@ -235,6 +235,10 @@ impl Sink for RustSink {
         };
         self.publish(ev);
     }
+
+    fn check_url(&self, url: &str) -> Result<(), String> {
+        check_ws_url(url).map_err(|e| e.to_string())
+    }
 }
 
 /// Builds a [`SteadySocket`]; every setting defaults as documented on [`Config`].

@@ -36,9 +36,17 @@ impl OptionError {
     }
 }
 
+impl OptionError {
+    /// The message: ``steadysocket: option `path` message`` (the `Display` text, built
+    /// without `core::fmt`, which the wasm build leaves out).
+    pub fn text(&self) -> String {
+        ["steadysocket: option `", &self.path, "` ", &self.message].concat()
+    }
+}
+
 impl fmt::Display for OptionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "steadysocket: option `{}` {}", self.path, self.message)
+        f.write_str(&self.text())
     }
 }
 

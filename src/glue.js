@@ -18,14 +18,17 @@ export function utf8Len(s) {
   return n;
 }
 
-/** An event envelope: one JSON.stringify, so the queued string is flat. Throws what JSON.stringify throws. */
-export function eventEnvelope(type, data) {
-  return JSON.stringify({ type, data: data === undefined ? null : data });
-}
+/** A short description of a thrown value: `Name: message` for an Error, a string as is. */
+export const describe = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : typeof e == "string" ? e : "unknown error");
 
-/** `JSON.stringify(d)` for a request's data, run once before the engine step; `undefined` (or what stringifies to nothing) becomes `null`. Throws what JSON.stringify throws. */
+/** `JSON.stringify(d)` for a request's data, run once before the engine step; `undefined` (or what stringifies to nothing) becomes `null`. When JSON.stringify (or a `toJSON`) throws, throws the facade's TypeError (as `send` does in src/facade.js). */
 export function dataJson(d) {
-  const s = JSON.stringify(d);
+  let s;
+  try {
+    s = JSON.stringify(d);
+  } catch (e) {
+    throw new TypeError("steadysocket: data is not JSON-serializable: " + describe(e));
+  }
   return s === undefined ? "null" : s;
 }
 

@@ -148,7 +148,7 @@ fn encode(ty: &str, id: Option<u64>, data_json: &str) -> String {
     push_json_string(&mut out, ty);
     if let Some(id) = id {
         out.push_str(",\"id\":");
-        out.push_str(&id.to_string());
+        out.push_str(&super::text::digits(id));
     }
     out.push_str(",\"data\":");
     out.push_str(data);

@@ -20,6 +20,7 @@ use super::heartbeat::{Beat, Heartbeat, HeartbeatConfig, Rtt};
 use super::outbox::{Entry, Outbox, OutboxConfig, Push};
 use super::policy::{bound_retry_after, ClosePolicy};
 use super::requests::{Failure, Requests};
+use super::text::digits;
 
 /// Connection states, as reported in `state` events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -645,7 +646,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 let msg = if code == CODE_ABNORMAL {
                     "connection attempt failed".to_string()
                 } else {
-                    format!("connection attempt failed (close code {code})")
+                    ["connection attempt failed (close code ", &digits(code.into()), ")"].concat()
                 };
                 self.attempt_failed(ErrorKind::Connect, msg, now);
             }
@@ -699,7 +700,14 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             let max = self.max_message_bytes;
             self.error(
                 ErrorKind::MessageTooBig,
-                format!("inbound message of {len} bytes exceeds maxMessageBytes ({max})"),
+                [
+                    "inbound message of ",
+                    &digits(len as u64),
+                    " bytes exceeds maxMessageBytes (",
+                    &digits(max as u64),
+                    ")",
+                ]
+                .concat(),
             );
             return Delivery::Ignore;
         }
@@ -734,14 +742,14 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 } else {
                     self.error(
                         ErrorKind::Protocol,
-                        format!("reply to unknown or settled request id {id}"),
+                        ["reply to unknown or settled request id ", &digits(id)].concat(),
                     );
                     Delivery::Ignore
                 }
             }
             FrameKind::Malformed(why) => {
                 self.metrics.messages_in += 1;
-                self.error(ErrorKind::Protocol, format!("malformed frame: {why}"));
+                self.error(ErrorKind::Protocol, ["malformed frame: ", why].concat());
                 Delivery::Ignore
             }
         }
@@ -768,7 +776,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 let ms = self.connect_timeout_ms;
                 self.attempt_failed(
                     ErrorKind::ConnectTimeout,
-                    format!("no open within connectTimeoutMs ({} ms)", super::text::num(ms)),
+                    ["no open within connectTimeoutMs (", &super::text::num(ms), " ms)"].concat(),
                     now,
                 );
             }
@@ -1141,7 +1149,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             if stopped {
                 give_up = Some((
                     ErrorKind::ReconnectStopped,
-                    format!("server closed with code {code}, which is in reconnect.stopOnCodes"),
+                    [
+                        "server closed with code ",
+                        &digits(code.into()),
+                        ", which is in reconnect.stopOnCodes",
+                    ]
+                    .concat(),
                 ));
             } else {
                 if opened_for >= r.stable_ms {
@@ -1218,5 +1231,5 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 }
 
 fn gave_up(n: u32) -> String {
-    format!("gave up after {n} reconnect attempts")
+    ["gave up after ", &digits(n.into()), " reconnect attempts"].concat()
 }

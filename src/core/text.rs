@@ -21,13 +21,26 @@ pub fn num(v: f64) -> String {
     if neg && milli != 0 {
         s.push('-');
     }
-    s.push_str(&int.to_string());
+    s.push_str(&digits(int));
     if frac != 0 {
         let f = format_frac(frac);
         s.push('.');
         s.push_str(&f);
     }
     s
+}
+
+/// The decimal digits of `n` (without `core::fmt`, which the wasm build leaves out).
+pub fn digits(mut n: u64) -> String {
+    let mut d = Vec::new();
+    loop {
+        d.push(char::from(b'0' + (n % 10) as u8));
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    d.iter().rev().collect()
 }
 
 fn format_frac(frac: u64) -> String {
@@ -138,6 +151,8 @@ mod tests {
             assert_eq!(num(v), s);
         }
         assert_eq!(num(f64::NAN), "NaN");
+        assert_eq!(digits(0), "0");
+        assert_eq!(digits(u64::MAX), u64::MAX.to_string());
         assert_eq!(num(f64::INFINITY), "Infinity");
         assert_eq!(num(f64::NEG_INFINITY), "-Infinity");
     }

@@ -4,14 +4,17 @@
 //! facade; everything here is about values and answers with a `Range` [`OptionError`].
 
 use super::machine::Config;
-use super::text::num;
+use super::text::{digits, num};
 use crate::error::OptionError;
 
 fn non_negative(path: &str, v: f64) -> Result<(), OptionError> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(OptionError::range_error(path, format!("must be a finite number >= 0, got {}", num(v))))
+        Err(OptionError::range_error(
+            path,
+            ["must be a finite number >= 0, got ", &num(v)].concat(),
+        ))
     }
 }
 
@@ -19,7 +22,7 @@ fn positive(path: &str, v: f64) -> Result<(), OptionError> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(OptionError::range_error(path, format!("must be a finite number > 0, got {}", num(v))))
+        Err(OptionError::range_error(path, ["must be a finite number > 0, got ", &num(v)].concat()))
     }
 }
 
@@ -27,7 +30,10 @@ fn at_least_one(path: &str, v: f64) -> Result<(), OptionError> {
     if v.is_finite() && v >= 1.0 {
         Ok(())
     } else {
-        Err(OptionError::range_error(path, format!("must be a finite number >= 1, got {}", num(v))))
+        Err(OptionError::range_error(
+            path,
+            ["must be a finite number >= 1, got ", &num(v)].concat(),
+        ))
     }
 }
 
@@ -43,7 +49,7 @@ pub fn close_code(code: Option<f64>) -> Result<u16, OptionError> {
     } else {
         Err(OptionError::range_error(
             "code",
-            format!("must be 1000 or an integer in 3000–4999, got {}", num(c)),
+            ["must be 1000 or an integer in 3000–4999, got ", &num(c)].concat(),
         ))
     }
 }
@@ -57,7 +63,11 @@ pub fn close_reason(reason: &str) -> Result<(), OptionError> {
     if n <= 123 {
         Ok(())
     } else {
-        Err(OptionError::range_error("reason", format!("must be at most 123 UTF-8 bytes, got {n}")))
+        let got = digits(n as u64);
+        Err(OptionError::range_error(
+            "reason",
+            ["must be at most 123 UTF-8 bytes, got ", &got].concat(),
+        ))
     }
 }
 
@@ -81,7 +91,9 @@ pub fn request_timeout(t: Option<f64>) -> Result<Option<f64>, OptionError> {
 /// A `Range` error for path `protocols[i]`, the first offending entry.
 pub fn protocols(list: &[String]) -> Result<(), OptionError> {
     for (i, p) in list.iter().enumerate() {
-        let bad = |why: &str| Err(OptionError::range_error(format!("protocols[{i}]"), why));
+        let bad = |why: &str| {
+            Err(OptionError::range_error(["protocols[", &digits(i as u64), "]"].concat(), why))
+        };
         if p.is_empty() {
             return bad("must not be empty");
         }
@@ -110,23 +122,25 @@ impl Config {
             if b.max_delay_ms < b.min_delay_ms {
                 return Err(OptionError::range_error(
                     "reconnect.maxDelayMs",
-                    format!(
-                        "must be >= reconnect.minDelayMs ({}), got {}",
-                        num(b.min_delay_ms),
-                        num(b.max_delay_ms)
-                    ),
+                    [
+                        "must be >= reconnect.minDelayMs (",
+                        &num(b.min_delay_ms),
+                        "), got ",
+                        &num(b.max_delay_ms),
+                    ]
+                    .concat(),
                 ));
             }
             if !(b.factor.is_finite() && b.factor >= 1.0) {
                 return Err(OptionError::range_error(
                     "reconnect.factor",
-                    format!("must be a finite number >= 1, got {}", num(b.factor)),
+                    ["must be a finite number >= 1, got ", &num(b.factor)].concat(),
                 ));
             }
             if !(0.0..=1.0).contains(&b.jitter) {
                 return Err(OptionError::range_error(
                     "reconnect.jitter",
-                    format!("must be in [0, 1], got {}", num(b.jitter)),
+                    ["must be in [0, 1], got ", &num(b.jitter)].concat(),
                 ));
             }
             non_negative("reconnect.stableMs", r.stable_ms)?;
@@ -134,8 +148,14 @@ impl Config {
             for (i, &(lo, hi)) in r.policy.stop_codes.iter().enumerate() {
                 if !(1000..=4999).contains(&lo) || !(1000..=4999).contains(&hi) || lo > hi {
                     return Err(OptionError::range_error(
-                        format!("reconnect.stopOnCodes[{i}]"),
-                        format!("must be a close code (or [from, to] range) within 1000–4999, got {lo}–{hi}"),
+                        ["reconnect.stopOnCodes[", &digits(i as u64), "]"].concat(),
+                        [
+                            "must be a close code (or [from, to] range) within 1000–4999, got ",
+                            &digits(lo.into()),
+                            "–",
+                            &digits(hi.into()),
+                        ]
+                        .concat(),
                     ));
                 }
             }

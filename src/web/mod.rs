@@ -59,7 +59,9 @@ impl JsFrame {
 }
 
 /// `(type, data)` of a queued frame for `drop`/`sent` events: parsed back from the
-/// envelope (only when someone listens), or `(null, frame)` for raw frames.
+/// envelope (only when someone listens), or `(null, frame)` for raw frames. (The JS facade
+/// does this in JS.)
+#[cfg(feature = "rust-api")]
 pub(crate) fn frame_parts(kind: Kind, frame: &JsFrame) -> (JsValue, JsValue) {
     match kind {
         Kind::Raw => (JsValue::NULL, frame.value.clone()),
@@ -88,6 +90,10 @@ pub(crate) enum Note {
 /// The facade's side: receives notes (it may call back into the driver re-entrantly).
 pub(crate) trait Sink {
     fn note(&self, note: Note);
+    /// Why a URL the URL provider returned is refused (the error event's message), if it is.
+    /// The JS facade asks the browser's `URL` parser; the Rust API uses
+    /// [`crate::error::check_ws_url`].
+    fn check_url(&self, url: &str) -> Result<(), String>;
 }
 
 struct Inner {
@@ -413,7 +419,7 @@ impl Shared {
             // The provider is user code: called with no borrow held.
             UrlSource::Provider(f) => match f.call0(&JsValue::UNDEFINED) {
                 Err(e) => {
-                    self.connect_failed(conn, format!("url provider threw: {}", describe(&e)))
+                    self.connect_failed(conn, ["url provider threw: ", &describe(&e)].concat())
                 }
                 Ok(v) => match v.dyn_into::<js_sys::Promise>() {
                     Ok(p) => {
@@ -431,7 +437,7 @@ impl Shared {
                                 if fulfilled {
                                     s.open_url_value(conn, &v);
                                 } else {
-                                    let why = format!("url provider rejected: {}", describe(&v));
+                                    let why = ["url provider rejected: ", &describe(&v)].concat();
                                     s.connect_failed(conn, why);
                                 }
                                 s.pump(Ctx::Callback);
@@ -449,9 +455,9 @@ impl Shared {
 
     fn open_url_value(self: &Rc<Self>, conn: u64, v: &JsValue) {
         match v.as_string() {
-            Some(url) => match crate::error::check_ws_url(&url) {
+            Some(url) => match self.sink.check_url(&url) {
                 Ok(()) => self.open_socket(conn, &url),
-                Err(e) => self.connect_failed(conn, e.to_string()),
+                Err(e) => self.connect_failed(conn, e),
             },
             None => self.connect_failed(
                 conn,
@@ -599,9 +605,6 @@ pub(crate) struct Keys {
     pub error: JsValue,
     pub ping: JsValue,
     pub pong: JsValue,
-    pub sent: JsValue,
-    pub queued: JsValue,
-    pub dropped: JsValue,
 }
 
 thread_local! {
@@ -612,9 +615,6 @@ thread_local! {
         error: "error".into(),
         ping: "ping".into(),
         pong: "pong".into(),
-        sent: "sent".into(),
-        queued: "queued".into(),
-        dropped: "dropped".into(),
     };
 }
 

@@ -83,15 +83,7 @@ extern "C" {
     /// that copy out of wasm memory); `false` when the socket is not OPEN or `send` threw.
     #[wasm_bindgen(js_name = trySend)]
     fn try_send(ws: &WebSocket, data: &JsValue) -> bool;
-}
-
-/// A short description of a thrown JS value.
-pub(crate) fn describe(e: &JsValue) -> String {
-    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
-        let name: String = err.name().into();
-        let msg: String = err.message().into();
-        format!("{name}: {msg}")
-    } else {
-        e.as_string().unwrap_or_else(|| "unknown error".into())
-    }
+    /// A short description of a thrown JS value: `"Name: message"` for an `Error`, a string
+    /// as it is, else `"unknown error"` (built in JS: one call).
+    pub(crate) fn describe(e: &JsValue) -> String;
 }

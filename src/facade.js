@@ -1,0 +1,377 @@
+// The public JS class `SteadySocket`: a thin JS shell over the wasm `Core` (src/js.rs).
+// What is cheapest in JS lives here: option TYPE checks, unknown keys and getters (read once
+// each; a throwing getter propagates its own exception), the URL syntax check (`new URL`),
+// the listener registry, event objects (one `e(...)` call per event from the wasm), request
+// promises, and error objects. RANGE checks stay in Rust (`Config::validate`,
+// `core::validate`), shared with the Rust API. scripts/build-pkg.sh copies this file next to
+// wasm-bindgen's glue (`./steadysocket.js`) and bundles both into the package entry.
+import { Core } from "./steadysocket.js";
+
+const P = "steadysocket: ";
+const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
+const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw"];
+// The wasm side's enum orders (src/core): ErrorKind, DropReason, requests::Failure, Sent.
+const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler"];
+const DROPS = ["overflow", "expired", "closed", "connection-lost"];
+const FAILURES = ["timeout", "connection-lost", "closed", "dropped"];
+const SENT = ["sent", "queued", "dropped"];
+
+const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
+const optErr = (C, path, msg) => new C(`${P}option \`${path}\` ${msg}`);
+const isObj = (v) => typeof v == "object" && v !== null && !Array.isArray(v);
+const undef = (x) => (x === x ? x : undefined); // NaN (the wasm's "none") → undefined
+const kindErr = (kind, msg) => Object.assign(new Error(msg), { kind });
+const describe = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : typeof e == "string" ? e : "unknown error");
+/** The `send`/`request` refusal for a wasm status (3 closed, 4 queue-full, 5 freed). */
+const refusal = (r) =>
+  r == 5 ? freed() : r == 3 ? kindErr("closed", P + "the socket is closed") : kindErr("queue-full", P + 'the queue is full (queue.overflow is "error")');
+const freed = () => new Error(P + "the socket was freed (free() was called); create a new one");
+
+/** `(type, data)` of a queued frame for `drop`/`sent`: `raw` frames are `(null, frame)`. */
+const parts = (raw, v) => {
+  if (raw) return [null, v];
+  let o;
+  try { o = JSON.parse(v); } catch { /* not JSON: (null, null) */ }
+  return [o?.type ?? null, o?.data ?? null];
+};
+
+/**
+ * The `{…}` at `path` (or `undefined`): rejects a non-object and unknown keys.
+ * `name` is how the path is named in the type error.
+ */
+function keys(v, prefix, name, known) {
+  if (!isObj(v)) throw optErr(TypeError, name, `must be an object, got ${typeOf(v)}`);
+  for (const k of Object.keys(v)) {
+    if (!known.includes(k)) throw optErr(TypeError, prefix + k, `is not an option (known: ${known.join(", ")})`);
+  }
+}
+
+/** Invalid-URL message for a string (or undefined when fine), and the error class. */
+function urlProblem(s) {
+  let u;
+  try { u = new URL(s); } catch { return [SyntaxError, "expected an absolute URL like ws://host/path"]; }
+  if (u.protocol != "ws:" && u.protocol != "wss:") return [TypeError, "the scheme must be ws: or wss:"];
+  if (s.includes("#")) return [SyntaxError, "WebSocket URLs cannot have a fragment"];
+}
+const urlMsg = (s, why) => `${P}invalid URL \`${s}\`: ${why}`;
+
+/**
+ * The wasm's view of the JS side: `e(...)` is one call per event; `u(url)` checks a URL from
+ * the URL provider. It holds the listeners, not the socket (so a dropped socket can be
+ * garbage-collected, which frees its wasm side).
+ */
+class Hub {
+  l = []; // [event, handler], in subscription order
+  t = []; // [message type, handler]
+  p = new Map(); // request id → [resolve, reject]
+  x = false; // dispatching an `error` event
+
+  u(s) {
+    const p = urlProblem(s);
+    return p && urlMsg(s, p[1]);
+  }
+
+  call(f, a) {
+    try {
+      f(a);
+    } catch (e) {
+      if (this.x) console.error('steadysocket: an "error" handler threw:', e);
+      else this.emit("error", { kind: "handler", message: "an event handler threw: " + describe(e), error: e });
+    }
+  }
+
+  has(n) {
+    return this.l.some((x) => x[0] == n);
+  }
+
+  emit(n, a) {
+    const list = this.l.filter((x) => x[0] == n); // a snapshot: handlers may unsubscribe
+    const err = n == "error";
+    if (err) this.x = true;
+    for (const x of list) this.call(x[1], a);
+    if (err) this.x = false;
+  }
+
+  settle(id, ok, v) {
+    const f = this.p.get(id);
+    if (f) {
+      this.p.delete(id);
+      f[ok ? 0 : 1](v);
+    }
+  }
+
+  /** One engine note (codes: src/js.rs `JsSink::note`). */
+  e(k, a, b, c, v, w) {
+    switch (k) {
+      case 0: return this.emit("state", { from: STATES[a], to: STATES[b] });
+      case 1: return this.emit("open", { reconnected: !!a, attempt: b });
+      case 2: return this.emit("close", { code: a, reason: v, wasClean: !!(b & 1), willReconnect: !!(b & 2) });
+      case 3: return this.emit("reconnecting", { attempt: a, delayMs: b === b ? b : null });
+      case 4: return this.emit("error", { kind: ERRORS[a], message: v });
+      case 5: {
+        if (this.has("message")) this.emit("message", { type: v, data: w });
+        for (const x of this.t.filter((x) => x[0] === v)) this.call(x[1], w);
+        return;
+      }
+      case 6: return this.emit("raw", v);
+      case 7: return this.settle(a, true, v);
+      case 8: {
+        const m = v?.message;
+        const e = kindErr("remote", typeof m == "string" ? m : "remote error");
+        if (v?.code !== undefined) e.code = v.code;
+        e.data = v;
+        return this.settle(a, false, e);
+      }
+      case 9:
+      case 10: {
+        const n = k == 9 ? "drop" : "sent";
+        if (this.has(n)) {
+          const [type, data] = parts(a, v);
+          this.emit(n, k == 9 ? { type, data, reason: DROPS[b] } : { type, data });
+        }
+        return;
+      }
+      case 11: return this.emit("rtt", { rtt: undef(a), srtt: undef(b), jitter: undef(c) });
+      case 12: return this.settle(a, false, kindErr(FAILURES[b], P + "request failed: " + FAILURES[b]));
+    }
+  }
+}
+
+/** Reads the options once into the numbers, protocols and ping the wasm constructor takes. */
+function pack(o) {
+  // Slots (src/js.rs `Core::new`): n[0] = presence mask of slots 1..=17 plus flags.
+  const n = [0];
+  const put = (i, v) => {
+    n[i] = v;
+    n[0] |= 1 << (i - 1);
+  };
+  const num = (r, prefix, k, i) => {
+    const v = r[k];
+    if (v === undefined) return;
+    if (typeof v != "number") throw optErr(TypeError, prefix + k, `must be a number, got ${typeOf(v)}`);
+    put(i, v);
+  };
+  const str = (v, path) => {
+    if (v !== undefined && typeof v != "string") throw optErr(TypeError, path, `must be a string, got ${typeOf(v)}`);
+    return v;
+  };
+  const toggle = (v, name) => {
+    if (v === undefined || v === true || v === false) return v;
+    if (!isObj(v)) throw optErr(TypeError, name, `must be false, true or an object, got ${typeOf(v)}`);
+    return v;
+  };
+  let protocols = [], ping, codes = [];
+  n[17] = Math.random() * 9007199254740991; // the jitter seed
+  if (o == null) return [n, protocols, ping, codes];
+  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes"]);
+
+  const p = o.protocols;
+  if (typeof p == "string") protocols = [p];
+  else if (Array.isArray(p)) {
+    for (let i = 0; i < p.length; i++) {
+      if (typeof p[i] != "string") throw optErr(TypeError, `protocols[${i}]`, "must be a string");
+      protocols.push(p[i]);
+    }
+  }
+  else if (p !== undefined) throw optErr(TypeError, "protocols", `must be a string or an array of strings, got ${typeOf(p)}`);
+
+  const r = toggle(o.reconnect, "reconnect");
+  if (r === false) n[0] |= 1 << 20;
+  else if (r && r !== true) {
+    keys(r, "reconnect.", "reconnect", ["minDelayMs", "maxDelayMs", "factor", "jitter", "maxAttempts", "stableMs", "stopOnCodes", "maxRetryAfterMs"]);
+    ["minDelayMs", "maxDelayMs", "factor", "jitter", "maxAttempts"].forEach((k, i) => num(r, "reconnect.", k, i + 1));
+    const s = r.stopOnCodes;
+    if (s !== undefined) {
+      if (!Array.isArray(s)) throw optErr(TypeError, "reconnect.stopOnCodes", `must be an array, got ${typeOf(s)}`);
+      n[0] |= 1 << 21;
+      for (let i = 0; i < s.length; i++) {
+        const c = s[i], path = `reconnect.stopOnCodes[${i}]`;
+        const code = (v) => {
+          if (typeof v != "number") throw optErr(TypeError, path, `must be a number or a [from, to] pair, got ${typeOf(v)}`);
+          return v;
+        };
+        if (Array.isArray(c)) {
+          if (c.length != 2) throw optErr(TypeError, path, "a range must be a [from, to] pair");
+          codes.push(code(c[0]), code(c[1]));
+        } else codes.push(code(c), c);
+      }
+    }
+    num(r, "reconnect.", "stableMs", 6);
+    num(r, "reconnect.", "maxRetryAfterMs", 7);
+  }
+
+  const h = toggle(o.heartbeat, "heartbeat");
+  if (h === false) n[0] |= 1 << 22;
+  else if (h && h !== true) {
+    keys(h, "heartbeat.", "heartbeat", ["intervalMs", "timeoutMs", "ping"]);
+    ping = h.ping;
+    num(h, "heartbeat.", "intervalMs", 8);
+    num(h, "heartbeat.", "timeoutMs", 9);
+    str(ping, "heartbeat.ping");
+  }
+
+  const q = o.queue;
+  if (q !== undefined) {
+    keys(q, "queue.", "queue", ["maxMessages", "maxBytes", "overflow", "ttlMs"]);
+    let f = q.overflow;
+    num(q, "queue.", "maxMessages", 10);
+    num(q, "queue.", "maxBytes", 11);
+    f = str(f, "queue.overflow");
+    if (f !== undefined) {
+      const i = ["drop-oldest", "drop-newest", "error"].indexOf(f);
+      if (i < 0) throw optErr(RangeError, "queue.overflow", `must be "drop-oldest", "drop-newest" or "error", got "${f}"`);
+      put(12, i);
+    }
+    num(q, "queue.", "ttlMs", 13);
+  }
+  num(o, "", "connectTimeoutMs", 14);
+  num(o, "", "requestTimeoutMs", 15);
+  num(o, "", "maxMessageBytes", 16);
+  return [n, protocols, ping, codes];
+}
+
+/** A WebSocket that stays connected. See the README and `steadysocket.d.ts`. */
+export class SteadySocket {
+  #c; // the wasm Core; null after free()
+  #h = new Hub();
+
+  constructor(url, options) {
+    if (typeof url == "string") {
+      const p = urlProblem(url);
+      if (p) throw new p[0](urlMsg(url, p[1]));
+    } else if (typeof url != "function") {
+      throw new TypeError(`${P}url must be a ws:/wss: URL string or a function returning one, got ${typeOf(url)}`);
+    }
+    const [n, protocols, ping, codes] = pack(options);
+    this.#c = new Core(url, this.#h, new Float64Array(n.concat(codes)), protocols, ping);
+  }
+
+  /** The Core, or the "freed" error. */
+  #core() {
+    if (!this.#c) throw freed();
+    return this.#c;
+  }
+
+  free() {
+    const c = this.#c;
+    if (c) {
+      this.#c = null;
+      c.x();
+    }
+  }
+
+  get state() {
+    return STATES[this.#core().s()];
+  }
+
+  get queued() {
+    return this.#core().q();
+  }
+
+  get rtt() {
+    return undef(this.#core().r());
+  }
+
+  metrics() {
+    const m = new Float64Array(14);
+    this.#core().m(m);
+    return {
+      attempts: m[0], reconnects: m[1], downtimeMs: m[2], messagesIn: m[3], messagesOut: m[4],
+      bytesIn: m[5], bytesOut: m[6], queued: m[7], queuedBytes: m[8], dropped: m[9],
+      pendingRequests: m[10], rtt: undef(m[11]), srtt: undef(m[12]), rttJitter: undef(m[13]),
+    };
+  }
+
+  on(event, handler) {
+    this.#core();
+    if (!EVENTS.includes(event)) throw new TypeError(`${P}unknown event "${event}" (known: ${EVENTS.join(", ")})`);
+    if (typeof handler != "function") throw new TypeError(P + "handler must be a function");
+    const l = this.#h.l, x = [event, handler];
+    l.push(x);
+    return () => {
+      const i = l.indexOf(x);
+      if (i >= 0) l.splice(i, 1);
+    };
+  }
+
+  off(event, handler) {
+    this.#core();
+    const l = this.#h.l, i = l.findIndex((x) => x[0] == event && x[1] === handler);
+    if (i >= 0) l.splice(i, 1);
+  }
+
+  onMessage(type, handler) {
+    this.#core();
+    if (typeof type != "string") throw new TypeError(P + "onMessage: type must be a string");
+    if (typeof handler != "function") throw new TypeError(P + "handler must be a function");
+    const t = this.#h.t, x = [type, handler];
+    t.push(x);
+    return () => {
+      const i = t.indexOf(x);
+      if (i >= 0) t.splice(i, 1);
+    };
+  }
+
+  send(type, data) {
+    if (typeof type != "string") throw new TypeError(P + "send: type must be a string");
+    this.#core();
+    // User code (`toJSON`) runs here, before the wasm is entered.
+    let s;
+    try {
+      s = JSON.stringify({ type, data: data === undefined ? null : data });
+    } catch (e) {
+      throw notJson(e);
+    }
+    return this.#tx(s, s.length, 0);
+  }
+
+  #tx(v, len, raw) {
+    const r = this.#core().t(v, len, raw);
+    if (r > 2) throw refusal(r);
+    return SENT[r];
+  }
+
+  request(type, data, options) {
+    const c = this.#core();
+    if (typeof type != "string") throw new TypeError(P + "request: type must be a string");
+    let t;
+    if (options != null) {
+      keys(options, "", "request options", ["timeoutMs"]);
+      t = options.timeoutMs;
+      if (t !== undefined && typeof t != "number") throw optErr(TypeError, "timeoutMs", `must be a number, got ${typeOf(t)}`);
+    }
+    // The wasm checks the timeout's range, then serializes the data exactly once (dataJson in
+    // src/glue.js: a throwing toJSON throws from here and nothing is sent), then queues.
+    const id = c.rq(type, data, t);
+    if (id == -5) throw freed(); // free() was called from toJSON
+    return new Promise((res, rej) => (id < 0 ? rej(refusal(-id)) : this.#h.p.set(id, [res, rej])));
+  }
+
+  sendRaw(data) {
+    this.#core();
+    // Binary data is copied, so later changes to the caller's buffer cannot alter a queued frame.
+    let v = data;
+    if (ArrayBuffer.isView(data)) v = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+    else if (data instanceof ArrayBuffer) v = new Uint8Array(data).slice();
+    else if (typeof data != "string") {
+      throw new TypeError(`${P}sendRaw: data must be a string, ArrayBuffer or ArrayBufferView, got ${typeOf(data)}`);
+    }
+    return this.#tx(v, v.length, 1);
+  }
+
+  close(code, reason) {
+    const c = this.#core();
+    if (code !== undefined && typeof code != "number") throw optErr(TypeError, "code", `must be a number, got ${typeOf(code)}`);
+    // The wasm checks the code's range first, then the reason's: 1 means "reason not a string".
+    if (c.c(code, reason === undefined ? "" : typeof reason == "string" ? reason : undefined)) {
+      throw optErr(TypeError, "reason", `must be a string, got ${typeOf(reason)}`);
+    }
+  }
+
+  reconnect() {
+    this.#core().rc();
+  }
+}
+
+/** The `TypeError` for data `JSON.stringify` refused (or a throwing `toJSON`). */
+export const notJson = (e) => new TypeError(P + "data is not JSON-serializable: " + describe(e));
