@@ -39,8 +39,15 @@ impl OptionError {
 impl OptionError {
     /// The message: ``steadysocket: option `path` message`` (the `Display` text, built
     /// without `core::fmt`, which the wasm build leaves out).
+    /// `steadysocket: option `path` message`; method arguments (`code`, `reason`,
+    /// `timeoutMs`) are called "argument".
     pub fn text(&self) -> String {
-        ["steadysocket: option `", &self.path, "` ", &self.message].concat()
+        let what = if matches!(self.path.as_str(), "code" | "reason" | "timeoutMs") {
+            "steadysocket: argument `"
+        } else {
+            "steadysocket: option `"
+        };
+        [what, &self.path, "` ", &self.message].concat()
     }
 }
 
@@ -157,6 +164,11 @@ pub fn check_ws_url(url: &str) -> Result<(), Error> {
         if n > 65_535 {
             return bad("invalid port: must be at most 65535");
         }
+        // Parses, but no connection to port 0 can ever succeed: refuse it now rather than
+        // retry forever.
+        if !port.is_empty() && n == 0 {
+            return bad("port 0 cannot be connected to");
+        }
     }
     if url.contains('#') {
         return bad("WebSocket URLs cannot have a fragment");
@@ -195,6 +207,8 @@ mod tests {
             "ws://h/#f",
             "ftp://h",
             "ws://h:99999/",
+            "ws://h:0/",
+            "ws://h:00/",
             "ws://h:65536",
             "ws://h:abc/",
             "ws://h:-1/",

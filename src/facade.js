@@ -18,6 +18,7 @@ const SENT = ["sent", "queued", "dropped"];
 
 const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
 const optErr = (C, path, msg) => new C(`${P}option \`${path}\` ${msg}`);
+const argErr = (C, path, msg) => new C(`${P}argument \`${path}\` ${msg}`);
 const isObj = (v) => typeof v == "object" && v !== null && !Array.isArray(v);
 const undef = (x) => (x === x ? x : undefined); // NaN (the wasm's "none") → undefined
 const kindErr = (kind, msg) => Object.assign(new Error(msg), { kind });
@@ -51,6 +52,7 @@ function urlProblem(s) {
   let u;
   try { u = new URL(s); } catch { return [SyntaxError, "expected an absolute URL like ws://host/path"]; }
   if (u.protocol != "ws:" && u.protocol != "wss:") return [TypeError, "the scheme must be ws: or wss:"];
+  if (u.port === "0") return [SyntaxError, "port 0 cannot be connected to"];
   if (s.includes("#")) return [SyntaxError, "WebSocket URLs cannot have a fragment"];
 }
 const urlMsg = (s, why) => `${P}invalid URL \`${s}\`: ${why}`;
@@ -65,6 +67,7 @@ class Hub {
   t = []; // [message type, handler]
   p = new Map(); // request id → [resolve, reject]
   x = false; // dispatching an `error` event
+  g = 0; // bumped by free(): the rest of the event being dispatched is skipped
 
   u(s) {
     const p = urlProblem(s);
@@ -84,11 +87,23 @@ class Hub {
     return this.l.some((x) => x[0] == n);
   }
 
+  /**
+   * Calls each subscription of `list` in order, as a DOM EventTarget does: one added during
+   * the dispatch waits for the next event, one removed during it is not called; free()
+   * stops the dispatch.
+   */
+  run(reg, list, a) {
+    const g = this.g;
+    for (const x of list) {
+      if (this.g != g) return;
+      if (reg.includes(x)) this.call(x[1], a);
+    }
+  }
+
   emit(n, a) {
-    const list = this.l.filter((x) => x[0] == n); // a snapshot: handlers may unsubscribe
     const err = n == "error";
     if (err) this.x = true;
-    for (const x of list) this.call(x[1], a);
+    this.run(this.l, this.l.filter((x) => x[0] == n), a);
     if (err) this.x = false;
   }
 
@@ -110,7 +125,7 @@ class Hub {
       case 4: return this.emit("error", { kind: ERRORS[a], message: v });
       case 5: {
         if (this.has("message")) this.emit("message", { type: v, data: w });
-        for (const x of this.t.filter((x) => x[0] === v)) this.call(x[1], w);
+        this.run(this.t, this.t.filter((x) => x[0] === v), w);
         return;
       }
       case 6: return this.emit("raw", v);
@@ -256,6 +271,7 @@ export class SteadySocket {
     const c = this.#c;
     if (c) {
       this.#c = null;
+      this.#h.g++;
       c.x();
     }
   }
@@ -338,7 +354,7 @@ export class SteadySocket {
     if (options != null) {
       keys(options, "", "request options", ["timeoutMs"]);
       t = options.timeoutMs;
-      if (t !== undefined && typeof t != "number") throw optErr(TypeError, "timeoutMs", `must be a number, got ${typeOf(t)}`);
+      if (t !== undefined && typeof t != "number") throw argErr(TypeError, "timeoutMs", `must be a number, got ${typeOf(t)}`);
     }
     // The wasm checks the timeout's range, then serializes the data exactly once (dataJson in
     // src/glue.js: a throwing toJSON throws from here and nothing is sent), then queues.
@@ -361,10 +377,10 @@ export class SteadySocket {
 
   close(code, reason) {
     const c = this.#core();
-    if (code !== undefined && typeof code != "number") throw optErr(TypeError, "code", `must be a number, got ${typeOf(code)}`);
+    if (code !== undefined && typeof code != "number") throw argErr(TypeError, "code", `must be a number, got ${typeOf(code)}`);
     // The wasm checks the code's range first, then the reason's: 1 means "reason not a string".
     if (c.c(code, reason === undefined ? "" : typeof reason == "string" ? reason : undefined)) {
-      throw optErr(TypeError, "reason", `must be a string, got ${typeOf(reason)}`);
+      throw argErr(TypeError, "reason", `must be a string, got ${typeOf(reason)}`);
     }
   }
 

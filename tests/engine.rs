@@ -1061,3 +1061,63 @@ fn inbound_payloads_are_delivered_in_fifo_order_behind_their_events() {
     }
     assert!(saw_close);
 }
+
+#[test]
+fn status_actions_are_told_apart_from_outcomes() {
+    use steadysocket::core::Failure;
+    let status: Vec<Action<u32>> = vec![
+        Action::Emit(Event::State { from: State::Open, to: State::Closed }),
+        Action::Emit(Event::Open { reconnected: false, attempt: 0 }),
+        Action::Emit(Event::Error { kind: ErrorKind::Protocol, message: String::new() }),
+        Action::Deliver(Delivery::Event),
+        Action::Deliver(Delivery::Raw),
+    ];
+    for a in &status {
+        assert!(a.is_status(), "{a:?}");
+    }
+    let outcomes: Vec<Action<u32>> = vec![
+        Action::Emit(Event::RequestFailed { id: 1, failure: Failure::Closed }),
+        Action::Emit(Event::Dropped {
+            meta: 1,
+            frame: Frame::Text(String::new()),
+            reason: DropReason::Closed,
+            request: None,
+        }),
+        Action::Deliver(Delivery::Reply { id: 1, error: false }),
+        Action::Flush,
+        Action::Connect { conn: 1 },
+    ];
+    for a in &outcomes {
+        assert!(!a.is_status(), "{a:?}");
+    }
+}
+
+#[test]
+fn a_zero_sized_queue_holds_nothing() {
+    for (overflow, want) in [
+        (Overflow::DropOldest, Ok(Sent::Dropped)),
+        (Overflow::DropNewest, Ok(Sent::Dropped)),
+        (Overflow::Error, Err(SendError::QueueFull)),
+    ] {
+        let mut sim = Sim::new(Config {
+            queue: OutboxConfig { max_messages: 0, overflow, ..Default::default() },
+            ..quiet()
+        });
+        assert_eq!(sim.send(1), want, "{overflow:?}");
+        assert_eq!(sim.e.queued(), 0);
+        sim.open();
+        assert_eq!(sim.sent_numbers(), Vec::<u32>::new());
+        assert_eq!(sim.send(2), Ok(Sent::Sent), "open: no queue involved");
+    }
+}
+
+#[test]
+fn a_message_larger_than_the_byte_limit_is_dropped_whatever_the_policy() {
+    for overflow in [Overflow::DropOldest, Overflow::DropNewest] {
+        let mut sim = Sim::new(Config {
+            queue: OutboxConfig { max_bytes: 5, overflow, ..Default::default() },
+            ..quiet()
+        });
+        assert_eq!(sim.send(1), Ok(Sent::Dropped), "{overflow:?}");
+    }
+}

@@ -309,6 +309,24 @@ pub enum Action<M, F = Frame> {
     Deliver(Delivery),
 }
 
+impl<M, F> Action<M, F> {
+    /// Whether this is a status or message notification (`State`, `Open`, `Close`,
+    /// `Reconnecting`, `Error`, `Rtt` events, and deliveries of inbound events or raw
+    /// frames), as opposed to socket I/O and outcome settlements (`Sent`, `Dropped`,
+    /// `RequestFailed`, replies). A driver whose owner has gone away performs the latter
+    /// only: the application hears how each message and request ended, nothing more.
+    pub fn is_status(&self) -> bool {
+        match self {
+            Action::Emit(e) => !matches!(
+                e,
+                Event::Sent { .. } | Event::Dropped { .. } | Event::RequestFailed { .. }
+            ),
+            Action::Deliver(d) => !matches!(d, Delivery::Reply { .. }),
+            _ => false,
+        }
+    }
+}
+
 /// The user message a [`Action::Transmit`] carries, handed back to
 /// [`Engine::on_transmit_failed`] when the transport refuses the frame.
 #[derive(Debug, Clone, PartialEq)]

@@ -340,6 +340,15 @@ impl Shared {
     }
 
     fn perform(self: &Rc<Self>, a: Action<Kind, JsFrame>) {
+        // After the owner's `free()`/drop, only outcomes reach the application (queued
+        // messages' `drop`s, request failures and replies), not status or messages, not even
+        // events that were already queued.
+        if self.freed.get() && a.is_status() {
+            if let Action::Deliver(_) = a {
+                self.inbound.borrow_mut().pop_front();
+            }
+            return;
+        }
         match a {
             Action::Connect { conn } => self.connect(conn),
             Action::Transmit { conn, frame, msg } => {

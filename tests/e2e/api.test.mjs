@@ -132,6 +132,7 @@ test("bad URLs, close arguments and event names throw", async () => {
       reasonType: err(() => s.close(1000, 5)),
       port: err(() => new SteadySocket("ws://127.0.0.1:99999/")),
       portText: err(() => new SteadySocket("ws://127.0.0.1:abc/")),
+      port0: err(() => new SteadySocket("ws://127.0.0.1:0/")),
       getter: err(() => new SteadySocket("ws://127.0.0.1:1/x", { get reconnect() { throw new RangeError("from the getter"); } })),
       nestedGetter: err(() => new SteadySocket("ws://127.0.0.1:1/x", { queue: { get maxMessages() { throw new Error("nested getter"); } } })),
       timeoutNaN: err(() => s.request("x", 1, { timeoutMs: NaN })),
@@ -153,6 +154,7 @@ test("bad URLs, close arguments and event names throw", async () => {
   assert.match(got.reasonType, /^TypeError: .*`reason`/);
   assert.match(got.port, /^SyntaxError: .*99999/);
   assert.match(got.portText, /^SyntaxError/);
+  assert.match(got.port0, /^SyntaxError: .*port 0/);
   assert.equal(got.getter, "RangeError: from the getter");
   assert.equal(got.nestedGetter, "Error: nested getter");
   assert.match(got.timeoutNaN, /^RangeError: .*timeoutMs/);

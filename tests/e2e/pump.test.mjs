@@ -151,6 +151,48 @@ test("free() from a drop handler fired by close(): safe, idempotent, then 'freed
   assert.equal(r.free, "none");
 });
 
+test("after free() from a handler only outcomes arrive; off() during a dispatch is honoured", async () => {
+  const t = tag("freeopen");
+  const r = await inPage(async ({ SteadySocket, ws, until, settle, args }) => {
+    const out = {};
+    // free() in a `state` (to open) handler: the already-queued `open` event is not delivered,
+    // queued messages still get their `drop`, requests reject "closed".
+    const a = new SteadySocket(ws(args.t));
+    const seenA = [];
+    for (const ev of ["open", "close", "state", "error", "drop", "sent", "reconnecting"]) a.on(ev, (e) => seenA.push(ev));
+    a.send("m", "q1");
+    const req = a.request("echo", 1).then(() => "resolved", (e) => e.kind);
+    a.on("state", (e) => { if (e.to === "open") a.free(); });
+    out.req = await req;
+    await settle();
+    out.seenA = seenA;
+    // free() in the first of two `open` handlers: the second is not called.
+    const b = new SteadySocket(ws(args.t));
+    const seenB = [];
+    b.on("open", () => { seenB.push("first"); b.free(); });
+    b.on("open", () => { seenB.push("second"); });
+    b.on("error", (e) => seenB.push("error:" + e.kind));
+    await new Promise((res) => setTimeout(res, 300));
+    out.seenB = seenB;
+    // off() inside a handler: the removed handler does not get the current event.
+    const c = new SteadySocket(ws(args.t));
+    const seenC = [];
+    const second = () => seenC.push("second");
+    c.on("open", () => { seenC.push("first"); c.off("open", second); });
+    c.on("open", second);
+    await until(c, "open");
+    await settle();
+    out.seenC = seenC;
+    c.free();
+    return out;
+  }, { t });
+  assert.equal(r.req, "closed");
+  // The queued message and the queued request each end in one `drop`.
+  assert.deepEqual(r.seenA, ["state", "drop", "drop"], JSON.stringify(r.seenA));
+  assert.deepEqual(r.seenB, ["first"]);
+  assert.deepEqual(r.seenC, ["first"]);
+});
+
 test("getters inside handlers and toJSON are real; a nested window event is not lost", async () => {
   const t = tag("getters");
   const r = await inPage(async ({ SteadySocket, ws, until, settle, args }) => {
