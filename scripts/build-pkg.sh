@@ -6,22 +6,37 @@
 # scratch each time. Prints the gzip -9 size of the wasm and the JS.
 # Env: NIGHTLY=0 builds on stable without the nightly flags (to measure what they give);
 #      FEATURES (default small-alloc) the cargo features of the build.
+#
+# Pay per protocol: every npm entry point is its own wasm, built with its own cargo features,
+# so a user of one protocol downloads only that protocol. scripts/entries.txt lists the entries
+# (`ENTRY FEATURES FACADE`); the first is the package's main entry, built into pkg/, every
+# other entry E into pkg/E/ (E.js, E_bg.wasm, E.d.ts), exported as `steadysocket/E`.
+# size-budget.txt holds one budget per entry (scripts/size-check.sh); `make bench` reports
+# each. This script builds the main entry and then, for the others, runs itself with
+# ENTRY=E (internal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 log() { printf '[build-pkg] %s\n' "$*"; }
 
-OUT=pkg
-NAME=steadysocket
+ENTRIES=scripts/entries.txt
+MAIN=$(awk '$1 !~ /^#/ && NF { print $1; exit }' "$ENTRIES")
+NAME=${ENTRY:-$MAIN}
+entry_field() { awk -v e="$NAME" -v f="$1" '$1 == e { print $f; exit }' "$ENTRIES"; }
+[ -n "$(entry_field 1)" ] || { echo "build-pkg: entry '$NAME' is not in $ENTRIES" >&2; exit 1; }
+OUT=pkg; [ "$NAME" = "$MAIN" ] || OUT="pkg/$NAME"
+FACADE=$(entry_field 3)
 # shellcheck source=scripts/npm-build.env
 . scripts/npm-build.env
 TARGET=wasm32-unknown-unknown
 # Its own target dir: the flags below differ from the stable builds' (no thrashing).
 TARGET_DIR="${CARGO_TARGET_DIR:-target}/npm"
+# Another entry's feature set gets its own target dir (no rebuild thrashing between entries).
+[ "$NAME" = "$MAIN" ] || TARGET_DIR="$TARGET_DIR/$NAME"
 
 # cargo: `-p` keeps cargo away from the native-only server crate. Default features off (no
 # Rust API: serde types and futures are for Rust users), the small allocator on.
-FEATURES=${FEATURES-small-alloc}
+FEATURES=${FEATURES-$(entry_field 2)}
 # With the nightly (default), measured in BENCHMARKS.md ("size levers"):
 # - -Zbuild-std: std rebuilt with our flags; `optimize_for_size` picks its small algorithms;
 # - -Cpanic=immediate-abort: a panic is a bare `unreachable` (no panic machinery, no
@@ -44,7 +59,7 @@ else
   TARGET_DIR="$TARGET_DIR/stable"
 fi
 # wasm-bindgen: the CLI on PATH, installed by bootstrap.sh at the version pinned in Cargo.toml.
-wasm-bindgen --target web --out-dir "$OUT" --out-name "$NAME" "$TARGET_DIR/$TARGET/release/$NAME.wasm"
+wasm-bindgen --target web --out-dir "$OUT" --out-name "$NAME" "$TARGET_DIR/$TARGET/release/steadysocket.wasm"
 
 # wasm-opt: binaryen from npm (package.json pins it; bootstrap.sh's `npm ci` installs it).
 # NOT Debian's binaryen v108: it rewrites the `__wbindgen_externrefs` export to point at
@@ -78,9 +93,9 @@ log "wasm-opt -Oz ($("$WASM_OPT" --version)): $before -> $(wc -c <"$wasm") bytes
 # and by the instantiation below). MINIFY_NAMES=0 keeps wasm-bindgen's names.
 if [ "${MINIFY_NAMES:-1}" = 1 ]; then node scripts/minify-names.mjs "$OUT" "$NAME"; fi
 
-# Merge pkg-template/: every file is copied; its package.json gets
+# Merge pkg-template/ (main entry only): every file is copied; its package.json gets
 # the crate version from Cargo.toml (single source of truth).
-cp -R pkg-template/. "$OUT/"
+if [ "$NAME" = "$MAIN" ]; then cp -R pkg-template/. "$OUT/"; else echo '{"version":"0"}' >"$OUT/package.json"; fi
 CARGO_VERSION=$(cargo metadata --no-deps --format-version 1 --offline \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
       const p=JSON.parse(s).packages.find(p=>p.name==="steadysocket");
@@ -105,7 +120,8 @@ JS
 # internal.
 ESBUILD=${ESBUILD:-node_modules/.bin/esbuild}
 if [ -x "$ESBUILD" ]; then
-  cp src/facade.js "$OUT/facade.js"
+  # The facade imports wasm-bindgen's glue as ./steadysocket.js: point it at this entry's.
+  sed "s#\"./steadysocket.js\"#\"./$NAME.js\"#" "$FACADE" >"$OUT/facade.js"
   printf 'export { default, initSync } from "./%s.js";\nexport { SteadySocket } from "./facade.js";\n' "$NAME" >"$OUT/entry.js"
   "$ESBUILD" "$OUT/entry.js" --bundle --minify --format=esm --log-level=error --outfile="$OUT/$NAME.min.js"
   mv "$OUT/$NAME.min.js" "$OUT/$NAME.js"
@@ -124,6 +140,29 @@ node --input-type=module -e '
   const { initSync } = await import(glue);
   initSync({ module: readFileSync(wasm) });
 ' "$(pwd)/$OUT/$NAME.js" "$wasm" || { echo "build-pkg: the optimised module does not instantiate (see above)" >&2; exit 1; }
+
+if [ "$NAME" != "$MAIN" ]; then
+  # Another entry: its files only; the main build adds it to package.json and checks the tarball.
+  rm -f "$OUT/package.json"
+  cp src/steadysocket.d.ts "$OUT/$NAME.d.ts" 2>/dev/null || true
+  gz() { gzip -9c "$1" | wc -c; }
+  log "$OUT/ ready: entry $NAME; gzip -9: wasm $(gz "$wasm") B + js $(gz "$OUT/$NAME.js") B"
+  exit 0
+fi
+
+# The other entries (pay per protocol), each into pkg/<entry>/, exported as steadysocket/<entry>.
+others=$(awk -v m="$MAIN" '$1 !~ /^#/ && NF && $1 != m { print $1 }' "$ENTRIES")
+for e in $others; do ENTRY=$e scripts/build-pkg.sh; done
+node - "$OUT/package.json" $others <<'JS'
+const fs = require("fs");
+const [file, ...entries] = process.argv.slice(2);
+const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+for (const e of entries) {
+  pkg.exports[`./${e}`] = { types: `./${e}/${e}.d.ts`, import: `./${e}/${e}.js`, default: `./${e}/${e}.js` };
+  pkg.files.push(`${e}/`);
+}
+fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+JS
 
 # A .gitignore inside pkg/ would also make npm skip files; the repo's .gitignore covers pkg/.
 # The npm README: the user-facing part of the repo README (between the npm:start/end

@@ -68,6 +68,17 @@ async function measureSizes() {
   const min = Buffer.from((await transform(glue.toString(), { minify: true, format: "esm", loader: "js" })).code);
   const jm = sizes(min);
   out[`${SS} (glue minified)`] = { raw: w.raw + jm.raw, gzip: w.gzip + jm.gzip, brotli: w.brotli + jm.brotli };
+  // Every other npm entry point (pay per protocol: size-budget.txt lists one per line; entry E
+  // lives in pkg/E/), and the baseline build when one is measured.
+  const budget = await readFile(path.join(root, "size-budget.txt"), "utf8");
+  for (const e of budget.split("\n").map((l) => l.trim().split(/\s+/)[0]).filter((e) => e && !e.startsWith("#") && e !== SS)) {
+    const [w2, j2] = [await readFile(path.join(PKG, e, `${e}_bg.wasm`)), await readFile(path.join(PKG, e, `${e}.js`))].map(sizes);
+    out[`${SS}/${e}`] = { files: `pkg/${e}/`, raw: w2.raw + j2.raw, gzip: w2.gzip + j2.gzip, brotli: w2.brotli + j2.brotli };
+  }
+  if (BASELINE.length) {
+    const [w2, j2] = [await readFile(path.join(PKG, "baseline", "steadysocket_bg.wasm")), await readFile(path.join(PKG, "baseline", "steadysocket.js"))].map(sizes);
+    out[BASELINE[0]] = { files: "the baseline build", raw: w2.raw + j2.raw, gzip: w2.gzip + j2.gzip, brotli: w2.brotli + j2.brotli };
+  }
   const bundles = JSON.parse(await readFile(path.join(root, "www/bench/vendor/bundles.json"), "utf8"));
   for (const [name, b] of Object.entries(bundles)) {
     out[name] = { files: `${b.file} (esbuild --bundle --minify)`, ...sizes(await readFile(path.join(root, b.file))) };
@@ -200,7 +211,10 @@ const fmtB = (b) => `${(b / 1024).toFixed(1)} KiB`;
 if (results.raw.P1) {
   S.P1 = results.raw.P1;
   const ss = S.P1[SS];
-  row("P1", "gzip -9 (brotli)", SS, `${fmtB(ss.gzip)} (${fmtB(ss.brotli)})`, "", "≤ 25 KiB gzip (25600 B)", ss.gzip <= 25600);
+  row("P1", "gzip -9 (brotli)", SS, `${fmtB(ss.gzip)} (${fmtB(ss.brotli)})`, "", "≤ 35 000 B gzip now (25 KiB later)", ss.gzip <= 35000);
+  for (const [k, v] of Object.entries(S.P1).filter(([k]) => k.startsWith(`${SS}/`))) {
+    row("P1", "gzip -9 (brotli), entry point", k, `${fmtB(v.gzip)} (${fmtB(v.brotli)})`, "", "its line in size-budget.txt", null);
+  }
   for (const c of LIBS.filter((c) => c !== SS)) {
     const b = S.P1[c];
     row("P1", "gzip -9 (brotli)", c, `${fmtB(b.gzip)} (${fmtB(b.brotli)})`, `steadysocket is ${(ss.gzip / b.gzip).toFixed(2)}× gzip`, "", null);
