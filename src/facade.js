@@ -22,7 +22,14 @@ const argErr = (C, path, msg) => new C(`${P}argument \`${path}\` ${msg}`);
 const isObj = (v) => typeof v == "object" && v !== null && !Array.isArray(v);
 const undef = (x) => (x === x ? x : undefined); // NaN (the wasm's "none") → undefined
 const kindErr = (kind, msg) => Object.assign(new Error(msg), { kind });
-const describe = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : typeof e == "string" ? e : "unknown error");
+const describe = (e) => {
+  // Never throws: a thrown value may be a Proxy, or an Error whose getters throw.
+  try {
+    return e instanceof Error ? `${e.name}: ${e.message}` : typeof e == "string" ? e : "unknown error";
+  } catch {
+    return "unknown error";
+  }
+};
 /** The `send`/`request` refusal for a wasm status (3 closed, 4 queue-full, 5 freed). */
 const refusal = (r) =>
   r == 5 ? freed() : r == 3 ? kindErr("closed", P + "the socket is closed") : kindErr("queue-full", P + 'the queue is full (queue.overflow is "error")');
@@ -68,6 +75,7 @@ class Hub {
   p = new Map(); // request id → [resolve, reject]
   x = false; // dispatching an `error` event
   g = 0; // bumped by free(): the rest of the event being dispatched is skipped
+  dead = false; // free() was called: only outcomes are dispatched from now on
 
   u(s) {
     const p = urlProblem(s);
@@ -78,7 +86,9 @@ class Hub {
     try {
       f(a);
     } catch (e) {
-      if (this.x) console.error('steadysocket: an "error" handler threw:', e);
+      // A throwing `error` handler (no loop), or one that threw after free() (only outcomes
+      // reach handlers then): logged instead.
+      if (this.x || this.dead) console.error(`steadysocket: ${this.x ? 'an "error"' : "a"} handler threw:`, e);
       else this.emit("error", { kind: "handler", message: "an event handler threw: " + describe(e), error: e });
     }
   }
@@ -92,8 +102,7 @@ class Hub {
    * the dispatch waits for the next event, one removed during it is not called; free()
    * stops the dispatch.
    */
-  run(reg, list, a) {
-    const g = this.g;
+  run(reg, list, a, g = this.g) {
     for (const x of list) {
       if (this.g != g) return;
       if (reg.includes(x)) this.call(x[1], a);
@@ -124,8 +133,9 @@ class Hub {
       case 3: return this.emit("reconnecting", { attempt: a, delayMs: b === b ? b : null });
       case 4: return this.emit("error", { kind: ERRORS[a], message: v });
       case 5: {
+        const g = this.g; // free() in a `message` handler also skips the typed handlers
         if (this.has("message")) this.emit("message", { type: v, data: w });
-        this.run(this.t, this.t.filter((x) => x[0] === v), w);
+        this.run(this.t, this.t.filter((x) => x[0] === v), w, g);
         return;
       }
       case 6: return this.emit("raw", v);
@@ -272,6 +282,7 @@ export class SteadySocket {
     if (c) {
       this.#c = null;
       this.#h.g++;
+      this.#h.dead = true;
       c.x();
     }
   }
@@ -329,8 +340,8 @@ export class SteadySocket {
   }
 
   send(type, data) {
-    if (typeof type != "string") throw new TypeError(P + "send: type must be a string");
     this.#core();
+    if (typeof type != "string") throw new TypeError(P + "send: type must be a string");
     // User code (`toJSON`) runs here, before the wasm is entered.
     let s;
     try {
@@ -352,7 +363,10 @@ export class SteadySocket {
     if (typeof type != "string") throw new TypeError(P + "request: type must be a string");
     let t;
     if (options != null) {
-      keys(options, "", "request options", ["timeoutMs"]);
+      if (!isObj(options)) throw argErr(TypeError, "options", `must be an object, got ${typeOf(options)}`);
+      for (const k of Object.keys(options)) {
+        if (k != "timeoutMs") throw argErr(TypeError, "options." + k, "is not a request option (known: timeoutMs)");
+      }
       t = options.timeoutMs;
       if (t !== undefined && typeof t != "number") throw argErr(TypeError, "timeoutMs", `must be a number, got ${typeOf(t)}`);
     }

@@ -19,7 +19,14 @@ export function utf8Len(s) {
 }
 
 /** A short description of a thrown value: `Name: message` for an Error, a string as is. */
-export const describe = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : typeof e == "string" ? e : "unknown error");
+export const describe = (e) => {
+  // Never throws: a thrown value may be a Proxy, or an Error whose getters throw.
+  try {
+    return e instanceof Error ? `${e.name}: ${e.message}` : typeof e == "string" ? e : "unknown error";
+  } catch {
+    return "unknown error";
+  }
+};
 
 /** `JSON.stringify(d)` for a request's data, run once before the engine step; `undefined` (or what stringifies to nothing) becomes `null`. When JSON.stringify (or a `toJSON`) throws, throws the facade's TypeError (as `send` does in src/facade.js). */
 export function dataJson(d) {

@@ -136,6 +136,7 @@ test("bad URLs, close arguments and event names throw", async () => {
       getter: err(() => new SteadySocket("ws://127.0.0.1:1/x", { get reconnect() { throw new RangeError("from the getter"); } })),
       nestedGetter: err(() => new SteadySocket("ws://127.0.0.1:1/x", { queue: { get maxMessages() { throw new Error("nested getter"); } } })),
       timeoutNaN: err(() => s.request("x", 1, { timeoutMs: NaN })),
+      reqOptKey: err(() => s.request("x", 1, { timeout: 5 })),
       reason: err(() => s.close(1000, "x".repeat(124))),
       event: err(() => s.on("nope", () => {})),
       handler: err(() => s.on("open", 5)),
@@ -158,6 +159,7 @@ test("bad URLs, close arguments and event names throw", async () => {
   assert.equal(got.getter, "RangeError: from the getter");
   assert.equal(got.nestedGetter, "Error: nested getter");
   assert.match(got.timeoutNaN, /^RangeError: .*timeoutMs/);
+  assert.match(got.reqOptKey, /^TypeError: .*argument `options.timeout`/);
   assert.match(got.reason, /^RangeError/);
   assert.match(got.event, /^TypeError: .*"nope"/);
   assert.match(got.handler, /^TypeError/);

@@ -193,6 +193,45 @@ test("after free() from a handler only outcomes arrive; off() during a dispatch 
   assert.deepEqual(r.seenC, ["first"]);
 });
 
+test("odd thrown values never wedge the socket; free() skips typed handlers and later handler errors", async () => {
+  const t = tag("oddthrow");
+  const r = await inPage(async ({ SteadySocket, ws, until, settle, args }) => {
+    const out = {};
+    const evil = new Proxy({}, { getPrototypeOf() { throw new Error("proto trap"); } });
+    const a = new SteadySocket(ws(args.t));
+    const errors = [];
+    a.on("error", (e) => errors.push(e.kind));
+    a.on("open", () => { throw evil; });
+    let second = false;
+    a.on("open", () => { second = true; });
+    await until(a, "open");
+    out.reply = await a.request("echo", 7, { timeoutMs: 3000 });
+    out.errors = errors;
+    out.second = second;
+    let threw;
+    try { a.send("f", { toJSON() { throw evil; } }); } catch (e) { threw = `${e.constructor.name}: ${e.message}`; }
+    out.threw = threw;
+    a.free();
+    // free() in a `message` handler: the typed handlers of that message do not run; a handler
+    // that throws after free() is logged, not turned into an `error` event.
+    const b = new SteadySocket(ws(args.t));
+    const log = [];
+    b.on("error", (e) => log.push("error:" + e.kind));
+    b.on("message", (m) => { log.push("message"); b.free(); throw new Error("after free"); });
+    b.onMessage("x", () => log.push("typed"));
+    await until(b, "open");
+    b.send("x", 1);
+    await new Promise((res) => setTimeout(res, 300));
+    out.log = log;
+    return out;
+  }, { t });
+  assert.equal(r.reply, 7);
+  assert.deepEqual(r.errors, ["handler"]);
+  assert.equal(r.second, true);
+  assert.match(r.threw, /^TypeError: .*JSON-serializable/);
+  assert.deepEqual(r.log, ["message"]);
+});
+
 test("getters inside handlers and toJSON are real; a nested window event is not lost", async () => {
   const t = tag("getters");
   const r = await inPage(async ({ SteadySocket, ws, until, settle, args }) => {
