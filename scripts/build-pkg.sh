@@ -4,7 +4,8 @@
 # (binaryen from npm), esbuild (glue minified), then pkg-template/ merged over it (its
 # package.json, with the version taken from Cargo.toml). Idempotent: pkg/ is rebuilt from
 # scratch each time. Prints the gzip -9 size of the wasm and the JS.
-# Env: NIGHTLY=0 builds on stable without the nightly flags (to measure what they give);
+# Env: NIGHTLY=0 builds on stable without the nightly flags (to measure what they give; needs
+#      MINIFY_NAMES=0: the short-names pass expects the nightly build's glue);
 #      FEATURES (default small-alloc) the cargo features of the build.
 #
 # Pay per protocol: every npm entry point is its own wasm, built with its own cargo features,
