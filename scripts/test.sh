@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The body of `make test`: every check, in pyramid order, each step timed and logged to
 # build/test-logs/<step>.log. Ends with ONE summary line:
-#   make test: PASS (fmt ok, clippy ok, native N tests, browser N (+N doc), e2e N, types ok) in Ns
+#   make test: PASS (fmt ok, clippy ok, native N tests, browser N (+N doc), e2e N, types ok, peers ok) in Ns
 #   make test: FAIL at <step> (...) after Ns
 # The reference server runs for the browser/e2e steps and is always stopped on exit.
 # Env: KEEP_GOING=1 runs every step even after a failure (the summary lists all failures);
@@ -29,8 +29,10 @@ stop_server() {
   fi
   SERVER_PID=""
 }
+RABBITMQ_STARTED=""
 cleanup() {
   stop_server
+  [ -z "$RABBITMQ_STARTED" ] || scripts/rabbitmq.sh stop >/dev/null 2>&1 || true
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -155,9 +157,16 @@ step e2e node --test --test-reporter=spec --test-reporter-destination=stdout \
 E2E=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG_DIR/e2e.tap" | tail -n1)
 
 stop_server
+
+# --- i. real peers: RabbitMQ with Web-STOMP (scripts/rabbitmq.sh, private state under build/) --
+# Today a smoke check of the broker setup the STOMP client will be tested against; stopped at once.
+RABBITMQ_STARTED=1
+step peers sh -c 'scripts/rabbitmq.sh start && node --experimental-websocket --no-warnings tests/peers/rabbitmq-smoke.mjs; rc=$?; scripts/rabbitmq.sh stop; exit $rc'
+RABBITMQ_STARTED=""
+
 timings
 if [ ${#FAILED[@]} -gt 0 ]; then
   echo "make test: FAIL at ${FAILED[*]} (logs: $LOG_DIR/) after $((SECONDS - T0))s"
   exit 1
 fi
-echo "make test: PASS (fmt ok, clippy ok, native $NATIVE tests, browser $BROWSER (+$BROWSER_DOC doc), e2e ${E2E:-?}, types ok) in $((SECONDS - T0))s"
+echo "make test: PASS (fmt ok, clippy ok, native $NATIVE tests, browser $BROWSER (+$BROWSER_DOC doc), e2e ${E2E:-?}, types ok, peers ok) in $((SECONDS - T0))s"
