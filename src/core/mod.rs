@@ -11,6 +11,7 @@
 //! - [`policy`]: the close-code table and `retryAfterMs`
 //! - [`envelope`]: the wire format
 //! - [`machine`]: the state machine composing them
+//! - [`stomp`]: STOMP 1.2 frames: encoder and streaming decoder
 //! - [`validate`]: option and argument checks shared by the JS and Rust facades
 
 pub mod backoff;
@@ -21,6 +22,7 @@ pub mod machine;
 pub mod outbox;
 pub mod policy;
 pub mod requests;
+pub mod stomp;
 pub mod text;
 pub mod validate;
 
