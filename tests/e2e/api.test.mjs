@@ -15,11 +15,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { CHROMIUM_ARGS, control, serverUrl } from "./helpers.mjs";
+import { CHROMIUM_ARGS, control, pageRunner, serverUrl, tag } from "./helpers.mjs";
 
 let browser;
 let page;
-const wsBase = () => serverUrl().replace(/^http/, "ws");
 
 before(async () => {
   browser = await chromium.launch({
@@ -32,32 +31,13 @@ before(async () => {
   page.on("pageerror", (e) => errors.push(e));
   await page.goto(serverUrl() + "/harness.html");
   await page.waitForFunction(() => document.title === "ready", null, { timeout: 20_000 });
+  inPage = pageRunner(page);
 });
 after(async () => {
   await browser?.close();
 });
 
-const tag = (name) => `${name}-${Math.floor(Math.random() * 1e9)}`;
-
-// Runs `fn` in the page with `{ SteadySocket, wasm, ws, until }` and the given args.
-async function inPage(fn, args = {}) {
-  return page.evaluate(
-    async ([src, args, wsBase]) => {
-      const { SteadySocket, wasm } = window.steady;
-      const until = (s, event, pred = () => true, ms = 5000) =>
-        new Promise((resolve, reject) => {
-          const timer = setTimeout(() => { off(); reject(new Error(`no ${event} within ${ms} ms`)); }, ms);
-          const off = s.on(event, (ev) => {
-            if (pred(ev)) { clearTimeout(timer); off(); resolve(ev); }
-          });
-        });
-      const ws = (tag) => `${wsBase}/ws?tag=${tag}`;
-      const f = new Function("ctx", `return (${src})(ctx);`);
-      return f({ SteadySocket, wasm, ws, until, args });
-    },
-    [fn.toString(), args, wsBase()],
-  );
-}
+let inPage;
 
 test("bad options throw the right error naming the option", async () => {
   const results = await inPage(({ SteadySocket }) => {

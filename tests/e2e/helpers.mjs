@@ -131,3 +131,35 @@ export async function stats(params = {}) {
   if (!res.ok) throw new Error(`GET /control/stats: ${res.status}`);
   return res.json();
 }
+
+/** A unique connection tag for the reference server's per-test isolation. */
+export const tag = (name) => `${name}-${Math.floor(Math.random() * 1e9)}`;
+
+/**
+ * Returns `inPage(fn, args)`, which runs `fn` inside `page` (a loaded www/harness.html) with
+ * `{ SteadySocket, wasm, ws, until, settle, args, wsBase }`:
+ * - `ws(tag, path = "/ws")`: the reference server's WebSocket URL for `tag`;
+ * - `until(socket, event, pred?, ms = 5000)`: the first matching event, or a rejection;
+ * - `settle()`: lets queued microtasks and one macrotask run (the pump delivers in microtasks).
+ */
+export function pageRunner(page) {
+  const wsBase = serverUrl().replace(/^http/, "ws");
+  return (fn, args = {}) =>
+    page.evaluate(
+      async ([src, args, wsBase]) => {
+        const { SteadySocket, wasm } = window.steady;
+        const until = (s, event, pred = () => true, ms = 5000) =>
+          new Promise((resolve, reject) => {
+            const timer = setTimeout(() => { off(); reject(new Error(`no ${event} within ${ms} ms`)); }, ms);
+            const off = s.on(event, (ev) => {
+              if (pred(ev)) { clearTimeout(timer); off(); resolve(ev); }
+            });
+          });
+        const settle = () => new Promise((r) => setTimeout(r, 0));
+        const ws = (tag, path = "/ws") => `${wsBase}${path}?tag=${tag}`;
+        const f = new Function("ctx", `return (${src})(ctx);`);
+        return f({ SteadySocket, wasm, ws, until, settle, args, wsBase });
+      },
+      [fn.toString(), args, wsBase],
+    );
+}

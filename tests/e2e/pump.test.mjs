@@ -19,12 +19,11 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { CHROMIUM_ARGS, control, serverUrl } from "./helpers.mjs";
+import { CHROMIUM_ARGS, pageRunner, serverUrl, tag } from "./helpers.mjs";
 
 let browser;
 let page;
 const pageErrors = [];
-const wsBase = () => serverUrl().replace(/^http/, "ws");
 
 before(async () => {
   browser = await chromium.launch({
@@ -36,34 +35,13 @@ before(async () => {
   page.on("pageerror", (e) => pageErrors.push(String(e.stack || e)));
   await page.goto(serverUrl() + "/harness.html");
   await page.waitForFunction(() => document.title === "ready", null, { timeout: 20_000 });
+  inPage = pageRunner(page);
 });
 after(async () => {
   await browser?.close();
 });
 
-const tag = (name) => `${name}-${Math.floor(Math.random() * 1e9)}`;
-
-// Runs `fn` in the page with `{ SteadySocket, ws, until, settle, args }`.
-async function inPage(fn, args = {}) {
-  return page.evaluate(
-    async ([src, args, wsBase]) => {
-      const { SteadySocket } = window.steady;
-      const until = (s, event, pred = () => true, ms = 5000) =>
-        new Promise((resolve, reject) => {
-          const timer = setTimeout(() => { off(); reject(new Error(`no ${event} within ${ms} ms`)); }, ms);
-          const off = s.on(event, (ev) => {
-            if (pred(ev)) { clearTimeout(timer); off(); resolve(ev); }
-          });
-        });
-      // Lets queued microtasks and one macrotask run (the pump delivers in microtasks).
-      const settle = () => new Promise((r) => setTimeout(r, 0));
-      const ws = (tag, path = "/ws") => `${wsBase}${path}?tag=${tag}`;
-      const f = new Function("ctx", `return (${src})(ctx);`);
-      return f({ SteadySocket, ws, until, settle, args, wsBase });
-    },
-    [fn.toString(), args, wsBase()],
-  );
-}
+let inPage;
 
 /** The server's log of received events of `type` for `tag`, in arrival order. */
 async function serverLog(t, type) {
