@@ -56,7 +56,9 @@ impl WireFrame for Frame {
     }
 }
 
-/// What an inbound frame is, as far as the engine cares.
+/// What an inbound frame is, as far as the engine cares: the protocol seam's inbound half.
+/// Every protocol (v1, raw, a custom codec, STOMP) classifies its frames into these; the
+/// engine's reconnect, heartbeat, queue and request logic only ever sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameKind {
     /// A typed event for message handlers.
@@ -76,6 +78,24 @@ pub enum FrameKind {
     Raw,
     /// Looks like an envelope but breaks the protocol (e.g. a non-integer `replyTo`).
     Malformed(&'static str),
+    /// A protocol frame for the protocol alone (a STOMP heart-beat, a receipt that is not
+    /// ours): proof of life, not delivered, not counted in `messages_in`.
+    Control,
+    /// The handshake's answer (STOMP `CONNECTED`): the session is open. `beat` is the
+    /// negotiated heartbeat `(send_ms, recv_ms)` (0 = that direction off), which puts the
+    /// heartbeat in the beat role; `None` keeps the configured probe role.
+    Ready {
+        /// The negotiated `(send_ms, recv_ms)`, if the protocol negotiates one.
+        beat: Option<(u32, u32)>,
+    },
+    /// The peer refused the handshake (e.g. a STOMP `ERROR` before `CONNECTED`): the attempt
+    /// failed, with this description.
+    Refused(String),
+    /// An error frame from the peer (STOMP `ERROR`): delivered as a
+    /// [`Delivery::ServerError`](super::machine::Delivery::ServerError).
+    ServerError,
+    /// The answer to the goodbye (the `DISCONNECT` receipt): the socket may close now.
+    Bye,
 }
 
 /// A top-level envelope member as read by the caller.

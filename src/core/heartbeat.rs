@@ -8,6 +8,14 @@
 //!   `p + timeout_ms`. Any inbound frame is proof of life.
 //! - A tick that fires late never jumps to "dead": a late "ping due" tick sends the probe
 //!   and waits `timeout_ms` from that real send time.
+//!
+//! That is the *probe* role (the client pings and awaits any frame: protocol v1, raw with a
+//! ping). A protocol may negotiate the *beat* role instead ([`Heartbeat::beating`]): the client
+//! sends its beat after `send_ms` of outbound silence, and inbound silence of `recv_ms` means
+//! the peer is dead (STOMP's `heart-beat`; with `send_ms` off it is the role where only the
+//! server pings, as in Engine.IO). Same timestamps, same late-tick safety: a tick that fires
+//! late after outbound silence sends the beat first, and death is only declared from inbound
+//! silence measured against real timestamps.
 
 /// Heartbeat settings (the `heartbeat` option in JS).
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +76,8 @@ impl Rtt {
 #[derive(Debug, Clone)]
 pub struct Heartbeat {
     config: HeartbeatConfig,
+    /// The beat role's `(send_ms, recv_ms)` (`None`: the probe role). `INFINITY` = off.
+    beat: Option<(f64, f64)>,
     last_out: f64,
     last_in: f64,
     /// When the outstanding probe was sent; cleared by any inbound frame.
@@ -82,12 +92,32 @@ impl Heartbeat {
     pub fn new(config: HeartbeatConfig, now: f64) -> Self {
         Self {
             config,
+            beat: None,
             last_out: now,
             last_in: now,
             probe_at: None,
             rtt_ping_at: None,
             rtt: Rtt::default(),
         }
+    }
+
+    /// A heartbeat in the beat role: send `config.ping` after `send_ms` of outbound silence;
+    /// the peer is dead after `recv_ms` of inbound silence. `None` (or a non-positive value)
+    /// turns that direction off. With both off, the heartbeat never fires.
+    pub fn beating(
+        config: HeartbeatConfig,
+        send_ms: Option<f64>,
+        recv_ms: Option<f64>,
+        now: f64,
+    ) -> Self {
+        let on = |v: Option<f64>| v.filter(|v| *v > 0.0).unwrap_or(f64::INFINITY);
+        Self { beat: Some((on(send_ms), on(recv_ms))), ..Self::new(config, now) }
+    }
+
+    /// Whether this heartbeat is in the beat role, and at which `(send_ms, recv_ms)`
+    /// (`INFINITY` = that direction is off).
+    pub fn beat(&self) -> Option<(f64, f64)> {
+        self.beat
     }
 
     /// Seeds the RTT statistics (those of an earlier connection), so the values survive a
@@ -136,6 +166,9 @@ impl Heartbeat {
     /// Records that a ping was sent at `now`.
     pub fn on_ping_sent(&mut self, now: f64) {
         self.on_outbound(now);
+        if self.beat.is_some() {
+            return;
+        }
         if self.probe_at.is_none() {
             self.probe_at = Some(now);
         }
@@ -144,13 +177,16 @@ impl Heartbeat {
         }
     }
 
-    /// Whether a probe is outstanding.
+    /// Whether a probe is outstanding (never in the beat role).
     pub fn probing(&self) -> bool {
-        self.probe_at.is_some()
+        self.beat.is_none() && self.probe_at.is_some()
     }
 
-    /// The next time [`poll`](Self::poll) has something to do.
+    /// The next time [`poll`](Self::poll) has something to do (`INFINITY`: never).
     pub fn deadline(&self) -> f64 {
+        if let Some((send, recv)) = self.beat {
+            return (self.last_out + send).min(self.last_in + recv);
+        }
         match self.probe_at {
             Some(p) => p + self.config.timeout_ms,
             None => self.last_out.min(self.last_in) + self.config.interval_ms,
@@ -159,6 +195,16 @@ impl Heartbeat {
 
     /// What to do at `now`.
     pub fn poll(&self, now: f64) -> Beat {
+        if let Some((send, recv)) = self.beat {
+            return if now >= self.last_out + send {
+                // Outbound silence first: a late tick beats before judging the peer.
+                Beat::Ping
+            } else if now >= self.last_in + recv {
+                Beat::Dead
+            } else {
+                Beat::Idle
+            };
+        }
         if now < self.deadline() {
             Beat::Idle
         } else if self.probe_at.is_some() {
@@ -219,6 +265,38 @@ mod tests {
             h.on_outbound(t);
         }
         assert_eq!(h.poll(25_000.0), Beat::Ping);
+    }
+
+    #[test]
+    fn beat_role_sends_on_outbound_silence_and_dies_on_inbound_silence() {
+        let cfg = HeartbeatConfig { ping: "\n".into(), ..HeartbeatConfig::default() };
+        let mut h = Heartbeat::beating(cfg.clone(), Some(1000.0), Some(3000.0), 0.0);
+        assert!(!h.probing());
+        assert_eq!(h.deadline(), 1000.0);
+        assert_eq!(h.poll(999.0), Beat::Idle);
+        assert_eq!(h.poll(1000.0), Beat::Ping);
+        h.on_ping_sent(1000.0);
+        assert!(!h.probing());
+        assert_eq!(h.deadline(), 2000.0);
+        h.on_ping_sent(2000.0);
+        assert_eq!(h.deadline(), 3000.0);
+        h.on_outbound(2900.0);
+        assert_eq!(h.poll(3000.0), Beat::Dead);
+        // Inbound resets the peer's clock.
+        h.on_inbound(3000.0);
+        assert_eq!(h.poll(3000.0), Beat::Idle);
+        // A late tick after long outbound silence beats before judging: the caller beats,
+        // and the next tick (real inbound silence) decides.
+        assert_eq!(h.poll(10_000.0), Beat::Ping);
+        // Only the server beats (send off): never Ping.
+        let h = Heartbeat::beating(cfg.clone(), None, Some(5000.0), 0.0);
+        assert_eq!(h.deadline(), 5000.0);
+        assert_eq!(h.poll(4999.0), Beat::Idle);
+        assert_eq!(h.poll(5000.0), Beat::Dead);
+        // Both off: never fires.
+        let h = Heartbeat::beating(cfg, Some(0.0), None, 0.0);
+        assert_eq!(h.deadline(), f64::INFINITY);
+        assert_eq!(h.poll(1e12), Beat::Idle);
     }
 
     #[test]

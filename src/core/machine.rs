@@ -101,6 +101,41 @@ pub struct Config {
     pub close_timeout_ms: f64,
     /// Seed of the jitter RNG. Default `0x5eed` (the JS facade seeds from `Math.random`).
     pub seed: u64,
+    /// What the wire protocol asks of the session (handshake, goodbye, pong). Default:
+    /// protocol v1's ([`Session::default`]).
+    pub session: Session,
+}
+
+/// The protocol seam's engine half: what a wire protocol needs from the session lifecycle.
+/// The protocol itself (encoding and classifying frames) lives with the driver; the engine
+/// only sees [`FrameKind`]s and these switches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Run a handshake when the transport opens: the engine asks for its frames with
+    /// [`Action::Handshake`], stays `connecting`, and opens the session when a
+    /// [`FrameKind::Ready`] arrives (a [`FrameKind::Refused`], a close or the timeout fails the
+    /// attempt). Default `false`.
+    pub handshake: bool,
+    /// How long, in ms, the handshake may take. Default `10000`.
+    pub handshake_timeout_ms: f64,
+    /// Say goodbye on `close()`: [`Action::Goodbye`] first, then the socket closes when the
+    /// answer ([`FrameKind::Bye`]) or the peer's close comes, or after `close_timeout_ms`.
+    /// Default `false`.
+    pub goodbye: bool,
+    /// The frame answering a peer's [`FrameKind::Ping`]; `None`: pings are not answered.
+    /// Default v1's `{"type":"pong"}`.
+    pub pong: Option<String>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self {
+            handshake: false,
+            handshake_timeout_ms: 10_000.0,
+            goodbye: false,
+            pong: Some(r#"{"type":"pong"}"#.into()),
+        }
+    }
 }
 
 impl Default for Config {
@@ -114,6 +149,7 @@ impl Default for Config {
             max_message_bytes: 16 << 20,
             close_timeout_ms: 3000.0,
             seed: 0x5eed,
+            session: Session::default(),
         }
     }
 }
@@ -164,6 +200,12 @@ pub enum ErrorKind {
     ReconnectStopped,
     /// A user event handler threw (reported by the driver).
     Handler,
+    /// No sign of life from the peer within the heartbeat's deadline; the connection is
+    /// dropped (and reconnects if enabled).
+    HeartbeatTimeout,
+    /// The protocol's handshake failed (refused, closed, or no answer within
+    /// `handshakeTimeoutMs`); counts as a failed attempt.
+    Handshake,
 }
 
 impl ErrorKind {
@@ -178,6 +220,8 @@ impl ErrorKind {
             ErrorKind::ReconnectFailed => "reconnect-failed",
             ErrorKind::ReconnectStopped => "reconnect-stopped",
             ErrorKind::Handler => "handler",
+            ErrorKind::HeartbeatTimeout => "heartbeat-timeout",
+            ErrorKind::Handshake => "handshake",
         }
     }
 }
@@ -301,6 +345,18 @@ pub enum Action<M, F = Frame> {
     /// After performing the actions before it (so `open` handlers have run and their sends
     /// went first), call [`Engine::flush`] to transmit the backlog.
     Flush,
+    /// The transport of `conn` opened and the protocol has a handshake: build its frames (per
+    /// attempt: e.g. fresh credentials) and hand each to [`Engine::control`].
+    Handshake {
+        /// The connection id.
+        conn: u64,
+    },
+    /// `close()` on a protocol with a goodbye: build it (e.g. STOMP `DISCONNECT` with a
+    /// receipt) and hand it to [`Engine::control`].
+    Goodbye {
+        /// The connection id.
+        conn: u64,
+    },
     /// Hand an event to the application.
     Emit(Event<M, F>),
     /// Hand the payload of an inbound frame to the application, as [`Engine::on_frame`]
@@ -353,6 +409,9 @@ pub enum Delivery {
         /// Whether the reply is an error reply.
         error: bool,
     },
+    /// An error frame from the peer ([`FrameKind::ServerError`]): report it as an `error`
+    /// event built from the payload.
+    ServerError,
 }
 
 /// The result of an accepted `send` or `request`.
@@ -416,6 +475,15 @@ pub struct Metrics {
     pub rtt: Rtt,
 }
 
+/// A standing frame (see [`Engine::stand`]).
+struct Standing<F> {
+    key: u64,
+    frame: F,
+    /// Sent instead of `frame` the next time (once): the variant asking for a receipt, and
+    /// the request id that receipt settles.
+    first: Option<(F, u64)>,
+}
+
 struct Reconnect {
     backoff: Backoff,
     stable_ms: f64,
@@ -436,8 +504,17 @@ pub struct Engine<M, F = Frame> {
     request_timeout_ms: f64,
     max_message_bytes: usize,
     close_timeout_ms: f64,
+    session: Session,
 
     state: State,
+    /// In `Connecting`: the transport is open and the handshake is running.
+    handshaking: bool,
+    /// Frames sent on every (re)open before the backlog (subscriptions), by key, in order.
+    standing: Vec<Standing<F>>,
+    /// `close()` said goodbye: the code and reason to close with once it is answered.
+    bye: Option<(u16, String)>,
+    /// Whether the peer ever answered a heartbeat probe (for the timeout's advice).
+    answered: bool,
     conn: u64,
     /// Deadline of the current state: connect timeout, retry time, or close timeout.
     deadline: Option<f64>,
@@ -484,6 +561,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             max_message_bytes,
             close_timeout_ms,
             seed,
+            session,
         } = config;
         let mut e = Self {
             reconnect: reconnect.map(|r| Reconnect {
@@ -497,7 +575,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             request_timeout_ms,
             max_message_bytes,
             close_timeout_ms,
+            session,
             state: State::Connecting,
+            handshaking: false,
+            standing: Vec::new(),
+            bye: None,
+            answered: false,
             conn: 0,
             deadline: None,
             opened_at: now,
@@ -582,11 +665,30 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 
     // ----- inputs from the socket -----
 
-    /// Connection `conn` opened.
+    /// The transport of connection `conn` opened: the session opens now, or, if the protocol
+    /// has a handshake, when its [`FrameKind::Ready`] arrives.
     pub fn on_open(&mut self, conn: u64, now: f64) {
-        if conn != self.conn || self.state != State::Connecting {
+        if conn != self.conn || self.state != State::Connecting || self.handshaking {
             return;
         }
+        if self.session.handshake {
+            self.handshaking = true;
+            self.deadline = Some(now + self.session.handshake_timeout_ms);
+            self.actions.push_back(Action::Handshake { conn });
+            return;
+        }
+        self.ready(None, now);
+    }
+
+    /// Whether the transport is open and the protocol's handshake is running (the public
+    /// state is still `connecting`).
+    pub fn handshaking(&self) -> bool {
+        self.handshaking
+    }
+
+    /// The session opened: heartbeat, standing frames, `Open`, then the backlog.
+    fn ready(&mut self, beat: Option<(u32, u32)>, now: f64) {
+        self.handshaking = false;
         self.deadline = None;
         self.opened_at = now;
         if let Some(t) = self.down_since.take() {
@@ -598,8 +700,17 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             self.metrics.reconnects += 1;
         }
         let rtt = self.rtt;
-        self.heartbeat = self.heartbeat_cfg.clone().map(|c| Heartbeat::new(c, now).with_rtt(rtt));
+        self.heartbeat = self.heartbeat_cfg.clone().map(|c| {
+            match beat {
+                Some((send, recv)) => {
+                    Heartbeat::beating(c, Some(f64::from(send)), Some(f64::from(recv)), now)
+                }
+                None => Heartbeat::new(c, now),
+            }
+            .with_rtt(rtt)
+        });
         self.set_state(State::Open);
+        self.send_standing(now);
         let attempt = self.reconnect.as_ref().map_or(0, |r| r.backoff.retries());
         self.emit(Event::Open { reconnected, attempt });
         self.actions.push_back(Action::Flush);
@@ -660,6 +771,19 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             return;
         }
         match self.state {
+            State::Connecting if std::mem::take(&mut self.handshaking) => {
+                let mut msg = [
+                    "the server closed the connection during the handshake (close code ",
+                    &digits(code.into()),
+                ]
+                .concat();
+                if !reason.is_empty() {
+                    msg.push_str(": ");
+                    msg.push_str(reason);
+                }
+                msg.push(')');
+                self.attempt_failed(ErrorKind::Handshake, msg, now);
+            }
             State::Connecting => {
                 let msg = if code == CODE_ABNORMAL {
                     "connection attempt failed".to_string()
@@ -707,11 +831,15 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     }
 
     fn frame_delivery(&mut self, conn: u64, len: usize, kind: FrameKind, now: f64) -> Delivery {
-        if conn != self.conn || !matches!(self.state, State::Open | State::Closing) {
+        let live = matches!(self.state, State::Open | State::Closing)
+            || (self.state == State::Connecting && self.handshaking);
+        if conn != self.conn || !live {
             return Delivery::Ignore;
         }
         self.metrics.bytes_in += len as u64;
         if let Some(h) = &mut self.heartbeat {
+            // Something came back while a probe was out: the peer answers probes.
+            self.answered |= h.probing();
             h.on_inbound(now);
         }
         if len > self.max_message_bytes {
@@ -731,6 +859,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         }
         match kind {
             FrameKind::Pong => {
+                self.answered = true;
                 if let Some(h) = &mut self.heartbeat {
                     if h.on_pong(now) {
                         let rtt = h.rtt();
@@ -740,8 +869,43 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 Delivery::Ignore
             }
             FrameKind::Ping => {
-                if self.state == State::Open {
-                    self.push_frame(F::text(r#"{"type":"pong"}"#.into()), None, now);
+                if let (State::Open, Some(pong)) = (self.state, &self.session.pong) {
+                    let pong = F::text(pong.clone());
+                    self.push_frame(pong, None, now);
+                }
+                Delivery::Ignore
+            }
+            FrameKind::Control => Delivery::Ignore,
+            FrameKind::Ready { beat } => {
+                if self.handshaking {
+                    self.ready(beat, now);
+                }
+                Delivery::Ignore
+            }
+            FrameKind::Refused(why) => {
+                if self.handshaking {
+                    self.actions.push_back(Action::CloseSocket {
+                        conn: self.conn,
+                        code: 1000,
+                        reason: "handshake refused".into(),
+                        await_close: false,
+                    });
+                    self.attempt_failed(ErrorKind::Handshake, why, now);
+                }
+                Delivery::Ignore
+            }
+            FrameKind::ServerError => {
+                self.metrics.messages_in += 1;
+                Delivery::ServerError
+            }
+            FrameKind::Bye => {
+                if let (State::Closing, Some((code, reason))) = (self.state, self.bye.take()) {
+                    self.actions.push_back(Action::CloseSocket {
+                        conn: self.conn,
+                        code,
+                        reason,
+                        await_close: true,
+                    });
                 }
                 Delivery::Ignore
             }
@@ -785,27 +949,57 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         let due = self.deadline.is_some_and(|d| now >= d);
         match self.state {
             State::Connecting if due => {
+                let handshaking = std::mem::take(&mut self.handshaking);
                 self.actions.push_back(Action::CloseSocket {
                     conn: self.conn,
                     code: CODE_TIMEOUT,
-                    reason: "connect timeout".into(),
+                    reason: if handshaking { "handshake timeout" } else { "connect timeout" }
+                        .into(),
                     await_close: false,
                 });
-                let ms = self.connect_timeout_ms;
-                self.attempt_failed(
-                    ErrorKind::ConnectTimeout,
-                    ["no open within connectTimeoutMs (", &super::text::num(ms), " ms)"].concat(),
-                    now,
-                );
+                if handshaking {
+                    let ms = self.session.handshake_timeout_ms;
+                    self.attempt_failed(
+                        ErrorKind::Handshake,
+                        [
+                            "no handshake answer within handshakeTimeoutMs (",
+                            &super::text::num(ms),
+                            " ms)",
+                        ]
+                        .concat(),
+                        now,
+                    );
+                } else {
+                    let ms = self.connect_timeout_ms;
+                    self.attempt_failed(
+                        ErrorKind::ConnectTimeout,
+                        ["no open within connectTimeoutMs (", &super::text::num(ms), " ms)"]
+                            .concat(),
+                        now,
+                    );
+                }
             }
             State::Reconnecting if due => self.start_attempt(now),
-            State::Closing if due => self.finish(CODE_ABNORMAL, "close timeout".into(), false, now),
+            State::Closing if due => {
+                if self.bye.take().is_some() {
+                    // The goodbye was never answered: close without waiting any longer.
+                    self.actions.push_back(Action::CloseSocket {
+                        conn: self.conn,
+                        code: 1000,
+                        reason: String::new(),
+                        await_close: false,
+                    });
+                }
+                self.finish(CODE_ABNORMAL, "close timeout".into(), false, now)
+            }
             State::Open => {
                 let beat = self.heartbeat.as_ref().map_or(Beat::Idle, |h| h.poll(now));
                 match beat {
                     Beat::Idle => {}
                     Beat::Ping => self.probe(now),
                     Beat::Dead => {
+                        let message = self.dead_peer_advice();
+                        self.error(ErrorKind::HeartbeatTimeout, message);
                         self.actions.push_back(Action::CloseSocket {
                             conn: self.conn,
                             code: CODE_TIMEOUT,
@@ -907,6 +1101,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.request_with(timeout_ms, meta, now, |id| F::text(encode_request(ty, id, data_json)))
     }
 
+    /// The id the next request will get, if nothing else starts one first (a driver whose
+    /// encoder runs user code encodes with it before the engine step, then checks it).
+    pub fn next_request_id(&self) -> u64 {
+        self.requests.peek()
+    }
+
     /// As [`request`](Self::request), with the frame built by `encode` from the request id
     /// (the JS driver builds it in JS).
     ///
@@ -942,12 +1142,17 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             State::Closing | State::Closed => {}
             State::Open => {
                 self.heartbeat_stop();
-                self.actions.push_back(Action::CloseSocket {
-                    conn: self.conn,
-                    code,
-                    reason: reason.to_string(),
-                    await_close: true,
-                });
+                if self.session.goodbye {
+                    self.bye = Some((code, reason.to_string()));
+                    self.actions.push_back(Action::Goodbye { conn: self.conn });
+                } else {
+                    self.actions.push_back(Action::CloseSocket {
+                        conn: self.conn,
+                        code,
+                        reason: reason.to_string(),
+                        await_close: true,
+                    });
+                }
                 self.deadline = Some(now + self.close_timeout_ms);
                 self.set_state(State::Closing);
             }
@@ -1022,6 +1227,126 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.start_attempt(now);
     }
 
+    /// Registers a *standing* frame under `key` (e.g. a subscription): it is transmitted on
+    /// every (re)open of the session, in registration order, right after the handshake and
+    /// before the `Open` event and the backlog; and now, if the session is open. Replaces an
+    /// earlier frame with the same key (keeping its place). Returns whether it was transmitted
+    /// now. Standing frames are control frames: not counted in `messages_out`, never queued,
+    /// never reported `sent`/`drop`.
+    pub fn stand(&mut self, key: u64, frame: F, now: f64) -> bool {
+        self.stand_entry(Standing { key, frame, first: None }, now)
+    }
+
+    /// As [`stand`](Self::stand), asking the peer to confirm it once: the first transmission
+    /// (now if open, else at the next open) is `encode(id)` instead of `frame`, where `id` is a
+    /// new request (deadline `timeout_ms`, default `requestTimeoutMs`) that the peer's receipt
+    /// settles ([`FrameKind::Reply`]); it fails like any request (`connection-lost` if the
+    /// connection dies after sending it, `closed`, `timeout`). Returns `None` when closing or
+    /// closed (nothing registered).
+    pub fn stand_confirmed(
+        &mut self,
+        key: u64,
+        frame: F,
+        timeout_ms: Option<f64>,
+        now: f64,
+        encode: impl FnOnce(u64) -> F,
+    ) -> Option<u64> {
+        if matches!(self.state, State::Closing | State::Closed) {
+            return None;
+        }
+        let id = self.requests.start(now + timeout_ms.unwrap_or(self.request_timeout_ms));
+        let first = Some((encode(id), id));
+        self.stand_entry(Standing { key, frame, first }, now);
+        Some(id)
+    }
+
+    fn stand_entry(&mut self, mut entry: Standing<F>, now: f64) -> bool {
+        let open = self.state == State::Open;
+        if open {
+            self.transmit_standing(&mut entry, now);
+        }
+        match self.standing.iter_mut().find(|s| s.key == entry.key) {
+            Some(s) => *s = entry,
+            None => self.standing.push(entry),
+        }
+        open
+    }
+
+    fn transmit_standing(&mut self, s: &mut Standing<F>, now: f64) {
+        let frame = match s.first.take() {
+            Some((f, id)) => {
+                self.requests.transmitted(id, self.conn);
+                f
+            }
+            None => s.frame.clone(),
+        };
+        self.push_frame(frame, None, now);
+    }
+
+    fn send_standing(&mut self, now: f64) {
+        let mut standing = std::mem::take(&mut self.standing);
+        for s in &mut standing {
+            self.transmit_standing(s, now);
+        }
+        self.standing = standing;
+    }
+
+    /// Forgets the standing frame `key`; transmits `frame` (e.g. an `UNSUBSCRIBE`) if the
+    /// session is open. Returns whether a frame with that key existed.
+    pub fn unstand(&mut self, key: u64, frame: Option<F>, now: f64) -> bool {
+        let Some(i) = self.standing.iter().position(|s| s.key == key) else { return false };
+        self.standing.remove(i);
+        if let (State::Open, Some(f)) = (self.state, frame) {
+            self.push_frame(f, None, now);
+        }
+        true
+    }
+
+    /// Transmits a protocol control frame now (an `ACK`, a handshake or goodbye frame) if the
+    /// session can carry it: open, closing, or handshaking. Never queued: returns `false` (and
+    /// sends nothing) otherwise. Not counted in `messages_out`.
+    pub fn control(&mut self, frame: F, now: f64) -> bool {
+        let ok = matches!(self.state, State::Open | State::Closing)
+            || (self.state == State::Connecting && self.handshaking);
+        if ok {
+            self.push_frame(frame, None, now);
+        }
+        ok
+    }
+
+    /// As [`control`](Self::control), only for a session that is open and came through
+    /// connection `conn` (an `ACK` must never reach another connection than the message's).
+    pub fn control_on(&mut self, conn: u64, frame: F, now: f64) -> bool {
+        conn == self.conn && self.state == State::Open && self.control(frame, now)
+    }
+
+    /// The heartbeat timeout's message: what happened and, when the peer never answered a
+    /// probe, how to configure or disable the ping.
+    fn dead_peer_advice(&self) -> String {
+        let num = super::text::num;
+        match self.heartbeat.as_ref().map(|h| (h.beat(), h.config())) {
+            Some((Some((_, recv)), _)) => {
+                ["no frame from the server for ", &num(recv), " ms (the negotiated heart-beat)"]
+                    .concat()
+            }
+            Some((None, c)) if !self.answered => [
+                "no frame within heartbeat.timeoutMs (",
+                &num(c.timeout_ms),
+                " ms) after the ping ",
+                &c.ping,
+                "; the server has never answered one: if it does not implement this ping, set \
+                 heartbeat.ping to a message it answers (and heartbeat.pong to match the answer), \
+                 or disable it with heartbeat: false",
+            ]
+            .concat(),
+            Some((None, c)) => {
+                ["no frame within heartbeat.timeoutMs (", &num(c.timeout_ms), " ms) after a ping"]
+                    .concat()
+            }
+            None => "heartbeat timeout".into(),
+        }
+    }
+
     // ----- internals -----
 
     fn emit(&mut self, e: Event<M, F>) {
@@ -1040,6 +1365,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     }
 
     fn start_attempt(&mut self, now: f64) {
+        self.handshaking = false;
         self.conn += 1;
         self.metrics.attempts += 1;
         self.deadline = Some(now + self.connect_timeout_ms);
@@ -1234,6 +1560,8 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// Enter `closed`: drop the queue, fail all requests, disarm every timer.
     fn finalize(&mut self, now: f64) {
         self.deadline = None;
+        self.handshaking = false;
+        self.bye = None;
         self.retry_after = None;
         if let Some(t) = self.down_since.take() {
             self.metrics.downtime_ms += (now - t).max(0.0);

@@ -85,6 +85,17 @@ impl Requests {
         id
     }
 
+    /// The id the next [`start`](Self::start) will return (if nothing changes before it).
+    pub fn peek(&self) -> u64 {
+        let mut id = self.next_id;
+        loop {
+            id = if id >= u64::from(u32::MAX) { 1 } else { id + 1 };
+            if self.pending.get(id).is_none() {
+                return id;
+            }
+        }
+    }
+
     /// Marks request `id` as transmitted on connection `conn`.
     pub fn transmitted(&mut self, id: u64, conn: u64) {
         if let Some(p) = self.pending.get_mut(id) {

@@ -12,6 +12,7 @@
 //! - repeated headers are all kept, in order; [`Frame::header`] returns the first (it wins).
 #![deny(clippy::indexing_slicing)]
 
+use crate::core::envelope::FrameKind;
 use crate::core::text::digits;
 
 const LF: u8 = b'\n';
@@ -475,4 +476,116 @@ fn content_length(v: &str) -> Result<usize, DecodeError> {
     }
     let n = v.bytes().fold(0u64, |n, c| n.saturating_mul(10).saturating_add(u64::from(c - b'0')));
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+impl DecodeError {
+    /// A short description, for `error` events (no `core::fmt`: the wasm stays small).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::InvalidCommand { .. } => "invalid STOMP command line".into(),
+            Self::MissingColon { .. } => "STOMP header line without ':'".into(),
+            Self::InvalidEscape { .. } => "invalid escape in a STOMP header".into(),
+            Self::NonUtf8 { .. } => "STOMP header is not UTF-8".into(),
+            Self::InvalidContentLength { value } => {
+                ["invalid STOMP content-length: ", value.as_str()].concat()
+            }
+            Self::MissingNul { .. } => "STOMP body not followed by NUL".into(),
+            Self::FrameTooLarge { limit, .. } => {
+                ["STOMP frame larger than maxMessageBytes (", &digits(*limit as u64), ")"].concat()
+            }
+        }
+    }
+}
+
+// ---------- the client session: the STOMP side of the protocol seam ----------
+
+/// The receipt id the client's `DISCONNECT` asks for; its `RECEIPT` is [`FrameKind::Bye`].
+pub const BYE_RECEIPT: &str = "bye";
+
+/// The `CONNECT` frame: `accept-version:1.2`, `heart-beat:cx,cy` (what the client can send,
+/// what it wants to receive, in ms), then `headers` in order (`login`, `passcode`, `host` and
+/// any custom ones; a header named `accept-version` or `heart-beat` there replaces ours).
+pub fn connect_frame(headers: &[(String, String)], heart_beat: (u32, u32)) -> Frame {
+    let mut f = Frame::new(Command::Connect);
+    let has = |n: &str| headers.iter().any(|(k, _)| k == n);
+    if !has("accept-version") {
+        f.headers.push(("accept-version".into(), "1.2".into()));
+    }
+    if !has("heart-beat") {
+        let hb = [digits(heart_beat.0.into()), ",".into(), digits(heart_beat.1.into())].concat();
+        f.headers.push(("heart-beat".into(), hb));
+    }
+    f.headers.extend(headers.iter().cloned());
+    f
+}
+
+/// STOMP 1.2 heart-beat negotiation: the client asked `cx,cy`, the server answered `header`
+/// (`sx,sy`; missing or malformed = `0,0`). Returns `(send_ms, recv_ms)`: the client beats
+/// every `max(cx, sy)` ms (0 = never) and expects the server's every `max(sx, cy)` ms (0 =
+/// never).
+pub fn negotiate(cx: u32, cy: u32, header: Option<&str>) -> (u32, u32) {
+    let (sx, sy) = header
+        .and_then(|h| {
+            let (a, b) = h.split_once(',')?;
+            Some((a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?))
+        })
+        .unwrap_or((0, 0));
+    let both = |a: u32, b: u32| if a == 0 || b == 0 { 0 } else { a.max(b) };
+    (both(cx, sy), both(sx, cy))
+}
+
+/// How many of the server's beat intervals may pass in silence before the client declares it
+/// dead (network jitter, a busy broker): `2`, as @stomp/stompjs.
+pub const BEAT_TOLERANCE: u32 = 2;
+
+/// Classifies a decoded server frame for the engine. `connected`: whether this connection
+/// already got its `CONNECTED`. `ask`: the client's `heart-beat` (`cx`, `cy`).
+///
+/// - `CONNECTED` → [`FrameKind::Ready`] with the negotiated beats (the receive side times
+///   [`BEAT_TOLERANCE`]);
+/// - `MESSAGE` → [`FrameKind::Event`];
+/// - `RECEIPT` → [`FrameKind::Reply`] for a numeric `receipt-id` (a request of ours),
+///   [`FrameKind::Bye`] for [`BYE_RECEIPT`], else [`FrameKind::Control`];
+/// - `ERROR` before `CONNECTED` → [`FrameKind::Refused`]; with a numeric `receipt-id` →
+///   [`FrameKind::Reply`] with `error`; else [`FrameKind::ServerError`];
+/// - anything else → [`FrameKind::Control`].
+pub fn classify(frame: &Frame, connected: bool, ask: (u32, u32)) -> FrameKind {
+    let receipt = || frame.header("receipt-id").and_then(|v| v.parse::<u64>().ok());
+    match frame.command {
+        Command::Connected => {
+            let (send, recv) = negotiate(ask.0, ask.1, frame.header("heart-beat"));
+            FrameKind::Ready { beat: Some((send, recv.saturating_mul(BEAT_TOLERANCE))) }
+        }
+        Command::Message => FrameKind::Event,
+        Command::Receipt => match receipt() {
+            Some(id) => FrameKind::Reply { id, error: false },
+            None if frame.header("receipt-id") == Some(BYE_RECEIPT) => FrameKind::Bye,
+            None => FrameKind::Control,
+        },
+        Command::Error if !connected => FrameKind::Refused(error_text(frame)),
+        Command::Error => match receipt() {
+            Some(id) => FrameKind::Reply { id, error: true },
+            None => FrameKind::ServerError,
+        },
+        _ => FrameKind::Control,
+    }
+}
+
+/// A one-line description of an `ERROR` frame: its `message` header, and the body's first
+/// line when it is text (at most 200 bytes).
+pub fn error_text(frame: &Frame) -> String {
+    let mut s =
+        ["the broker sent ERROR: ", frame.header("message").unwrap_or("(no message)")].concat();
+    let body = std::str::from_utf8(&frame.body).unwrap_or_default();
+    let line = body.lines().next().unwrap_or_default().trim();
+    if !line.is_empty() {
+        s.push_str(" (");
+        let mut end = line.len().min(200);
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.push_str(line.get(..end).unwrap_or_default());
+        s.push(')');
+    }
+    s
 }

@@ -67,6 +67,12 @@ pub struct Sim {
     pub tick: u64,
     /// The tick of the latest `Flush` performed.
     pub last_flush: u64,
+    /// Connections whose handshake was asked for (`Action::Handshake`); the sim answers with
+    /// the control frame `HELLO`.
+    pub handshakes: Vec<u64>,
+    /// Connections whose goodbye was asked for (`Action::Goodbye`); the sim answers with the
+    /// control frame `BYE`.
+    pub goodbyes: Vec<u64>,
 }
 
 impl Sim {
@@ -85,6 +91,8 @@ impl Sim {
             attempts: vec![],
             tick: 0,
             last_flush: 0,
+            handshakes: vec![],
+            goodbyes: vec![],
         };
         s.pump();
         s
@@ -163,6 +171,14 @@ impl Sim {
                     }
                 }
                 Action::Deliver(d) => self.delivered.push(d),
+                Action::Handshake { conn } => {
+                    self.handshakes.push(conn);
+                    self.e.control(Frame::Text("HELLO".into()), self.now);
+                }
+                Action::Goodbye { conn } => {
+                    self.goodbyes.push(conn);
+                    self.e.control(Frame::Text("BYE".into()), self.now);
+                }
             }
         }
     }
