@@ -122,11 +122,15 @@ JS
 ESBUILD=${ESBUILD:-node_modules/.bin/esbuild}
 if [ -x "$ESBUILD" ]; then
   # The facade imports wasm-bindgen's glue as ./steadysocket.js: point it at this entry's.
-  sed "s#\"./steadysocket.js\"#\"./$NAME.js\"#" "$FACADE" >"$OUT/facade.js"
-  printf 'export { default, initSync } from "./%s.js";\nexport { SteadySocket } from "./facade.js";\n' "$NAME" >"$OUT/entry.js"
+  # Every facade builds on src/facade.js (the shared Base/Hub/options); an entry's own facade
+  # (column 3) is copied beside it, and the entry exports its class (column 4).
+  sed "s#\"./steadysocket.js\"#\"./$NAME.js\"#" src/facade.js >"$OUT/facade.js"
+  [ "$FACADE" = src/facade.js ] || cp "$FACADE" "$OUT/$(basename "$FACADE")"
+  printf 'export { default, initSync } from "./%s.js";\nexport { %s } from "./%s";\n' \
+    "$NAME" "$(entry_field 4)" "$(basename "$FACADE")" >"$OUT/entry.js"
   "$ESBUILD" "$OUT/entry.js" --bundle --minify --format=esm --log-level=error --outfile="$OUT/$NAME.min.js"
   mv "$OUT/$NAME.min.js" "$OUT/$NAME.js"
-  rm -rf "$OUT/snippets" "$OUT/entry.js" "$OUT/facade.js"
+  rm -rf "$OUT/snippets" "$OUT/entry.js" "$OUT/facade.js" "$OUT/$(basename "$FACADE")"
 else
   echo "build-pkg: $ESBUILD not found; run scripts/bootstrap.sh (npm ci) first" >&2
   exit 1
@@ -145,7 +149,7 @@ node --input-type=module -e '
 if [ "$NAME" != "$MAIN" ]; then
   # Another entry: its files only; the main build adds it to package.json and checks the tarball.
   rm -f "$OUT/package.json"
-  cp src/steadysocket.d.ts "$OUT/$NAME.d.ts" 2>/dev/null || true
+  if [ -f "src/$NAME.d.ts" ]; then cp "src/$NAME.d.ts" "$OUT/$NAME.d.ts"; else cp src/steadysocket.d.ts "$OUT/$NAME.d.ts"; fi
   gz() { gzip -9c "$1" | wc -c; }
   log "$OUT/ ready: entry $NAME; gzip -9: wasm $(gz "$wasm") B + js $(gz "$OUT/$NAME.js") B"
   exit 0

@@ -48,7 +48,7 @@ use crate::core::{
     SendError, Sent, State,
 };
 use crate::error::{check_ws_url, Error};
-use crate::web::{frame_parts, Driver, JsFrame, Kind, Note, Sink, UrlSource};
+use crate::web::{frame_parts, Driver, JsFrame, Kind, Note, Proto, Sink, UrlSource};
 
 /// An inbound typed event.
 #[derive(Debug, Clone)]
@@ -201,6 +201,11 @@ impl Sink for RustSink {
                     Err(Error::Request { kind: "remote".into(), code: get("code"), message }),
                 );
             }
+            // STOMP notes: the Rust API speaks v1 only for now.
+            Note::Frame { .. } => return,
+            Note::ServerError { message, .. } => {
+                SocketEvent::Error { kind: crate::core::ErrorKind::Protocol, message }
+            }
             Note::Engine(ev) => match ev {
                 Event::State { from, to } => SocketEvent::State { from, to },
                 Event::Open { reconnected, attempt } => SocketEvent::Open { reconnected, attempt },
@@ -319,8 +324,13 @@ impl Builder {
         self.config.validate()?;
         crate::core::validate::protocols(&self.protocols)?;
         let sink = Rc::new(RustSink::default());
-        let driver =
-            Driver::new(UrlSource::Fixed(self.url), self.protocols, self.config, sink.clone());
+        let driver = Driver::new(
+            UrlSource::Fixed(self.url),
+            self.protocols,
+            self.config,
+            Proto::V1,
+            sink.clone(),
+        );
         Ok(SteadySocket { driver, sink })
     }
 }

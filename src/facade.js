@@ -7,21 +7,22 @@
 // wasm-bindgen's glue (`./steadysocket.js`) and bundles both into the package entry.
 import { Core } from "./steadysocket.js";
 
-const P = "steadysocket: ";
+export const P = "steadysocket: ";
 const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
 const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw"];
 // The wasm side's enum orders (src/core): ErrorKind, DropReason, requests::Failure, Sent.
-const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler"];
+const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler", "heartbeat-timeout", "handshake"];
 const DROPS = ["overflow", "expired", "closed", "connection-lost"];
 const FAILURES = ["timeout", "connection-lost", "closed", "dropped"];
 const SENT = ["sent", "queued", "dropped"];
 
-const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
-const optErr = (C, path, msg) => new C(`${P}option \`${path}\` ${msg}`);
-const argErr = (C, path, msg) => new C(`${P}argument \`${path}\` ${msg}`);
+export const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
+export const optErr = (C, path, msg) => new C(`${P}option \`${path}\` ${msg}`);
+export const argErr = (C, path, msg) => new C(`${P}argument \`${path}\` ${msg}`);
+const isFn = (v) => typeof v == "function";
 const isObj = (v) => typeof v == "object" && v !== null && !Array.isArray(v);
 const undef = (x) => (x === x ? x : undefined); // NaN (the wasm's "none") → undefined
-const kindErr = (kind, msg) => Object.assign(new Error(msg), { kind });
+export const kindErr = (kind, msg) => Object.assign(new Error(msg), { kind });
 const describe = (e) => {
   // Never throws: a thrown value may be a Proxy, or an Error whose getters throw.
   try {
@@ -31,9 +32,9 @@ const describe = (e) => {
   }
 };
 /** The `send`/`request` refusal for a wasm status (3 closed, 4 queue-full, 5 freed). */
-const refusal = (r) =>
+export const refusal = (r) =>
   r == 5 ? freed() : r == 3 ? kindErr("closed", P + "the socket is closed") : kindErr("queue-full", P + 'the queue is full (queue.overflow is "error")');
-const freed = () => new Error(P + "the socket was freed (free() was called); create a new one");
+export const freed = () => new Error(P + "the socket was freed (free() was called); create a new one");
 
 /** `(type, data)` of a queued frame for `drop`/`sent`: `raw` frames are `(null, frame)`. */
 const parts = (raw, v) => {
@@ -43,11 +44,22 @@ const parts = (raw, v) => {
   return [o?.type ?? null, o?.data ?? null];
 };
 
+/** `(type, data)` of a custom codec's frame, by its own `decode`. */
+const codecParts = (decode, raw, v) => {
+  if (raw) return [null, v];
+  try {
+    const m = decode(v);
+    return [m?.type ?? null, m?.data ?? null];
+  } catch {
+    return [null, v];
+  }
+};
+
 /**
  * The `{…}` at `path` (or `undefined`): rejects a non-object and unknown keys.
  * `name` is how the path is named in the type error.
  */
-function keys(v, prefix, name, known) {
+export function keys(v, prefix, name, known) {
   if (!isObj(v)) throw optErr(TypeError, name, `must be an object, got ${typeOf(v)}`);
   for (const k of Object.keys(v)) {
     if (!known.includes(k)) throw optErr(TypeError, prefix + k, `is not an option (known: ${known.join(", ")})`);
@@ -69,13 +81,20 @@ const urlMsg = (s, why) => `${P}invalid URL \`${s}\`: ${why}`;
  * the URL provider. It holds the listeners, not the socket (so a dropped socket can be
  * garbage-collected, which frees its wasm side).
  */
-class Hub {
+export class Hub {
   l = []; // [event, handler], in subscription order
   t = []; // [message type, handler]
   p = new Map(); // request id → [resolve, reject]
   x = false; // dispatching an `error` event
   g = 0; // bumped by free(): the rest of the event being dispatched is skipped
   dead = false; // free() was called: only outcomes are dispatched from now on
+  m = 0; // the protocol: 0 v1, 1 raw (frames also fire `message`), 2 a custom codec
+  d = null; // a custom codec's decode (describes its frames in `drop`/`sent` events)
+
+  /** The handshake's headers for this attempt (protocols with one override it). */
+  h() {
+    return [];
+  }
 
   u(s) {
     const p = urlProblem(s);
@@ -138,7 +157,13 @@ class Hub {
         this.run(this.t, this.t.filter((x) => x[0] === v), w, g);
         return;
       }
-      case 6: return this.emit("raw", v);
+      case 6:
+        if (this.m == 1) {
+          const g = this.g;
+          this.emit("message", { type: null, data: v });
+          if (this.g != g) return;
+        }
+        return this.emit("raw", v);
       case 7: return this.settle(a, true, v);
       case 8: {
         const m = v?.message;
@@ -151,7 +176,7 @@ class Hub {
       case 10: {
         const n = k == 9 ? "drop" : "sent";
         if (this.has(n)) {
-          const [type, data] = parts(a, v);
+          const [type, data] = this.d ? codecParts(this.d, a, v) : parts(a, v);
           this.emit(n, k == 9 ? { type, data, reason: DROPS[b] } : { type, data });
         }
         return;
@@ -162,8 +187,11 @@ class Hub {
   }
 }
 
-/** Reads the options once into the numbers, protocols and ping the wasm constructor takes. */
-function pack(o) {
+/**
+ * Reads the options once into the numbers, protocols and ping the wasm constructor takes.
+ * `extra` are the keys a protocol's class adds (read by it); `hb` the heartbeat keys.
+ */
+export function pack(o, extra = [], hb = ["intervalMs", "timeoutMs", "ping"]) {
   // Slots (src/js.rs `Core::new`): n[0] = presence mask of slots 1..=17 plus flags.
   const n = [0];
   const put = (i, v) => {
@@ -188,7 +216,7 @@ function pack(o) {
   let protocols = [], ping, codes = [];
   n[17] = Math.random() * 9007199254740991; // the jitter seed
   if (o == null) return [n, protocols, ping, codes];
-  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes"]);
+  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes", "handshakeTimeoutMs", ...extra]);
 
   const p = o.protocols;
   if (typeof p == "string") protocols = [p];
@@ -228,7 +256,7 @@ function pack(o) {
   const h = toggle(o.heartbeat, "heartbeat");
   if (h === false) n[0] |= 1 << 22;
   else if (h && h !== true) {
-    keys(h, "heartbeat.", "heartbeat", ["intervalMs", "timeoutMs", "ping"]);
+    keys(h, "heartbeat.", "heartbeat", hb);
     ping = h.ping;
     num(h, "heartbeat.", "intervalMs", 8);
     num(h, "heartbeat.", "timeoutMs", 9);
@@ -255,24 +283,36 @@ function pack(o) {
   return [n, protocols, ping, codes];
 }
 
-/** A WebSocket that stays connected. See the README and `steadysocket.d.ts`. */
-export class SteadySocket {
-  #c; // the wasm Core; null after free()
-  #h = new Hub();
+/** A number option (or undefined), type-checked. */
+export const numOpt = (o, k) => {
+  const v = o?.[k];
+  if (v !== undefined && typeof v != "number") throw optErr(TypeError, k, `must be a number, got ${typeOf(v)}`);
+  return v;
+};
 
-  constructor(url, options) {
+/**
+ * What every protocol's class shares: the wasm Core, the listeners, state, metrics, close.
+ * `p` = `[kind, cx, cy]`, `pong` and `f` as the wasm `Core` takes them (src/js.rs).
+ */
+export class Base {
+  #c; // the wasm Core; null after free()
+  _h; // the Hub
+
+  constructor(url, packed, o, p, pong, f, hub = new Hub()) {
     if (typeof url == "string") {
-      const p = urlProblem(url);
-      if (p) throw new p[0](urlMsg(url, p[1]));
-    } else if (typeof url != "function") {
+      const u = urlProblem(url);
+      if (u) throw new u[0](urlMsg(url, u[1]));
+    } else if (!isFn(url)) {
       throw new TypeError(`${P}url must be a ws:/wss: URL string or a function returning one, got ${typeOf(url)}`);
     }
-    const [n, protocols, ping, codes] = pack(options);
-    this.#c = new Core(url, this.#h, new Float64Array(n.concat(codes)), protocols, ping);
+    this._h = hub;
+    const [n, protocols, ping, codes] = packed;
+    const t = numOpt(o, "handshakeTimeoutMs");
+    this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN]), pong, f);
   }
 
   /** The Core, or the "freed" error. */
-  #core() {
+  _c() {
     if (!this.#c) throw freed();
     return this.#c;
   }
@@ -281,27 +321,27 @@ export class SteadySocket {
     const c = this.#c;
     if (c) {
       this.#c = null;
-      this.#h.g++;
-      this.#h.dead = true;
+      this._h.g++;
+      this._h.dead = true;
       c.x();
     }
   }
 
   get state() {
-    return STATES[this.#core().s()];
+    return STATES[this._c().s()];
   }
 
   get queued() {
-    return this.#core().q();
+    return this._c().q();
   }
 
   get rtt() {
-    return undef(this.#core().r());
+    return undef(this._c().r());
   }
 
   metrics() {
     const m = new Float64Array(14);
-    this.#core().m(m);
+    this._c().m(m);
     return {
       attempts: m[0], reconnects: m[1], downtimeMs: m[2], messagesIn: m[3], messagesOut: m[4],
       bytesIn: m[5], bytesOut: m[6], queued: m[7], queuedBytes: m[8], dropped: m[9],
@@ -310,10 +350,10 @@ export class SteadySocket {
   }
 
   on(event, handler) {
-    this.#core();
+    this._c();
     if (!EVENTS.includes(event)) throw new TypeError(`${P}unknown event "${event}" (known: ${EVENTS.join(", ")})`);
-    if (typeof handler != "function") throw new TypeError(P + "handler must be a function");
-    const l = this.#h.l, x = [event, handler];
+    if (!isFn(handler)) throw new TypeError(P + "handler must be a function");
+    const l = this._h.l, x = [event, handler];
     l.push(x);
     return () => {
       const i = l.indexOf(x);
@@ -322,16 +362,106 @@ export class SteadySocket {
   }
 
   off(event, handler) {
-    this.#core();
-    const l = this.#h.l, i = l.findIndex((x) => x[0] == event && x[1] === handler);
+    this._c();
+    const l = this._h.l, i = l.findIndex((x) => x[0] == event && x[1] === handler);
     if (i >= 0) l.splice(i, 1);
   }
 
+  /** Sends (or queues) a frame: a string or Uint8Array; `raw` for `drop`/`sent` events. */
+  _tx(v, len, raw) {
+    const r = this._c().t(v, len, raw);
+    if (r > 2) throw refusal(r);
+    return SENT[r];
+  }
+
+  /** A request Promise for the wasm's answer `id` (an id, or minus a refusal). */
+  _rq(id) {
+    if (id == -5) throw freed(); // free() was called from toJSON / the codec
+    return new Promise((res, rej) => (id < 0 ? rej(refusal(-id)) : this._h.p.set(id, [res, rej])));
+  }
+
+  close(code, reason) {
+    const c = this._c();
+    if (code !== undefined && typeof code != "number") throw argErr(TypeError, "code", `must be a number, got ${typeOf(code)}`);
+    // The wasm checks the code's range first, then the reason's: 1 means "reason not a string".
+    if (c.c(code, reason === undefined ? "" : typeof reason == "string" ? reason : undefined)) {
+      throw argErr(TypeError, "reason", `must be a string, got ${typeOf(reason)}`);
+    }
+  }
+
+  reconnect() {
+    this._c().rc();
+  }
+}
+
+/** Binary data as a Uint8Array copy (so later changes to the caller's buffer cannot alter a queued frame), a string as it is, else `undefined`. */
+export const bytes = (data) =>
+  ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()
+  : data instanceof ArrayBuffer ? new Uint8Array(data).slice()
+  : typeof data == "string" ? data : undefined;
+
+/** A raw-mode `heartbeat.pong` matcher as a predicate. */
+const matcher = (m) => {
+  if (typeof m == "string") return (d) => d === m;
+  if (m instanceof RegExp) return (d) => typeof d == "string" && (m.lastIndex = 0, m.test(d));
+  if (isFn(m)) return m;
+  throw optErr(TypeError, "heartbeat.pong", `must be a string, a RegExp or a function, got ${typeOf(m)}`);
+};
+
+/** A WebSocket that stays connected. See the README and `steadysocket.d.ts`. */
+export class SteadySocket extends Base {
+  #m; // 0 v1, 1 raw, 2 codec
+  #enc; // a codec's encode
+
+  constructor(url, options) {
+    const o = options ?? undefined;
+    const proto = o?.protocol;
+    let m = 0, enc, dec, pong, f, hb = o?.heartbeat;
+    if (proto === "raw") m = 1;
+    else if (isObj(proto)) {
+      enc = proto.encode;
+      dec = proto.decode;
+      keys(proto, "protocol.", "protocol", ["encode", "decode"]);
+      if (!isFn(enc)) throw optErr(TypeError, "protocol.encode", `must be a function, got ${typeOf(enc)}`);
+      if (!isFn(dec)) throw optErr(TypeError, "protocol.decode", `must be a function, got ${typeOf(dec)}`);
+      m = 2;
+      f = dec;
+    } else if (proto !== undefined && proto !== "v1") {
+      throw optErr(typeof proto == "string" ? RangeError : TypeError, "protocol", `must be "v1", "raw" or a codec {encode, decode}, got ${typeof proto == "string" ? `"${proto}"` : typeOf(proto)}`);
+    }
+    // Raw: the heartbeat is off unless a ping is given; `pong` (a string, RegExp or
+    // predicate) tells the answers apart (they are not delivered).
+    if (m == 1 && !(isObj(hb) && hb.ping !== undefined)) hb = false;
+    let po = o;
+    if (isObj(o)) {
+      po = { ...o, heartbeat: hb };
+      delete po.protocol;
+    }
+    const packed = pack(po, [], m == 1 ? ["intervalMs", "timeoutMs", "ping", "pong"] : undefined);
+    if (m == 1 && isObj(hb) && hb.pong !== undefined) f = matcher(hb.pong);
+    if (m == 2) {
+      // The codec's heartbeat frames: encode({type:"ping"}) unless heartbeat.ping is set.
+      const txt = (type) => {
+        const v = enc({ type });
+        if (typeof v != "string") throw optErr(TypeError, "protocol.encode", `must return a string for the heartbeat's {type: "${type}"} (or set heartbeat.ping / heartbeat: false), got ${typeOf(v)}`);
+        return v;
+      };
+      if (packed[2] === undefined && hb !== false) packed[2] = txt("ping");
+      pong = txt("pong");
+    }
+    const hub = new Hub();
+    hub.m = m;
+    hub.d = dec ?? null;
+    super(url, packed, o, [m], pong, f, hub);
+    this.#m = m;
+    this.#enc = enc;
+  }
+
   onMessage(type, handler) {
-    this.#core();
+    this._c();
     if (typeof type != "string") throw new TypeError(P + "onMessage: type must be a string");
-    if (typeof handler != "function") throw new TypeError(P + "handler must be a function");
-    const t = this.#h.t, x = [type, handler];
+    if (!isFn(handler)) throw new TypeError(P + "handler must be a function");
+    const t = this._h.t, x = [type, handler];
     t.push(x);
     return () => {
       const i = t.indexOf(x);
@@ -339,9 +469,28 @@ export class SteadySocket {
     };
   }
 
+  /** A codec's frame for `msg`, checked. */
+  #encode(msg) {
+    let v;
+    try {
+      v = this.#enc(msg);
+    } catch (e) {
+      throw new TypeError(P + "protocol.encode threw: " + describe(e));
+    }
+    if (typeof v != "string" && !(v instanceof Uint8Array)) {
+      throw new TypeError(`${P}protocol.encode must return a string or a Uint8Array, got ${typeOf(v)}`);
+    }
+    return v;
+  }
+
   send(type, data) {
-    this.#core();
+    this._c();
+    if (this.#m == 1) return this.sendRaw(type);
     if (typeof type != "string") throw new TypeError(P + "send: type must be a string");
+    if (this.#m == 2) {
+      const v = this.#encode({ type, data: data === undefined ? null : data });
+      return this._tx(v, v.length, 0);
+    }
     // User code (`toJSON`) runs here, before the wasm is entered.
     let s;
     try {
@@ -349,17 +498,12 @@ export class SteadySocket {
     } catch (e) {
       throw notJson(e);
     }
-    return this.#tx(s, s.length, 0);
-  }
-
-  #tx(v, len, raw) {
-    const r = this.#core().t(v, len, raw);
-    if (r > 2) throw refusal(r);
-    return SENT[r];
+    return this._tx(s, s.length, 0);
   }
 
   request(type, data, options) {
-    const c = this.#core();
+    const c = this._c();
+    if (this.#m == 1) throw new TypeError(P + 'request() needs replies: protocol "raw" has none (use "v1" or a codec)');
     if (typeof type != "string") throw new TypeError(P + "request: type must be a string");
     let t;
     if (options != null) {
@@ -370,36 +514,29 @@ export class SteadySocket {
       t = options.timeoutMs;
       if (t !== undefined && typeof t != "number") throw argErr(TypeError, "timeoutMs", `must be a number, got ${typeOf(t)}`);
     }
+    if (this.#m == 2) {
+      // The codec is user code: it encodes with the id the request will get, before the
+      // engine step; if it called back into the socket meanwhile (-6), encode again.
+      for (let i = 0; i < 3; i++) {
+        const id = c.ni();
+        const v = this.#encode({ type, id, data: data === undefined ? null : data });
+        const r = this._c().rf(v, v.length, id, t);
+        if (r != -6) return this._rq(r);
+      }
+      throw new Error(P + "request: the codec keeps calling back into the socket");
+    }
     // The wasm checks the timeout's range, then serializes the data exactly once (dataJson in
     // src/glue.js: a throwing toJSON throws from here and nothing is sent), then queues.
-    const id = c.rq(type, data, t);
-    if (id == -5) throw freed(); // free() was called from toJSON
-    return new Promise((res, rej) => (id < 0 ? rej(refusal(-id)) : this.#h.p.set(id, [res, rej])));
+    return this._rq(c.rq(type, data, t));
   }
 
   sendRaw(data) {
-    this.#core();
-    // Binary data is copied, so later changes to the caller's buffer cannot alter a queued frame.
-    let v = data;
-    if (ArrayBuffer.isView(data)) v = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-    else if (data instanceof ArrayBuffer) v = new Uint8Array(data).slice();
-    else if (typeof data != "string") {
-      throw new TypeError(`${P}sendRaw: data must be a string, ArrayBuffer or ArrayBufferView, got ${typeOf(data)}`);
+    this._c();
+    const v = bytes(data);
+    if (v === undefined) {
+      throw new TypeError(`${P}${this.#m == 1 ? "send" : "sendRaw"}: data must be a string, ArrayBuffer or ArrayBufferView, got ${typeOf(data)}`);
     }
-    return this.#tx(v, v.length, 1);
-  }
-
-  close(code, reason) {
-    const c = this.#core();
-    if (code !== undefined && typeof code != "number") throw argErr(TypeError, "code", `must be a number, got ${typeOf(code)}`);
-    // The wasm checks the code's range first, then the reason's: 1 means "reason not a string".
-    if (c.c(code, reason === undefined ? "" : typeof reason == "string" ? reason : undefined)) {
-      throw argErr(TypeError, "reason", `must be a string, got ${typeOf(reason)}`);
-    }
-  }
-
-  reconnect() {
-    this.#core().rc();
+    return this._tx(v, v.length, 1);
   }
 }
 

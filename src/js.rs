@@ -21,7 +21,7 @@ use crate::core::{
     ReconnectConfig, SendError,
 };
 use crate::error::{OptionError, OptionErrorKind};
-use crate::web::{Driver, JsFrame, Kind, Note, Sink, UrlSource};
+use crate::web::{Driver, JsFrame, Kind, Note, Proto, Sink, UrlSource};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS: &'static str = include_str!("steadysocket.d.ts");
@@ -36,6 +36,10 @@ extern "C" {
     /// Why a URL from the URL provider is refused (`undefined` when it is fine).
     #[wasm_bindgen(method, js_name = u)]
     fn u(this: &Hub, url: &str) -> Option<String>;
+    /// The handshake headers for this attempt, `[name, value, …]` (runs the app's header
+    /// function, if any); throws the reason the attempt fails.
+    #[wasm_bindgen(method, catch, js_name = h)]
+    fn h(this: &Hub) -> Result<Vec<String>, JsValue>;
 }
 
 #[wasm_bindgen(module = "/src/glue.js")]
@@ -196,7 +200,8 @@ impl Sink for JsSink {
     /// reason), 3 reconnecting (a attempt, b delay or NaN), 4 error (a kind, v message),
     /// 5 message (v type, w data), 6 raw (v), 7/8 reply ok/error (a id, v value), 9 drop
     /// (a raw, b reason, v frame), 10 sent (a raw, v frame), 11 rtt (a, b, c; NaN = none),
-    /// 12 request failed (a id, b failure). Enums go as their declaration index.
+    /// 12 request failed (a id, b failure), 13 protocol frame (a conn, v headers, w body), 14
+    /// server error (v message, w `[headers, body]`). Enums go as their declaration index.
     fn note(&self, note: Note) {
         let u = &JsValue::UNDEFINED;
         match note {
@@ -235,11 +240,21 @@ impl Sink for JsSink {
                     self.e(12, id as f64, f64::from(failure as u8), 0.0, u, u)
                 }
             },
+            Note::Frame { conn, headers, body } => {
+                self.e(13, conn as f64, 0.0, 0.0, &headers, &body)
+            }
+            Note::ServerError { message, headers, body } => {
+                self.e(14, 0.0, 0.0, 0.0, &message.into(), &js_sys::Array::of2(&headers, &body))
+            }
         }
     }
 
     fn check_url(&self, url: &str) -> Result<(), String> {
         self.hub.u(url).map_or(Ok(()), Err)
+    }
+
+    fn handshake(&self) -> Result<Vec<String>, String> {
+        self.hub.h().map_err(|e| crate::web::describe(&e))
     }
 }
 
@@ -267,20 +282,58 @@ impl Core {
     ///
     /// # Errors
     /// A `RangeError` naming the option whose value is out of range.
+    ///
+    /// The protocol (the seam): `p` is `[kind, handshakeTimeoutMs or NaN, cx, cy]`, kind 0 v1,
+    /// 1 raw (`f` the pong predicate or `undefined`), 2 a custom codec (`f` its `decode`), 3
+    /// STOMP (the `stomp` feature; `cx`,`cy` its `heart-beat` ask); `pong` answers a peer's
+    /// ping (v1's default when `undefined` and kind 0).
     #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         url: JsValue,
         hub: Hub,
         n: &[f64],
         protocols: Vec<String>,
         ping: Option<String>,
+        p: &[f64],
+        pong: Option<String>,
+        f: JsValue,
     ) -> Result<Core, JsValue> {
-        let config = config(n, &protocols, ping)?;
+        let mut config = config(n, &protocols, ping)?;
+        let at = |i: usize| p.get(i).copied().filter(|v| !v.is_nan());
+        let kind = at(0).unwrap_or(0.0) as u32;
+        if kind != 0 {
+            config.session.pong = pong;
+        }
+        if let Some(t) = at(1) {
+            crate::core::validate::positive_ms("handshakeTimeoutMs", t)?;
+            config.session.handshake_timeout_ms = t;
+        }
+        let func = || f.clone().dyn_into::<js_sys::Function>().ok();
+        let proto = match kind {
+            1 => Proto::Raw { pong: func() },
+            2 => match func() {
+                Some(decode) => Proto::Custom { decode },
+                None => Proto::V1,
+            },
+            #[cfg(feature = "stomp")]
+            3 => {
+                config.session.handshake = true;
+                config.session.goodbye = true;
+                let beat = |i: usize| at(i).unwrap_or(0.0).clamp(0.0, 4_294_967_295.0) as u32;
+                let ask = if config.heartbeat.is_some() { (beat(2), beat(3)) } else { (0, 0) };
+                if let Some(h) = &mut config.heartbeat {
+                    h.ping = "\n".into();
+                }
+                Proto::Stomp(crate::web::StompState::new(ask, config.max_message_bytes))
+            }
+            _ => Proto::V1,
+        };
         let source = match url.as_string() {
             Some(s) => UrlSource::Fixed(s),
             None => UrlSource::Provider(url.unchecked_into()),
         };
-        let driver = Driver::new(source, protocols, config, Rc::new(JsSink { hub }));
+        let driver = Driver::new(source, protocols, config, proto, Rc::new(JsSink { hub }));
         Ok(Core { driver: RefCell::new(Some(driver)) })
     }
 
@@ -383,4 +436,116 @@ impl Core {
     pub fn rc(&self) {
         self.with((), Driver::reconnect);
     }
+
+    /// The id the next request will get (a custom codec encodes the request with it first).
+    pub fn ni(&self) -> f64 {
+        self.with(0.0, |d| d.read(|e, _| e.next_request_id() as f64))
+    }
+
+    /// Starts a request whose frame the facade already encoded with id `expect` (see
+    /// [`ni`](Self::ni)); returns its id, minus a refusal (see [`refused`]), or -6 when the
+    /// next id is no longer `expect` (the encoder called back into the socket: re-encode).
+    ///
+    /// # Errors
+    /// A `RangeError` for the timeout.
+    pub fn rf(
+        &self,
+        value: JsValue,
+        len: u32,
+        expect: f64,
+        timeout_ms: Option<f64>,
+    ) -> Result<f64, JsValue> {
+        let timeout_ms = crate::core::validate::request_timeout(timeout_ms)?;
+        Ok(self.with(-5.0, |d| {
+            if d.read(|e, _| e.next_request_id() as f64) != expect {
+                return -6.0;
+            }
+            let frame = JsFrame { value, len: len as usize };
+            d.request(timeout_ms, |_| frame, |_| {})
+                .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
+        }))
+    }
+}
+
+/// STOMP frames for the `StompClient` facade (`src/stomp.js`): headers travel as flat
+/// `[name, value, …]` string arrays, bodies as bytes; every frame is encoded by
+/// `core::stomp`.
+#[cfg(feature = "stomp")]
+#[wasm_bindgen]
+impl Core {
+    /// Encodes a frame (`SEND`, `BEGIN`, `COMMIT`, `ABORT`, `ACK`, `NACK`): its bytes.
+    pub fn sf(&self, command: &str, headers: Vec<String>, body: &[u8]) -> js_sys::Uint8Array {
+        let frame = stomp_frame(command, &headers, body, None);
+        frame.value.unchecked_into()
+    }
+
+    /// Sends a `SEND` asking for a receipt: a request whose id is the `receipt` header;
+    /// returns the id or minus a refusal (see [`refused`]).
+    ///
+    /// # Errors
+    /// A `RangeError` for the timeout.
+    pub fn sr(
+        &self,
+        headers: Vec<String>,
+        body: &[u8],
+        timeout_ms: Option<f64>,
+    ) -> Result<f64, JsValue> {
+        let timeout_ms = crate::core::validate::request_timeout(timeout_ms)?;
+        Ok(self.with(-5.0, |d| {
+            d.request(timeout_ms, |id| stomp_frame("SEND", &headers, body, Some(id)), |_| {})
+                .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
+        }))
+    }
+
+    /// Sends a control frame (`ACK`/`NACK`) on connection `conn` only (0: the open one).
+    pub fn cf(&self, conn: f64, frame: JsValue, len: u32) -> bool {
+        let frame = JsFrame { value: frame, len: len as usize };
+        self.with(false, |d| d.control(conn as u64, frame))
+    }
+
+    /// Registers subscription `key` (its `SUBSCRIBE` headers), sent now if connected and on
+    /// every reconnect before the backlog. With `receipt`, the first `SUBSCRIBE` asks for one:
+    /// returns its request id (0 without, -5 after free, -3 when closed).
+    pub fn ss(
+        &self,
+        key: f64,
+        headers: Vec<String>,
+        receipt: bool,
+        timeout_ms: Option<f64>,
+    ) -> f64 {
+        let plain = stomp_frame("SUBSCRIBE", &headers, &[], None);
+        self.with(-5.0, |d| {
+            if !receipt {
+                d.stand(key as u64, plain, None);
+                return 0.0;
+            }
+            let encode = |id: u64| stomp_frame("SUBSCRIBE", &headers, &[], Some(id));
+            match d.stand(key as u64, plain, Some((timeout_ms, &encode))) {
+                0 => -3.0,
+                id => id as f64,
+            }
+        })
+    }
+
+    /// Forgets subscription `key`, sending its `UNSUBSCRIBE` (headers given) if connected.
+    pub fn su(&self, key: f64, headers: Vec<String>) -> bool {
+        let frame = stomp_frame("UNSUBSCRIBE", &headers, &[], None);
+        self.with(false, |d| d.unstand(key as u64, Some(frame)))
+    }
+}
+
+/// Encodes a STOMP frame from flat headers (plus `receipt: <id>`).
+#[cfg(feature = "stomp")]
+fn stomp_frame(command: &str, headers: &[String], body: &[u8], receipt: Option<u64>) -> JsFrame {
+    use crate::core::stomp::{Command, Frame};
+    let mut f = Frame::new(Command::parse(command)).with_body(body.to_vec());
+    for c in headers.chunks(2) {
+        if let [k, v] = c {
+            f.headers.push((k.clone(), v.clone()));
+        }
+    }
+    if let Some(id) = receipt {
+        f.headers.push(("receipt".into(), digits(id)));
+    }
+    crate::web::stomp_frame(&f)
 }

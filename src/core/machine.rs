@@ -937,6 +937,32 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         }
     }
 
+    /// The protocol cannot go on with connection `conn` (e.g. the STOMP byte stream is
+    /// broken, so frame boundaries cannot be trusted): an `error` event of kind
+    /// [`ErrorKind::Protocol`] with `message`, then the connection is dropped like a lost one
+    /// (reconnecting if enabled); during a handshake it is a refused attempt.
+    pub fn on_protocol_error(&mut self, conn: u64, message: String, now: f64) {
+        if conn != self.conn {
+            return;
+        }
+        match self.state {
+            State::Connecting if self.handshaking => {
+                let _ = self.frame_delivery(conn, 0, FrameKind::Refused(message), now);
+            }
+            State::Open => {
+                self.error(ErrorKind::Protocol, message);
+                self.actions.push_back(Action::CloseSocket {
+                    conn,
+                    code: 1000,
+                    reason: "protocol error".into(),
+                    await_close: false,
+                });
+                self.lose_connection(CODE_ABNORMAL, "protocol error".into(), false, false, now);
+            }
+            _ => {}
+        }
+    }
+
     /// The timer armed for [`poll_timeout`](Self::poll_timeout) fired (possibly late).
     pub fn on_timer(&mut self, now: f64) {
         for id in self.requests.expire(now) {

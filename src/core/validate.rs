@@ -18,6 +18,14 @@ fn non_negative(path: &str, v: f64) -> Result<(), OptionError> {
     }
 }
 
+/// A duration option that must be finite and `> 0` (e.g. `handshakeTimeoutMs`).
+///
+/// # Errors
+/// A range error naming `path`.
+pub fn positive_ms(path: &str, v: f64) -> Result<(), OptionError> {
+    positive(path, v)
+}
+
 fn positive(path: &str, v: f64) -> Result<(), OptionError> {
     if v.is_finite() && v > 0.0 {
         Ok(())

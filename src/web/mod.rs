@@ -79,9 +79,65 @@ pub(crate) enum UrlSource {
 /// What the driver reports to the facade.
 pub(crate) enum Note {
     Engine(Event<Kind, JsFrame>),
-    Message { ty: JsValue, data: JsValue },
+    Message {
+        ty: JsValue,
+        data: JsValue,
+    },
     Raw(JsValue),
-    Reply { id: u64, error: bool, value: JsValue },
+    Reply {
+        id: u64,
+        error: bool,
+        value: JsValue,
+    },
+    /// A protocol frame for the application (a STOMP `MESSAGE`): the connection it came on,
+    /// its headers (an object, first occurrence wins) and its body (a `Uint8Array`).
+    #[cfg_attr(not(feature = "stomp"), allow(dead_code))]
+    Frame {
+        conn: u64,
+        headers: JsValue,
+        body: JsValue,
+    },
+    /// An error frame from the peer (a STOMP `ERROR`): its description, headers and body.
+    #[cfg_attr(not(feature = "stomp"), allow(dead_code))]
+    ServerError {
+        message: String,
+        headers: JsValue,
+        body: JsValue,
+    },
+}
+
+/// The wire protocol: how inbound frames are classified (the protocol seam's driver half;
+/// encoding is the facade's, which builds frames in JS, except STOMP's, encoded here).
+pub(crate) enum Proto {
+    /// The `{"type","data"}` envelope.
+    V1,
+    /// No envelope: every frame is raw; `pong`, if set, is a JS predicate telling heartbeat
+    /// answers apart (they are not delivered).
+    Raw { pong: Option<js_sys::Function> },
+    /// The application's codec: `decode(frame)` returns a `{type, data, id?, replyTo?, error?}`
+    /// object (classified like v1) or anything else for a raw frame.
+    Custom { decode: js_sys::Function },
+    /// STOMP 1.2.
+    #[cfg(feature = "stomp")]
+    Stomp(StompState),
+}
+
+/// The STOMP session of one driver: the stream decoder and what the handshake asked.
+#[cfg(feature = "stomp")]
+pub(crate) struct StompState {
+    decoder: crate::core::stomp::Decoder,
+    /// Whether the current connection got its `CONNECTED`.
+    connected: bool,
+    /// The `heart-beat` the client asks for (`cx`, `cy`).
+    ask: (u32, u32),
+}
+
+#[cfg(feature = "stomp")]
+impl StompState {
+    /// A session asking for `heart-beat: cx,cy`, decoding frames of up to `max` bytes.
+    pub fn new(ask: (u32, u32), max: usize) -> Self {
+        Self { decoder: crate::core::stomp::Decoder::new(max), connected: false, ask }
+    }
 }
 
 /// The facade's side: receives notes (it may call back into the driver re-entrantly).
@@ -91,10 +147,16 @@ pub(crate) trait Sink {
     /// The JS facade asks the browser's `URL` parser; the Rust API uses
     /// [`crate::error::check_ws_url`].
     fn check_url(&self, url: &str) -> Result<(), String>;
+    /// The handshake's headers for this attempt, as `[name, value, name, value, …]` (may run
+    /// user code, e.g. a function returning fresh credentials); `Err` fails the attempt.
+    fn handshake(&self) -> Result<Vec<String>, String> {
+        Ok(Vec::new())
+    }
 }
 
 struct Inner {
     engine: Engine<Kind, JsFrame>,
+    proto: Proto,
     /// The conn whose socket the Port holds (it holds at most one).
     socket: Option<u64>,
     /// The deadline the Port's timer is armed for.
@@ -157,6 +219,10 @@ impl Drop for Shared {
     }
 }
 
+/// A confirmed standing frame: the receipt's timeout and the encoder of the first frame.
+#[cfg_attr(not(feature = "stomp"), allow(dead_code))]
+pub(crate) type Confirm<'a> = (Option<f64>, &'a dyn Fn(u64) -> JsFrame);
+
 /// The owning handle. Dropping it closes the socket (settling pending requests and the
 /// queue as `closed`), then, once those events are delivered, cancels the timer and
 /// removes every listener.
@@ -167,7 +233,13 @@ pub(crate) struct Driver {
 impl Driver {
     /// Starts connecting (in a microtask, so handlers registered right after construction
     /// see every event). `config` must be validated.
-    pub fn new(url: UrlSource, protocols: Vec<String>, config: Config, sink: Rc<dyn Sink>) -> Self {
+    pub fn new(
+        url: UrlSource,
+        protocols: Vec<String>,
+        config: Config,
+        proto: Proto,
+        sink: Rc<dyn Sink>,
+    ) -> Self {
         let q = js_sys::Array::new();
         for p in &protocols {
             q.push(&JsValue::from_str(p));
@@ -184,6 +256,7 @@ impl Driver {
             Shared {
                 inner: RefCell::new(Inner {
                     engine: Engine::new(config, now()),
+                    proto,
                     socket: None,
                     armed_at: None,
                     url: Rc::new(url),
@@ -250,6 +323,40 @@ impl Driver {
     pub fn reconnect(&self) {
         self.with(|e, now| e.reconnect(now));
     }
+
+    /// Sends a control frame (e.g. a STOMP `ACK`) on connection `conn` if it is the open one
+    /// (`conn` 0: whichever is open). Returns whether it was transmitted.
+    #[cfg_attr(not(feature = "stomp"), allow(dead_code))]
+    pub fn control(&self, conn: u64, frame: JsFrame) -> bool {
+        self.with(
+            |e, now| {
+                if conn == 0 {
+                    e.control(frame, now)
+                } else {
+                    e.control_on(conn, frame, now)
+                }
+            },
+        )
+    }
+
+    /// Registers (or replaces) standing frame `key`; with `confirm`, the first transmission
+    /// is `encode(id)` for a new request `id` (returned; 0 when closed).
+    #[cfg_attr(not(feature = "stomp"), allow(dead_code))]
+    pub fn stand(&self, key: u64, frame: JsFrame, confirm: Option<Confirm<'_>>) -> u64 {
+        self.with(|e, now| match confirm {
+            None => {
+                e.stand(key, frame, now);
+                0
+            }
+            Some((t, encode)) => e.stand_confirmed(key, frame, t, now, encode).unwrap_or(0),
+        })
+    }
+
+    /// Forgets standing frame `key`, sending `frame` if open.
+    #[cfg_attr(not(feature = "stomp"), allow(dead_code))]
+    pub fn unstand(&self, key: u64, frame: Option<JsFrame>) -> bool {
+        self.with(|e, now| e.unstand(key, frame, now))
+    }
 }
 
 impl Drop for Driver {
@@ -264,7 +371,10 @@ impl Drop for Driver {
 
 /// Whether performing `a` may run user code (handlers, the URL provider).
 fn runs_user_code(a: &Action<Kind, JsFrame>) -> bool {
-    matches!(a, Action::Emit(_) | Action::Deliver(_) | Action::Connect { .. })
+    matches!(
+        a,
+        Action::Emit(_) | Action::Deliver(_) | Action::Connect { .. } | Action::Handshake { .. }
+    )
 }
 
 #[wasm_bindgen(module = "/src/glue.js")]
@@ -425,6 +535,8 @@ impl Shared {
                 }
             }
             Action::Flush => self.inner.borrow_mut().engine.flush(now()),
+            Action::Handshake { conn } => self.handshake(conn),
+            Action::Goodbye { conn } => self.goodbye(conn),
             Action::Emit(ev) => self.sink.note(Note::Engine(ev)),
             Action::Deliver(d) => {
                 let Some(Inbound { data, parsed }) = self.inbound.borrow_mut().pop_front() else {
@@ -438,12 +550,25 @@ impl Shared {
     fn deliver(&self, d: Delivery, data: JsValue, parsed: Option<JsValue>) {
         match d {
             Delivery::Ignore => {}
+            #[cfg(feature = "stomp")]
+            Delivery::Event if parsed.is_none() => self.sink.note(stomp_note(data)),
             Delivery::Event => {
                 let obj = parsed.unwrap_or(JsValue::NULL);
-                let (ty, data) =
-                    KEYS.with(|k| (get_or_null(&obj, &k.ty), get_or_null(&obj, &k.data)));
+                // A typed frame without a `data` key: the handler gets the whole object.
+                let (ty, data) = KEYS.with(|k| {
+                    let data = if Reflect::has(&obj, &k.data).unwrap_or(false) {
+                        get_or_null(&obj, &k.data)
+                    } else {
+                        obj.clone()
+                    };
+                    (get_or_null(&obj, &k.ty), data)
+                });
                 self.sink.note(Note::Message { ty, data });
             }
+            #[cfg(feature = "stomp")]
+            Delivery::ServerError => self.sink.note(stomp_error_note(data)),
+            #[cfg(not(feature = "stomp"))]
+            Delivery::ServerError => {}
             Delivery::Raw => {
                 let raw = match data.dyn_ref::<js_sys::ArrayBuffer>() {
                     Some(buf) => Uint8Array::new(buf).into(),
@@ -575,6 +700,23 @@ impl Shared {
     }
 
     fn on_message(self: &Rc<Self>, conn: u64, data: JsValue, now: f64) {
+        // Protocols whose classification runs user code (a codec's `decode`, a pong
+        // predicate) or decodes a stream (STOMP): the function is called with no borrow held.
+        let custom = match &self.inner.borrow().proto {
+            Proto::V1 => None,
+            Proto::Raw { pong } => Some((pong.clone(), false)),
+            Proto::Custom { decode } => Some((Some(decode.clone()), true)),
+            #[cfg(feature = "stomp")]
+            Proto::Stomp(_) => Some((None, true)),
+        };
+        #[cfg(feature = "stomp")]
+        if let Some((None, true)) = custom {
+            // (the borrow above has ended)
+            return self.on_stomp(conn, data, now);
+        }
+        if let Some((f, codec)) = custom {
+            return self.on_custom(conn, data, f, codec, now);
+        }
         let (len, kind, parsed) = if let Some(text) = data.dyn_ref::<JsString>() {
             let max = self.inner.borrow().engine.max_message_bytes();
             let units = text.length() as usize;
@@ -594,6 +736,131 @@ impl Shared {
         let delivery = self.inner.borrow_mut().engine.on_frame(conn, len, kind, now);
         if delivery != Delivery::Ignore {
             self.inbound.borrow_mut().push_back(Inbound { data, parsed });
+        }
+        self.pump(Ctx::Callback);
+    }
+
+    /// An inbound frame for the raw protocol (`codec` false: `f` is the pong predicate) or a
+    /// custom codec (`f` is `decode`).
+    fn on_custom(
+        self: &Rc<Self>,
+        conn: u64,
+        data: JsValue,
+        f: Option<js_sys::Function>,
+        codec: bool,
+        now: f64,
+    ) {
+        let len = match (data.dyn_ref::<JsString>(), data.dyn_ref::<js_sys::ArrayBuffer>()) {
+            (Some(t), _) => utf8_len(t),
+            (_, Some(b)) => b.byte_length() as usize,
+            _ => 0,
+        };
+        let max = self.inner.borrow().engine.max_message_bytes();
+        let data = match data.dyn_into::<js_sys::ArrayBuffer>() {
+            Ok(buf) => Uint8Array::new(&buf).into(),
+            Err(v) => v,
+        };
+        let (kind, parsed) = match f {
+            Some(f) if len <= max => match (f.call1(&JsValue::UNDEFINED, &data), codec) {
+                (Err(_), true) => (FrameKind::Malformed("protocol.decode threw"), None),
+                (Err(_), false) => (FrameKind::Malformed("heartbeat.pong threw"), None),
+                (Ok(v), false) => {
+                    (if v.is_truthy() { FrameKind::Pong } else { FrameKind::Raw }, None)
+                }
+                (Ok(v), true) => classify_object(v),
+            },
+            _ => (FrameKind::Raw, None),
+        };
+        let delivery = self.inner.borrow_mut().engine.on_frame(conn, len, kind, now);
+        if delivery != Delivery::Ignore {
+            self.inbound.borrow_mut().push_back(Inbound { data, parsed });
+        }
+        self.pump(Ctx::Callback);
+    }
+
+    /// Builds and sends the handshake for `conn` (STOMP `CONNECT`, with the facade's headers
+    /// for this attempt; a throwing header function fails the attempt).
+    fn handshake(self: &Rc<Self>, conn: u64) {
+        let headers = self.sink.handshake();
+        let mut i = self.inner.borrow_mut();
+        let now = now();
+        match headers {
+            Err(msg) => {
+                i.engine.on_frame(conn, 0, FrameKind::Refused(msg), now);
+            }
+            Ok(h) => {
+                #[cfg(feature = "stomp")]
+                if let Proto::Stomp(st) = &mut i.proto {
+                    st.decoder.reset();
+                    st.connected = false;
+                    let pairs: Vec<(String, String)> = h
+                        .chunks(2)
+                        .map(|c| (c[0].clone(), c.get(1).cloned().unwrap_or_default()))
+                        .collect();
+                    let f = crate::core::stomp::connect_frame(&pairs, st.ask);
+                    let frame = stomp_frame(&f);
+                    i.engine.control(frame, now);
+                }
+                let _ = h;
+            }
+        }
+    }
+
+    /// Sends the goodbye (STOMP `DISCONNECT` asking for the receipt [`BYE_RECEIPT`]).
+    fn goodbye(&self, conn: u64) {
+        let _ = conn;
+        #[cfg(feature = "stomp")]
+        {
+            use crate::core::stomp::{Command, Frame, BYE_RECEIPT};
+            let mut i = self.inner.borrow_mut();
+            if let Proto::Stomp(_) = i.proto {
+                let f = Frame::new(Command::Disconnect).with_header("receipt", BYE_RECEIPT);
+                i.engine.control(stomp_frame(&f), now());
+            }
+        }
+    }
+
+    /// Decodes STOMP from a WebSocket message (text or binary; frames may be split across or
+    /// packed into messages) and feeds each frame to the engine.
+    #[cfg(feature = "stomp")]
+    fn on_stomp(self: &Rc<Self>, conn: u64, data: JsValue, now: f64) {
+        use crate::core::stomp::{classify, Decoded};
+        let bytes = match (data.dyn_ref::<js_sys::ArrayBuffer>(), data.as_string()) {
+            (Some(b), _) => Uint8Array::new(b).to_vec(),
+            (_, Some(s)) => s.into_bytes(),
+            _ => Vec::new(),
+        };
+        let mut len = bytes.len();
+        {
+            let mut i = self.inner.borrow_mut();
+            let Inner { engine, proto, .. } = &mut *i;
+            if engine.conn() != conn {
+                return;
+            }
+            let Proto::Stomp(st) = proto else { return };
+            st.decoder.push(&bytes);
+            for item in st.decoder.by_ref() {
+                let (kind, payload) = match item {
+                    Ok(Decoded::Heartbeat) => (FrameKind::Control, None),
+                    Ok(Decoded::Frame(f)) => {
+                        let kind = classify(&f, st.connected, st.ask);
+                        if matches!(kind, FrameKind::Ready { .. }) {
+                            st.connected = true;
+                        }
+                        (kind, Some(f))
+                    }
+                    Err(e) => {
+                        engine.on_protocol_error(conn, e.describe(), now);
+                        break;
+                    }
+                };
+                let d = engine.on_frame(conn, std::mem::take(&mut len), kind, now);
+                if d != Delivery::Ignore {
+                    if let Some(f) = payload {
+                        self.inbound.borrow_mut().push_back(stomp_inbound(d, &f, conn));
+                    }
+                }
+            }
         }
         self.pump(Ctx::Callback);
     }
@@ -683,6 +950,30 @@ fn classify_text(text: &JsString) -> (FrameKind, Option<JsValue>) {
     (kind, Some(v))
 }
 
+/// Classifies a custom codec's `decode` result like a v1 envelope (anything but a non-array
+/// object is raw).
+fn classify_object(v: JsValue) -> (FrameKind, Option<JsValue>) {
+    if !v.is_object() || js_sys::Array::is_array(&v) {
+        return (FrameKind::Raw, None);
+    }
+    let kind = KEYS.with(|k| {
+        let ty = Reflect::get(&v, &k.ty).unwrap_or(JsValue::UNDEFINED);
+        let reply = Reflect::get(&v, &k.reply_to).unwrap_or(JsValue::UNDEFINED);
+        let has_error = Reflect::has(&v, &k.error).unwrap_or(false);
+        let ty_field = if !ty.is_string() {
+            field(&ty, None)
+        } else if ty == k.ping {
+            Field::Str("ping")
+        } else if ty == k.pong {
+            Field::Str("pong")
+        } else {
+            Field::Str("")
+        };
+        classify(ty_field, field(&reply, None), has_error)
+    });
+    (kind, Some(v))
+}
+
 fn field<'a>(val: &JsValue, s: Option<&'a str>) -> Field<'a> {
     if val.is_undefined() {
         Field::Absent
@@ -700,4 +991,68 @@ extern "C" {
     /// UTF-8 length of a JS string, computed in JS (no copy, one call).
     #[wasm_bindgen(js_name = utf8Len)]
     fn utf8_len(s: &JsString) -> usize;
+}
+
+/// A STOMP frame as the binary `JsFrame` sent on the socket.
+#[cfg(feature = "stomp")]
+pub(crate) fn stomp_frame(f: &crate::core::stomp::Frame) -> JsFrame {
+    let bytes = crate::core::stomp::encode(f);
+    JsFrame { len: bytes.len(), value: Uint8Array::from(&bytes[..]).into() }
+}
+
+/// A frame's headers as a JS object (the first occurrence of a name wins).
+#[cfg(feature = "stomp")]
+fn stomp_headers(f: &crate::core::stomp::Frame) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in f.headers.iter().rev() {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+    }
+    o.into()
+}
+
+/// The payload kept for a delivered STOMP frame: `[headers, body, description]` for a
+/// `MESSAGE` or `ERROR` (`data`), or, for an `ERROR` settling a receipt, the v1-shaped
+/// `{error: {message, headers, body}}` (`parsed`).
+#[cfg(feature = "stomp")]
+fn stomp_inbound(d: Delivery, f: &crate::core::stomp::Frame, conn: u64) -> Inbound {
+    let headers = stomp_headers(f);
+    let body: JsValue = Uint8Array::from(&f.body[..]).into();
+    if let Delivery::Reply { error: true, .. } = d {
+        let e = js_sys::Object::new();
+        let msg = crate::core::stomp::error_text(f);
+        let _ = Reflect::set(&e, &"message".into(), &msg.into());
+        let _ = Reflect::set(&e, &"headers".into(), &headers);
+        let _ = Reflect::set(&e, &"body".into(), &body);
+        let o = js_sys::Object::new();
+        let _ = Reflect::set(&o, &"error".into(), &e);
+        return Inbound { data: JsValue::NULL, parsed: Some(o.into()) };
+    }
+    if let Delivery::Reply { .. } = d {
+        return Inbound { data: JsValue::NULL, parsed: Some(js_sys::Object::new().into()) };
+    }
+    let a = js_sys::Array::of4(
+        &headers,
+        &body,
+        &crate::core::stomp::error_text(f).into(),
+        &JsValue::from_f64(conn as f64),
+    );
+    Inbound { data: a.into(), parsed: None }
+}
+
+#[cfg(feature = "stomp")]
+fn stomp_parts(data: &JsValue) -> (JsValue, JsValue, JsValue, u64) {
+    let a: &js_sys::Array = data.unchecked_ref();
+    (a.get(0), a.get(1), a.get(2), a.get(3).as_f64().unwrap_or(0.0) as u64)
+}
+
+#[cfg(feature = "stomp")]
+fn stomp_note(data: JsValue) -> Note {
+    let (headers, body, _, conn) = stomp_parts(&data);
+    Note::Frame { conn, headers, body }
+}
+
+#[cfg(feature = "stomp")]
+fn stomp_error_note(data: JsValue) -> Note {
+    let (headers, body, msg, _) = stomp_parts(&data);
+    Note::ServerError { message: msg.as_string().unwrap_or_default(), headers, body }
 }
