@@ -38,6 +38,7 @@ extern "C" {
     fn u(this: &Hub, url: &str) -> Option<String>;
     /// The handshake headers for this attempt, `[name, value, …]` (runs the app's header
     /// function, if any); throws the reason the attempt fails.
+    #[cfg(feature = "stomp")]
     #[wasm_bindgen(method, catch, js_name = h)]
     fn h(this: &Hub) -> Result<Vec<String>, JsValue>;
 }
@@ -253,6 +254,7 @@ impl Sink for JsSink {
         self.hub.u(url).map_or(Ok(()), Err)
     }
 
+    #[cfg(feature = "stomp")]
     fn handshake(&self) -> Result<Vec<String>, String> {
         self.hub.h().map_err(|e| crate::web::describe(&e))
     }

@@ -149,6 +149,7 @@ pub(crate) trait Sink {
     fn check_url(&self, url: &str) -> Result<(), String>;
     /// The handshake's headers for this attempt, as `[name, value, name, value, …]` (may run
     /// user code, e.g. a function returning fresh credentials); `Err` fails the attempt.
+    #[cfg(feature = "stomp")]
     fn handshake(&self) -> Result<Vec<String>, String> {
         Ok(Vec::new())
     }
@@ -535,8 +536,13 @@ impl Shared {
                 }
             }
             Action::Flush => self.inner.borrow_mut().engine.flush(now()),
+            // Only STOMP has a session handshake and goodbye (so far).
+            #[cfg(feature = "stomp")]
             Action::Handshake { conn } => self.handshake(conn),
+            #[cfg(feature = "stomp")]
             Action::Goodbye { conn } => self.goodbye(conn),
+            #[cfg(not(feature = "stomp"))]
+            Action::Handshake { .. } | Action::Goodbye { .. } => {}
             Action::Emit(ev) => self.sink.note(Note::Engine(ev)),
             Action::Deliver(d) => {
                 let Some(Inbound { data, parsed }) = self.inbound.borrow_mut().pop_front() else {
@@ -780,6 +786,7 @@ impl Shared {
 
     /// Builds and sends the handshake for `conn` (STOMP `CONNECT`, with the facade's headers
     /// for this attempt; a throwing header function fails the attempt).
+    #[cfg(feature = "stomp")]
     fn handshake(self: &Rc<Self>, conn: u64) {
         let headers = self.sink.handshake();
         let mut i = self.inner.borrow_mut();
@@ -789,7 +796,6 @@ impl Shared {
                 i.engine.on_frame(conn, 0, FrameKind::Refused(msg), now);
             }
             Ok(h) => {
-                #[cfg(feature = "stomp")]
                 if let Proto::Stomp(st) = &mut i.proto {
                     st.decoder.reset();
                     st.connected = false;
@@ -801,22 +807,19 @@ impl Shared {
                     let frame = stomp_frame(&f);
                     i.engine.control(frame, now);
                 }
-                let _ = h;
             }
         }
     }
 
-    /// Sends the goodbye (STOMP `DISCONNECT` asking for the receipt [`BYE_RECEIPT`]).
+    /// Sends the goodbye (STOMP `DISCONNECT` asking for the receipt `BYE_RECEIPT`).
+    #[cfg(feature = "stomp")]
     fn goodbye(&self, conn: u64) {
+        use crate::core::stomp::{Command, Frame, BYE_RECEIPT};
         let _ = conn;
-        #[cfg(feature = "stomp")]
-        {
-            use crate::core::stomp::{Command, Frame, BYE_RECEIPT};
-            let mut i = self.inner.borrow_mut();
-            if let Proto::Stomp(_) = i.proto {
-                let f = Frame::new(Command::Disconnect).with_header("receipt", BYE_RECEIPT);
-                i.engine.control(stomp_frame(&f), now());
-            }
+        let mut i = self.inner.borrow_mut();
+        if let Proto::Stomp(_) = i.proto {
+            let f = Frame::new(Command::Disconnect).with_header("receipt", BYE_RECEIPT);
+            i.engine.control(stomp_frame(&f), now());
         }
     }
 
@@ -926,32 +929,15 @@ fn get_or_null(obj: &JsValue, key: &JsValue) -> JsValue {
 
 /// `JSON.parse` + the envelope fields, without copying the payload into Rust.
 fn classify_text(text: &JsString) -> (FrameKind, Option<JsValue>) {
-    let Ok(v) = json_parse(text) else { return (FrameKind::Raw, None) };
-    if !v.is_object() || js_sys::Array::is_array(&v) {
-        return (FrameKind::Raw, None);
+    match json_parse(text) {
+        Ok(v) => classify_object(v),
+        Err(_) => (FrameKind::Raw, None),
     }
-    let kind = KEYS.with(|k| {
-        let ty = Reflect::get(&v, &k.ty).unwrap_or(JsValue::UNDEFINED);
-        let reply = Reflect::get(&v, &k.reply_to).unwrap_or(JsValue::UNDEFINED);
-        let has_error = Reflect::has(&v, &k.error).unwrap_or(false);
-        // Compare in JS: only `ping`/`pong` matter to the engine, so the type string is
-        // never copied into wasm memory.
-        let ty_field = if !ty.is_string() {
-            field(&ty, None)
-        } else if ty == k.ping {
-            Field::Str("ping")
-        } else if ty == k.pong {
-            Field::Str("pong")
-        } else {
-            Field::Str("")
-        };
-        classify(ty_field, field(&reply, None), has_error)
-    });
-    (kind, Some(v))
 }
 
-/// Classifies a custom codec's `decode` result like a v1 envelope (anything but a non-array
-/// object is raw).
+/// Classifies a parsed v1 envelope, or a custom codec's `decode` result (anything but a
+/// non-array object is raw). The type string is compared in JS: only `ping`/`pong` matter
+/// to the engine, so it is never copied into wasm memory.
 fn classify_object(v: JsValue) -> (FrameKind, Option<JsValue>) {
     if !v.is_object() || js_sys::Array::is_array(&v) {
         return (FrameKind::Raw, None);
