@@ -3,9 +3,16 @@
 # server, bundles the contenders (tests/bench/bundle.mjs -> www/bench/vendor/, git-ignored),
 # starts the reference server and the socket.io server, runs tests/bench/run.mjs (headless
 # Chromium), prints the table and writes target/bench/results.json. Servers are stopped on exit.
+# For the STOMP metrics (S1, S2) it also starts a private RabbitMQ with Web-STOMP
+# (scripts/rabbitmq.sh, its own node name, ports and state under the temp dir, so it never
+# meets the broker of a concurrent `make test`) and stops it on exit.
 # Env: BENCH_BASELINE_PKG=DIR (an earlier pkg/ build measured side by side),
 #      BENCH_ROUNDS (default 5), BENCH_ONLY (e.g. P2,P3), SKIP_BUILD=1 (reuse pkg/ and the
-#      release server), BENCH_DOWN_MS (P4 outage, default 1000), BENCH_N (P2/P3 messages, 10000).
+#      release server), BENCH_DOWN_MS (P4 outage, default 1000), BENCH_N (P2/P3 messages, 10000),
+#      BENCH_STOMP_N (S1 messages, 5000), BENCH_STOMP_K (S2 round trips, 500), BENCH_STOMP_BYTES
+#      (body, 100), BENCH_STOMP_HB (heart-beat for both clients, "10000,10000"),
+#      BENCH_RMQ_WS_PORT (the bench broker's Web-STOMP port, 15675; its other ports: 5673,
+#      61614, 25673, epmd 43691).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -14,8 +21,10 @@ T0=$SECONDS
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/steadysocket-bench.XXXXXX")
 PIDS=()
+RABBITMQ=""
 cleanup() {
   local pid
+  if [ -n "$RABBITMQ" ]; then scripts/rabbitmq.sh stop || true; fi
   for pid in "${PIDS[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
@@ -82,5 +91,25 @@ PIDS+=($!); wait_port "$TMP/sio.port" "$!" sio
 export BENCH_URL="http://127.0.0.1:$(cat "$TMP/ref.port")"
 export SIO_URL="http://127.0.0.1:$(cat "$TMP/sio.port")"
 log "reference server $BENCH_URL, socket.io server $SIO_URL"
+
+# The STOMP metrics need a broker: a private one for this run (fresh state under $TMP).
+case ",${BENCH_ONLY:-S1}," in
+  *,S1,*|*,S2,*)
+    export RMQ_DIR="$TMP/rabbitmq" RMQ_NODE="steadysocket-bench-$$@localhost"
+    export RMQ_WS_PORT=${BENCH_RMQ_WS_PORT:-15675} RMQ_AMQP_PORT=5673 RMQ_STOMP_PORT=61614
+    export RMQ_DIST_PORT=25673 RMQ_EPMD_PORT=43691
+    if (exec 3<>"/dev/tcp/127.0.0.1/$RMQ_WS_PORT") 2>/dev/null; then
+      echo "bench: port $RMQ_WS_PORT is taken (another make bench?); set BENCH_RMQ_WS_PORT" >&2; exit 1
+    fi
+    log "starting RabbitMQ (scripts/rabbitmq.sh, node $RMQ_NODE)"
+    RABBITMQ=1
+    scripts/rabbitmq.sh start >/dev/null
+    export BENCH_STOMP_URL="ws://127.0.0.1:$RMQ_WS_PORT/ws"
+    export BENCH_RMQ_LOG_DIR="$RMQ_DIR/log"
+    BENCH_RABBITMQ_VERSION=$(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo unknown)
+    export BENCH_RABBITMQ_VERSION
+    log "RabbitMQ $BENCH_RABBITMQ_VERSION, Web-STOMP $BENCH_STOMP_URL"
+    ;;
+esac
 node tests/bench/run.mjs
 log "done in $((SECONDS - T0)) s"

@@ -15,6 +15,9 @@ export const ENTRIES = {
   "reconnecting-websocket": `export { default } from "reconnecting-websocket";`,
   partysocket: `export { default } from "partysocket/ws";`,
   "socket.io-client": `export { io } from "socket.io-client";`,
+  // The STOMP comparison (S1-S3): what a user imports for a STOMP client. Only `Client`, so
+  // esbuild drops the unused compatibility layer (CompatClient, Stomp).
+  stompjs: `export { Client } from "@stomp/stompjs";`,
 };
 
 await mkdir(outDir, { recursive: true });

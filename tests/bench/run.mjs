@@ -4,6 +4,8 @@
 // least 5 for the report), rotating the contender order each round, and reports medians of
 // per-round RATIOS (each ratio taken between two runs of the same round, seconds apart).
 // Writes target/bench/results.json and prints a table. Method: BENCHMARKS.md.
+// S1-S3 (the STOMP comparison: steadysocket/stomp vs @stomp/stompjs) drive www/bench-stomp.html
+// against the RabbitMQ Web-STOMP broker at BENCH_STOMP_URL (scripts/bench.sh starts one).
 import { readFile, writeFile, mkdir, readdir } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import os from "node:os";
@@ -20,7 +22,17 @@ if (!BASE || !SIO) throw new Error("set BENCH_URL and SIO_URL (scripts/bench.sh 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 const PKG = process.env.BENCH_PKG_DIR || path.join(root, "pkg"); // bench.sh serves a snapshot
 const OUT = path.join(root, "target/bench/results.json");
-const ONLY = (process.env.BENCH_ONLY || "P1,P2,P3,P4,P5,P6").split(",");
+const ONLY = (process.env.BENCH_ONLY || "P1,P2,P3,P4,P5,P6,S1,S2,S3").split(",");
+const STOMP_URL = process.env.BENCH_STOMP_URL || "";
+if ((ONLY.includes("S1") || ONLY.includes("S2")) && !STOMP_URL) throw new Error("S1/S2 need BENCH_STOMP_URL (a RabbitMQ Web-STOMP ws:// URL; scripts/bench.sh starts one)");
+const STOMP_N = Number(process.env.BENCH_STOMP_N || 5000); // S1 messages
+const STOMP_K = Number(process.env.BENCH_STOMP_K || 500); // S2 sequential round trips
+const STOMP_BYTES = Number(process.env.BENCH_STOMP_BYTES || 100); // body size, both
+// Heart-beat settings (out,in ms), the same for both clients. S1 runs once per setting: the first
+// (10000,10000) is the realistic one and meets RabbitMQ's heart-beat crash under bursts (PEERS.md),
+// which is recorded, not retried; 0,0 gives throughput without that broker bug. S2 uses the first.
+const STOMP_HBS = (process.env.BENCH_STOMP_HB || "10000,10000;0,0").split(";").map((h) => h.split(",").map(Number));
+const STOMP_HB = STOMP_HBS[0];
 
 const RAW = "raw";
 const SS = "steadysocket";
@@ -37,6 +49,8 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+/** Nearest-rank quantile of an ascending array. */
+const quantile = (s, q) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : null);
 const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
 const log = (...a) => console.error("[bench]", ...a);
 let tagSeq = 0;
@@ -83,6 +97,24 @@ async function measureSizes() {
   for (const [name, b] of Object.entries(bundles)) {
     out[name] = { files: `${b.file} (esbuild --bundle --minify)`, ...sizes(await readFile(path.join(root, b.file))) };
   }
+  return out;
+}
+
+// ---- S3: what a STOMP user ships ----------------------------------------------------------
+// steadysocket/stomp: pkg/stomp/stomp_bg.wasm + pkg/stomp/stomp.js (the build's glue and facade,
+// already bundled and minified by scripts/build-pkg.sh); stompjs: `export { Client }` bundled and
+// minified by esbuild (tests/bench/bundle.mjs). gzip -9 and brotli 11 of each file, summed.
+async function stompSizes() {
+  const out = {};
+  const dir = path.join(PKG, "stomp");
+  try {
+    const [w, j] = [await readFile(path.join(dir, "stomp_bg.wasm")), await readFile(path.join(dir, "stomp.js"))].map(sizes);
+    out[SS_STOMP] = { files: "pkg/stomp/stomp_bg.wasm + pkg/stomp/stomp.js", wasm: w, js: j, raw: w.raw + j.raw, gzip: w.gzip + j.gzip, brotli: w.brotli + j.brotli };
+  } catch (e) {
+    out[SS_STOMP] = { missing: `pkg/stomp/ not built (${e.code || e.message})` };
+  }
+  const bundles = JSON.parse(await readFile(path.join(root, "www/bench/vendor/bundles.json"), "utf8"));
+  out["@stomp/stompjs"] = { files: `${bundles.stompjs.file} (esbuild --bundle --minify of \`export { Client }\`)`, ...sizes(await readFile(path.join(root, bundles.stompjs.file))) };
   return out;
 }
 
@@ -138,9 +170,10 @@ const results = {
   raw: {},
   summary: {},
 };
-for (const name of ["reconnecting-websocket", "partysocket", "socket.io-client", "socket.io", "esbuild", "playwright-core"]) {
+for (const name of ["reconnecting-websocket", "partysocket", "socket.io-client", "socket.io", "@stomp/stompjs", "esbuild", "playwright-core"]) {
   results.versions[name] = JSON.parse(await readFile(path.join(root, "node_modules", name, "package.json"), "utf8")).version;
 }
+if (process.env.BENCH_RABBITMQ_VERSION) results.versions.rabbitmq = process.env.BENCH_RABBITMQ_VERSION;
 results.versions.steadysocket = JSON.parse(await readFile(path.join(PKG, "package.json"), "utf8")).version;
 try { results.versions.steadysocketCommit = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"]).toString().trim(); } catch {}
 
@@ -200,6 +233,81 @@ if (ONLY.includes("P5")) {
     log(`P5 round ${r + 1}/${ROUNDS}:`, ALL.map((c) => `${c} ${per[c][r].perMsg.toFixed(0)} B/msg (payload ${per[c][r].payloadBytes.toFixed(0)})`).join(", "));
   }
 }
+
+// ---- S1/S2: STOMP through RabbitMQ (www/bench-stomp.html) ------------------------------------
+async function newStompPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("pageerror", (e) => log("stomp pageerror:", e.message));
+  // a 404 is pkg/stomp/ not built yet: reported once, below
+  page.on("console", (m) => { if (m.type() === "error" && !/\b404\b/.test(m.text())) log("stomp console.error:", m.text()); });
+  await page.goto(`${BASE}/bench-stomp.html`, { waitUntil: "load" });
+  await page.waitForFunction(() => !!window.stompBench);
+  const info = await page.evaluate((cfg) => window.stompBench.load(cfg), { broker: STOMP_URL });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Performance.enable", { timeDomain: "threadTicks" });
+  const cpu = async () => {
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+    return { task: m.TaskDuration * 1000, script: m.ScriptDuration * 1000 };
+  };
+  return { context, page, info, cpu };
+}
+async function stompThroughput(p, cfg) {
+  await p.page.evaluate((c) => window.stompBench.setupThroughput(c), cfg);
+  const c0 = await p.cpu();
+  const r = await p.page.evaluate(() => window.stompBench.runThroughput());
+  const c1 = await p.cpu();
+  await p.page.evaluate(() => window.stompBench.teardown());
+  return { ...r, cpuTaskMs: c1.task - c0.task, cpuScriptMs: c1.script - c0.script };
+}
+async function stompLatency(p, cfg) {
+  await p.page.evaluate((c) => window.stompBench.connect(c), cfg);
+  const r = await p.page.evaluate((c) => window.stompBench.runLatency(c), cfg);
+  await p.page.evaluate(() => window.stompBench.teardown());
+  return r;
+}
+const dropNote = (x) => (x.drops.length ? ` [broker dropped: ${x.drops.map((d) => `${d.code}${d.reason ? ` ${d.reason}` : ""}`).join(", ")}; reopened ${x.reopened}]` : "");
+const SS_STOMP = "steadysocket/stomp";
+const STOMP_ALL = ["steadysocket", "stompjs"]; // page names
+const stompName = (c) => (c === "steadysocket" ? SS_STOMP : "@stomp/stompjs");
+if (ONLY.includes("S1") || ONLY.includes("S2")) {
+  const sp = await newStompPage();
+  results.stompPage = sp.info;
+  const SC = sp.info.contenders;
+  if (sp.info.steadysocketMissing) log(`WARNING: steadysocket/stomp not measured (${sp.info.steadysocketMissing}); stompjs only`);
+  const hb = STOMP_HB;
+  if (ONLY.includes("S1")) results.raw.S1 = {};
+  for (const hb of ONLY.includes("S1") ? STOMP_HBS : []) {
+    const per = (results.raw.S1[hb] = Object.fromEntries(SC.map((c) => [c, []])));
+    for (const c of SC) await stompThroughput(sp, { contender: c, n: 500, bytes: STOMP_BYTES, hb, tag: tag("swarm") });
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const c of rotate(SC, r)) per[c].push(await stompThroughput(sp, { contender: c, n: STOMP_N, bytes: STOMP_BYTES, hb, tag: tag("s1") }));
+      log(`S1 hb ${hb} round ${r + 1}/${ROUNDS}:`, SC.map((c) => {
+        const x = per[c][r];
+        return `${c} ${x.complete ? `${x.ms.toFixed(0)} ms` : `INCOMPLETE ${x.received}/${x.n}`}${x.notSent ? ` (${x.notSent} not sent)` : ""}${dropNote(x)}`;
+      }).join(", "));
+    }
+  }
+  if (ONLY.includes("S2")) {
+    const per = (results.raw.S2 = Object.fromEntries(SC.map((c) => [c, []])));
+    for (const c of SC) await stompLatency(sp, { contender: c, k: 50, bytes: STOMP_BYTES, hb, tag: tag("s2warm") });
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const c of rotate(SC, r)) {
+        const x = await stompLatency(sp, { contender: c, k: STOMP_K, bytes: STOMP_BYTES, hb, tag: tag("s2") });
+        const s = [...x.lat].sort((a, b) => a - b);
+        per[c].push({ ...x, lat: undefined, latencies: x.lat, p50: quantile(s, 0.5), p99: quantile(s, 0.99), mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) });
+      }
+      log(`S2 round ${r + 1}/${ROUNDS}:`, SC.map((c) => {
+        const x = per[c][r];
+        return `${c} p50 ${x.p50?.toFixed(2)} ms p99 ${x.p99?.toFixed(2)} ms${x.timeouts ? ` (${x.timeouts} lost)` : ""}${dropNote(x)}`;
+      }).join(", "));
+    }
+  }
+  await sp.context.close();
+}
+if (ONLY.includes("S3")) results.raw.S3 = await stompSizes();
+
 await browser.close();
 results.elapsedS = (Date.now() - t0) / 1000;
 
@@ -328,6 +436,89 @@ if (results.raw.P5) {
     row("P5", "after flush vs before", c === RAW ? "raw (app array of strings)" : c,
       `heap ${(s.afterFlushHeapDelta / 1024).toFixed(0)} KiB, wasm ${(s.afterFlushWasmDelta / 1024).toFixed(0)} KiB (refill grows wasm ${(s.secondFillWasmGrowth / 1024).toFixed(0)} KiB)`,
       "", isSS ? "returns to baseline (JS heap ≤ 10% of growth)" : "", isSS ? back : null);
+  }
+}
+if (results.raw.S1) {
+  S.S1 = {};
+  for (const [hb, per] of Object.entries(results.raw.S1)) {
+    const out = (S.S1[hb] = {});
+    for (const c of Object.keys(per)) {
+      const xs = per[c];
+      const ok = xs.filter((x) => x.complete);
+      out[stompName(c)] = {
+        msgPerS: median(ok.map((x) => x.n / x.ms * 1000)),
+        ms: median(ok.map((x) => x.ms)),
+        cpuUsPerMsg: median(ok.map((x) => x.cpuTaskMs / x.n * 1000)),
+        completeRounds: ok.length, rounds: xs.length,
+        roundsWithBrokerDrop: xs.filter((x) => x.drops.length).length,
+        lost: xs.reduce((a, x) => a + x.lost, 0), notSent: xs.reduce((a, x) => a + x.notSent, 0),
+        dupes: xs.reduce((a, x) => a + x.dupes, 0),
+        dropCodes: xs.flatMap((x) => x.drops.map((d) => d.code)),
+      };
+    }
+    const both = per.steadysocket ? per.stompjs.map((x, i) => [per.steadysocket[i], x]).filter(([a, b]) => a.complete && b.complete) : [];
+    const ratio = median(both.map(([a, b]) => b.ms / a.ms));
+    const cpuRatio = median(both.map(([a, b]) => a.cpuTaskMs / b.cpuTaskMs));
+    if (per.steadysocket) Object.assign(out, { throughputVsStompjs: ratio, cpuVsStompjs: cpuRatio, roundsBothComplete: both.length });
+    for (const c of STOMP_ALL) {
+      const s = out[stompName(c)];
+      const metric = `STOMP publish→receive ${STOMP_N} × ${STOMP_BYTES} B, hb ${hb}`;
+      if (!s) { row("S1", metric, stompName(c), `not measured: ${results.stompPage?.steadysocketMissing ?? "?"}`, "", "", null); continue; }
+      const notSent = s.notSent ? `; ${s.notSent} publishes refused while disconnected` : "";
+      const drops = s.roundsWithBrokerDrop ? `; broker dropped the connection in ${s.roundsWithBrokerDrop}/${s.rounds} rounds (codes ${s.dropCodes.join(",")}), ${s.lost} msgs lost${notSent}` : "";
+      const dupes = s.dupes ? `; ${s.dupes} duplicates` : "";
+      const value = s.completeRounds
+        ? `${Math.round(s.msgPerS)} msg/s, ${s.cpuUsPerMsg.toFixed(1)} µs CPU/msg (${s.completeRounds}/${s.rounds} rounds complete${drops}${dupes})`
+        : `no complete round${drops}${dupes}`;
+      const r = c !== "steadysocket" ? "1.00×"
+        : ratio == null ? "n/a (no round where both completed)"
+        : `${ratio.toFixed(2)}× stompjs throughput, ${cpuRatio.toFixed(2)}× its CPU (${both.length} rounds)`;
+      row("S1", metric, stompName(c), value, r, "", null);
+    }
+  }
+}
+if (results.raw.S2) {
+  S.S2 = {};
+  const per = results.raw.S2;
+  for (const c of Object.keys(per)) {
+    const xs = per[c];
+    S.S2[stompName(c)] = {
+      p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), mean: median(xs.map((x) => x.mean)),
+      timeouts: xs.reduce((a, x) => a + x.timeouts, 0),
+      roundsWithBrokerDrop: xs.filter((x) => x.drops.length).length, rounds: xs.length,
+    };
+  }
+  const r50 = per.steadysocket ? median(per.stompjs.map((x, i) => per.steadysocket[i].p50 / x.p50)) : null;
+  const r99 = per.steadysocket ? median(per.stompjs.map((x, i) => per.steadysocket[i].p99 / x.p99)) : null;
+  if (per.steadysocket) Object.assign(S.S2, { p50VsStompjs: r50, p99VsStompjs: r99 });
+  for (const c of STOMP_ALL) {
+    const s = S.S2[stompName(c)];
+    const metric = `STOMP round trip (${STOMP_K} sequential, ${STOMP_BYTES} B, hb ${STOMP_HB})`;
+    if (!s) { row("S2", metric, stompName(c), `not measured: ${results.stompPage?.steadysocketMissing ?? "?"}`, "", "", null); continue; }
+    const extra = (s.timeouts ? `; ${s.timeouts} lost` : "") + (s.roundsWithBrokerDrop ? `; broker drop in ${s.roundsWithBrokerDrop}/${s.rounds} rounds` : "");
+    row("S2", metric, stompName(c), `p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms${extra}`,
+      c === "steadysocket" ? `p50 ${r50.toFixed(2)}×, p99 ${r99.toFixed(2)}× stompjs` : "1.00×", "", null);
+  }
+}
+if (results.raw.S3) {
+  S.S3 = results.raw.S3;
+  const b = S.S3["@stomp/stompjs"], ss = S.S3[SS_STOMP];
+  row("S3", "STOMP client shipped, gzip -9 (brotli)", "@stomp/stompjs", `${fmtB(b.gzip)} (${fmtB(b.brotli)})`, "1.00×", "", null);
+  row("S3", "STOMP client shipped, gzip -9 (brotli)", SS_STOMP, ss.missing ? `not measured: ${ss.missing}` : `${fmtB(ss.gzip)} (${fmtB(ss.brotli)}): wasm ${fmtB(ss.wasm.gzip)} + js ${fmtB(ss.js.gzip)}`,
+    ss.missing ? "" : `${(ss.gzip / b.gzip).toFixed(2)}× stompjs gzip`, "", null);
+}
+// The broker's side of any drop: RabbitMQ logs each heart-beat monitor crash (PEERS.md) as a
+// `crasher` with initial call rabbit_heartbeat:... (seen: exit {unexpected_message,resume}).
+if (process.env.BENCH_RMQ_LOG_DIR) {
+  let text = "";
+  try {
+    for (const f of await readdir(process.env.BENCH_RMQ_LOG_DIR)) if (f.endsWith(".log")) text += await readFile(path.join(process.env.BENCH_RMQ_LOG_DIR, f), "utf8");
+  } catch {}
+  const crashes = (text.match(/initial call: rabbit_heartbeat:/g) || []).length;
+  const reasons = [...new Set([...text.matchAll(/initial call: rabbit_heartbeat:[^\n]*\n(?:[^\n]*\n){2}[^\n]*exception exit: ([^\n]*)/g)].map((m) => m[1].trim()))];
+  results.broker = { heartbeatCrashes: crashes, reasons };
+  if (results.raw.S1 || results.raw.S2) {
+    row("S*", "broker log (RabbitMQ)", "", `${crashes} heart-beat monitor crash(es)${reasons.length ? `: ${reasons.join("; ")}` : ""}`, "", "", null);
   }
 }
 results.table = rows;
