@@ -15,7 +15,9 @@
 //! the peer is dead (STOMP's `heart-beat`; with `send_ms` off it is the role where only the
 //! server pings, as in Engine.IO). Same timestamps, same late-tick safety: a tick that fires
 //! late after outbound silence sends the beat first, and death is only declared from inbound
-//! silence measured against real timestamps.
+//! silence measured against real timestamps: a beat sent after the peer's deadline had
+//! already passed (a late tick; frames may be waiting behind it) restarts the peer's clock
+//! from that real send time, once until the next inbound frame.
 
 /// Heartbeat settings (the `heartbeat` option in JS).
 #[derive(Debug, Clone, PartialEq)]
@@ -166,7 +168,12 @@ impl Heartbeat {
     /// Records that a ping was sent at `now`.
     pub fn on_ping_sent(&mut self, now: f64) {
         self.on_outbound(now);
-        if self.beat.is_some() {
+        if let Some((_, recv)) = self.beat {
+            // A late beat: the peer's deadline passed while we were not running, so inbound
+            // frames may be queued behind this tick. Judge the peer from now (once).
+            if self.probe_at.is_none() && now > self.last_in + recv {
+                self.probe_at = Some(now);
+            }
             return;
         }
         if self.probe_at.is_none() {
@@ -185,7 +192,7 @@ impl Heartbeat {
     /// The next time [`poll`](Self::poll) has something to do (`INFINITY`: never).
     pub fn deadline(&self) -> f64 {
         if let Some((send, recv)) = self.beat {
-            return (self.last_out + send).min(self.last_in + recv);
+            return (self.last_out + send).min(self.peer_clock() + recv);
         }
         match self.probe_at {
             Some(p) => p + self.config.timeout_ms,
@@ -199,7 +206,7 @@ impl Heartbeat {
             return if now >= self.last_out + send {
                 // Outbound silence first: a late tick beats before judging the peer.
                 Beat::Ping
-            } else if now >= self.last_in + recv {
+            } else if now >= self.peer_clock() + recv {
                 Beat::Dead
             } else {
                 Beat::Idle
@@ -212,6 +219,12 @@ impl Heartbeat {
         } else {
             Beat::Ping
         }
+    }
+
+    /// Beat role: when the peer's inbound silence started counting (the last inbound frame,
+    /// or a late beat after it).
+    fn peer_clock(&self) -> f64 {
+        self.probe_at.map_or(self.last_in, |p| p.max(self.last_in))
     }
 
     /// RTT statistics so far.
@@ -288,6 +301,19 @@ mod tests {
         // A late tick after long outbound silence beats before judging: the caller beats,
         // and the next tick (real inbound silence) decides.
         assert_eq!(h.poll(10_000.0), Beat::Ping);
+        // A beat sent late, after the peer's deadline passed, restarts the peer's clock from
+        // the real send time (frames may be waiting behind the late tick), once.
+        h.on_ping_sent(10_000.0);
+        assert_eq!(h.deadline(), 11_000.0);
+        assert_eq!(h.poll(10_000.0), Beat::Idle);
+        assert_eq!(h.poll(12_999.0), Beat::Ping);
+        h.on_ping_sent(12_999.0);
+        assert_eq!(h.poll(12_999.0), Beat::Idle);
+        h.on_ping_sent(20_000.0);
+        assert_eq!(h.poll(20_000.0), Beat::Dead, "once: a second late beat does not restart it");
+        h.on_inbound(20_000.0);
+        assert_eq!(h.deadline(), 21_000.0);
+        assert_eq!(h.poll(22_999.0), Beat::Ping);
         // Only the server beats (send off): never Ping.
         let h = Heartbeat::beating(cfg.clone(), None, Some(5000.0), 0.0);
         assert_eq!(h.deadline(), 5000.0);
