@@ -1300,7 +1300,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 
     fn transmit_standing(&mut self, s: &mut Standing<F>, now: f64) {
         let frame = match s.first.take() {
-            Some((f, id)) => {
+            // Its receipt's request may have failed (timeout, closed) before it was ever sent:
+            // then the plain frame goes, so no receipt comes back for an id nobody awaits.
+            Some((f, id)) if self.requests.is_pending(id) => {
                 self.requests.transmitted(id, self.conn);
                 f
             }

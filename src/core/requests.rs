@@ -85,6 +85,11 @@ impl Requests {
         id
     }
 
+    /// Whether `id` is still pending (not settled, failed or removed).
+    pub fn is_pending(&self, id: u64) -> bool {
+        self.pending.get(id).is_some()
+    }
+
     /// The id the next [`start`](Self::start) will return (if nothing changes before it).
     pub fn peek(&self) -> u64 {
         let mut id = self.next_id;
