@@ -3,6 +3,13 @@
 #   scripts/rabbitmq.sh start   starts it (idempotent), waits until it answers, prints its URLs
 #   scripts/rabbitmq.sh stop    stops it and the epmd it started
 #   scripts/rabbitmq.sh status  exit 0 if it runs
+# Faults and clean-up for tests (tests/e2e/stomp.test.mjs):
+#   scripts/rabbitmq.sh close-all [REASON]     closes every client connection, Web-STOMP included
+#                                              (the browser sees 1000 "STOMP died", no ERROR frame)
+#   scripts/rabbitmq.sh freeze                 SIGSTOP of the broker's beam.smp: a half-open peer
+#                                              (sockets stay open, nothing answers); prints its pid
+#   scripts/rabbitmq.sh thaw                   SIGCONT of it (also done by stop)
+#   scripts/rabbitmq.sh delete-queues PREFIX   deletes every queue of vhost / whose name starts with PREFIX
 # Loopback only; state, logs, config, plugins file and Erlang cookie under $RMQ_DIR
 # (default build/rabbitmq), so runs never touch a system broker. Ports (env): RMQ_AMQP_PORT
 # (5672), RMQ_STOMP_PORT (61613), RMQ_WS_PORT (15674), RMQ_DIST_PORT (25672), RMQ_EPMD_PORT
@@ -35,6 +42,22 @@ BIN=/usr/lib/rabbitmq/bin
 ctl() { "$BIN/rabbitmqctl" -n "$NODE" "$@"; }
 
 running() { ctl status >/dev/null 2>&1; }
+FROZEN="$RMQ_DIR/frozen.pid"
+# The broker's Erlang VM (beam.smp): asked of the node itself (exact, whatever the process tree
+# looks like), checked to be a live beam.smp before we signal it.
+beam_pid() {
+  local pid
+  pid=$(ctl eval 'list_to_integer(os:getpid()).' 2>/dev/null | tr -dc '0-9')
+  [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm")" = beam.smp ] || return 1
+  echo "$pid"
+}
+thaw() {
+  if [ -s "$FROZEN" ]; then
+    kill -CONT "$(cat "$FROZEN")" 2>/dev/null || true
+    rm -f "$FROZEN"
+    log "thawed"
+  fi
+}
 
 case "${1:-}" in
   start)
@@ -64,6 +87,7 @@ EOF
     echo "ws://127.0.0.1:$WS/ws stomp://127.0.0.1:$STOMP amqp://127.0.0.1:$AMQP"
     ;;
   stop)
+    thaw
     if running; then ctl stop >/dev/null 2>&1 || true; log "stopped $NODE"; fi
     if [ -s "$RMQ_DIR/server.pid" ]; then
       pid=$(cat "$RMQ_DIR/server.pid")
@@ -76,5 +100,28 @@ EOF
     [ -z "$epmd" ] || "$epmd" -kill >/dev/null 2>&1 || true
     ;;
   status) running ;;
-  *) echo "usage: scripts/rabbitmq.sh start|stop|status" >&2; exit 2 ;;
+  close-all)
+    ctl close_all_connections "${2:-closed by scripts/rabbitmq.sh close-all}" >/dev/null
+    ;;
+  freeze)
+    [ ! -s "$FROZEN" ] || { log "already frozen (pid $(cat "$FROZEN"))"; cat "$FROZEN"; exit 0; }
+    pid=$(beam_pid) || { echo "rabbitmq.sh: broker not running (no beam.smp pid from $NODE)" >&2; exit 1; }
+    echo "$pid" >"$FROZEN"
+    kill -STOP "$pid"
+    log "frozen (beam.smp pid $pid)"
+    echo "$pid"
+    ;;
+  thaw) thaw ;;
+  delete-queues)
+    prefix=${2:?usage: scripts/rabbitmq.sh delete-queues PREFIX}
+    case "$prefix" in *[!A-Za-z0-9._-]*) echo "rabbitmq.sh: PREFIX may hold only A-Z a-z 0-9 . _ -" >&2; exit 2 ;; esac
+    # One eval on the node (a rabbitmqctl call per queue costs ~0.6 s each).
+    n=$(ctl eval "P = <<\"$prefix\">>,
+      Qs = [Q || Q <- rabbit_amqqueue:list(<<\"/\">>),
+                 binary:longest_common_prefix([element(4, amqqueue:get_name(Q)), P]) =:= byte_size(P)],
+      [rabbit_amqqueue:delete(Q, false, false, <<\"rabbitmq.sh\">>) || Q <- Qs],
+      length(Qs).")
+    log "deleted $n queue(s) named $prefix*"
+    ;;
+  *) echo "usage: scripts/rabbitmq.sh start|stop|status|close-all [REASON]|freeze|thaw|delete-queues PREFIX" >&2; exit 2 ;;
 esac
