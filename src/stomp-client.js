@@ -83,6 +83,7 @@ class StompHub extends Hub {
       }
       return;
     }
+    if (k == 7) return this.settle(a, true, undefined); // a RECEIPT: Promise<void>
     if (k == 8) {
       // A receipt refused by an ERROR frame: `remote`, with the frame's headers and body.
       const e = kindErr("remote", v?.message ?? "the broker sent ERROR");

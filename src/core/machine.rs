@@ -1306,7 +1306,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 self.requests.transmitted(id, self.conn);
                 f
             }
-            None => s.frame.clone(),
+            _ => s.frame.clone(),
         };
         self.push_frame(frame, None, now);
     }
