@@ -27,9 +27,60 @@ export interface HeartbeatOptions {
   intervalMs?: number;
   /** Wait (ms) for any inbound frame after a ping before declaring the connection dead. @default 10000 */
   timeoutMs?: number;
-  /** The exact text frame sent as a ping. @default '{"type":"ping"}' */
+  /**
+   * The exact text frame sent as a ping. @default '{"type":"ping"}' (v1); a codec's
+   * `encode({type: "ping"})`. With `protocol: "raw"` the heartbeat is off unless `ping` is set.
+   */
   ping?: string;
+  /**
+   * `protocol: "raw"` only (any other protocol throws `TypeError`): tells the server's
+   * answers to the ping apart. A string matches a text frame exactly, a RegExp is tested on
+   * text frames, a function gets every inbound frame and returns whether it is a pong.
+   * Matching frames are not delivered and give RTT samples. Without it, any inbound frame
+   * is proof of life and is delivered as usual.
+   */
+  pong?: string | RegExp | ((frame: string | Uint8Array) => boolean);
 }
+
+/** A message as a codec sees it (the shape of protocol v1's envelope). */
+export interface CodecMessage {
+  /** The event or request type; `"ping"`/`"pong"` are the heartbeat's. */
+  type: string;
+  /** The payload (`null` when `send` got none). Absent in heartbeat frames. */
+  data?: unknown;
+  /** Set when encoding a request: the id its reply must carry as `replyTo`. */
+  id?: number;
+}
+
+/** What `decode` may return for a frame of the codec's protocol. */
+export interface DecodedMessage {
+  /** A string `type` makes a typed event (`"ping"` is answered, `"pong"` is a heartbeat answer). */
+  type?: string;
+  /** The event's payload; without a `data` key handlers get the whole object. */
+  data?: unknown;
+  /** A reply to request `replyTo` (a non-negative integer; any other value, `null` included, is a `protocol` error). */
+  replyTo?: number;
+  /** With `replyTo`: the request rejects `remote` with this (its `message` and `code` are read). */
+  error?: unknown;
+}
+
+/**
+ * A custom wire protocol: `{protocol: {encode, decode}}`. `encode` gets
+ * `{type, data}` for `send`, `{type, id, data}` for `request`, and, once at construction,
+ * `{type: "pong"}` and (unless `heartbeat.ping` is set or `heartbeat` is `false`)
+ * `{type: "ping"}`: those two must return a string. `decode` gets every inbound frame (a
+ * string, or a `Uint8Array` for binary frames); a result that is not an object with a
+ * string `type` or a `replyTo` makes the frame raw (`raw` event). A throwing `decode` is a
+ * `protocol` error and the frame is not delivered.
+ */
+export interface Codec {
+  encode(msg: CodecMessage): string | Uint8Array;
+  /** Returns a {@link DecodedMessage}, or anything else (e.g. `null`) for a raw frame. */
+  decode(frame: string | Uint8Array): unknown;
+}
+
+/** `"v1"`: the JSON envelope (wire protocol v1); `"raw"`: no envelope, a reconnecting `WebSocket`; or a codec. */
+export type Protocol = "v1" | "raw" | Codec;
 
 /** Offline queue options. */
 export interface QueueOptions {
@@ -45,11 +96,13 @@ export interface QueueOptions {
 
 /** Constructor options; every field is optional. */
 export interface Options {
+  /** The wire protocol. @default "v1" */
+  protocol?: Protocol;
   /** WebSocket subprotocols: tokens (RFC 7230), no duplicates. @default [] */
   protocols?: string | string[];
   /** `false` disables reconnection. @default true */
   reconnect?: boolean | ReconnectOptions;
-  /** `false` disables heartbeats. @default true */
+  /** `false` disables heartbeats. @default true (with `protocol: "raw"`: off unless `heartbeat.ping` is set) */
   heartbeat?: boolean | HeartbeatOptions;
   /** The queue used while not open. */
   queue?: QueueOptions;
@@ -59,6 +112,12 @@ export interface Options {
   requestTimeoutMs?: number;
   /** Inbound frames larger than this (bytes) are refused with an `error` event. @default 16777216 */
   maxMessageBytes?: number;
+  /**
+   * How long (ms, > 0) a protocol's handshake may take once the transport is open. Only
+   * the STOMP client has a handshake: `SteadySocket` checks the value and ignores it.
+   * @default 10000
+   */
+  handshakeTimeoutMs?: number;
 }
 
 /** Called before every connection attempt. */
@@ -69,13 +128,22 @@ export interface CloseEvent { code: number; reason: string; wasClean: boolean; w
 /** `delayMs` is `null` while waiting for the network to come back. */
 export interface ReconnectingEvent { attempt: number; delayMs: number | null }
 export interface StateEvent { from: State; to: State }
+export type ErrorKind =
+  | "connect" | "connect-timeout" | "url" | "message-too-big" | "protocol" | "reconnect-failed"
+  | "reconnect-stopped" | "handler" | "heartbeat-timeout" | "handshake";
 export interface ErrorEvent {
-  /** `reconnect-failed`: `maxAttempts` ran out; `reconnect-stopped`: the server closed with a code in `stopOnCodes`. Both end in state `closed`. */
-  kind: "connect" | "connect-timeout" | "url" | "message-too-big" | "protocol" | "reconnect-failed" | "reconnect-stopped" | "handler";
+  /**
+   * `reconnect-failed`: `maxAttempts` ran out; `reconnect-stopped`: the server closed with a
+   * code in `stopOnCodes` (both end in state `closed`); `heartbeat-timeout`: the peer gave no
+   * sign of life in time (the connection is dropped, then reconnects); `handshake`: the
+   * protocol's handshake failed (STOMP only; a failed attempt).
+   */
+  kind: ErrorKind;
   message: string;
   /** The thrown value, for `handler`. */
   error?: unknown;
 }
+/** A typed event. With `protocol: "raw"` every frame comes as `{type: null, data}` (`data`: a string or `Uint8Array`). */
 export type MessageEvent<In> = { [K in keyof In & string]: { type: K; data: In[K] } }[keyof In & string];
 /** Why a message was dropped: `connection-lost` means the socket refused it (it was already closing), even if `send` had returned "sent". */
 export type DropReason = "overflow" | "expired" | "closed" | "connection-lost";
@@ -101,6 +169,7 @@ export interface Events<In, Out> {
   drop: DropEvent<Out>;
   sent: SentEvent<Out>;
   rtt: RttEvent;
+  /** Frames that are not typed events; with `protocol: "raw"` every frame (which also fires `message` with `type: null`). */
   raw: string | Uint8Array;
 }
 
@@ -152,7 +221,13 @@ export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMa
   off<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => void): void;
   onMessage<K extends keyof In & string>(type: K, handler: (data: In[K]) => void): () => void;
   send<K extends keyof Out & string>(type: K, data: Out[K]): SendResult;
+  /** Throws `TypeError` with `protocol: "raw"` (no replies). */
   request<K extends keyof Req & string>(type: K, data: Req[K][0], options?: { timeoutMs?: number }): Promise<Req[K][1]>;
+  /**
+   * `protocol: "raw"`: sends one frame, as `WebSocket.send` (string or binary; queued while
+   * not open). Only for sockets without typed `Out` messages.
+   */
+  send(this: string extends keyof Out ? SteadySocket<In, Out, Req> : never, data: string | ArrayBuffer | ArrayBufferView): SendResult;
   sendRaw(data: string | ArrayBuffer | ArrayBufferView): SendResult;
   close(code?: number, reason?: string): void;
   reconnect(): void;
