@@ -443,11 +443,15 @@ export class SteadySocket extends Base {
       // The codec's heartbeat frames: encode({type:"ping"}) unless heartbeat.ping is set.
       const txt = (type) => {
         const v = enc({ type });
-        if (typeof v != "string") throw optErr(TypeError, "protocol.encode", `must return a string for the heartbeat's {type: "${type}"} (or set heartbeat.ping / heartbeat: false), got ${typeOf(v)}`);
+        if (typeof v != "string") throw optErr(TypeError, "protocol.encode", `must return a string for the heartbeat's {type: "${type}"} (or set heartbeat.ping, or heartbeat: false), got ${typeOf(v)}`);
         return v;
       };
       if (packed[2] === undefined && hb !== false) packed[2] = txt("ping");
-      pong = txt("pong");
+      // The answer to a server's ping: only when the codec encodes it as text (else unanswered).
+      try {
+        const v = enc({ type: "pong" });
+        if (typeof v == "string") pong = v;
+      } catch { /* not answered */ }
     }
     const hub = new Hub();
     hub.m = m;

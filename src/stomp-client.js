@@ -46,6 +46,7 @@ const head = (bytes) => {
 /** The Hub of a StompClient: handshake headers, MESSAGE routing, ERROR events. */
 class StompHub extends Hub {
   s = new Map(); // subscription id → callback
+  gone = new Set(); // unsubscribed ids (a MESSAGE already in flight for one is ignored)
   ch; // connectHeaders: an object or a function returning one
   c; // the client (for ack/nack)
 
@@ -57,6 +58,7 @@ class StompHub extends Hub {
       } catch (e) {
         throw new Error("connectHeaders threw: " + (e instanceof Error ? e.message : String(e)));
       }
+      if (isFn(v?.then)) throw new Error("connectHeaders must return the headers object itself, not a Promise");
     }
     try {
       return flat(v, "connectHeaders");
@@ -69,7 +71,7 @@ class StompHub extends Hub {
     if (k == 13) {
       const f = this.s.get(v.subscription);
       if (f) this.call(f, this.c._msg(a, v, w));
-      else this.emit("error", { kind: "protocol", message: `${P}MESSAGE for unknown subscription "${v.subscription}"`, headers: v });
+      else if (!this.gone.has(v.subscription)) this.emit("error", { kind: "protocol", message: `${P}MESSAGE for unknown subscription "${v.subscription}"`, headers: v });
       return;
     }
     if (k == 14) return this.emit("error", { kind: "server", message: v, headers: w[0], body: td.decode(w[1]) });
@@ -184,6 +186,7 @@ export class StompClient extends Base {
     const h = flat(headers, "headers");
     const id = h.includes("id") && h.indexOf("id") % 2 == 0 ? h[h.indexOf("id") + 1] : "sub-" + ++this.#n;
     if (this._h.s.has(id)) throw argErr(RangeError, "headers.id", `"${id}" is already subscribed`);
+    this._h.gone.delete(id);
     const fh = ["destination", destination, "id", id, "ack", "auto"];
     for (let i = 0; i < h.length; i += 2) {
       const j = fh.indexOf(h[i]);
@@ -199,6 +202,7 @@ export class StompClient extends Base {
       unsubscribe: (uh) => {
         if (!this._h.s.has(id)) return;
         this._h.s.delete(id);
+        this._h.gone.add(id);
         this._c().su(key, flat(uh, "headers", ["id", id]));
       },
     };
