@@ -308,6 +308,8 @@ export class Base {
     this._h = hub;
     const [n, protocols, ping, codes] = packed;
     const t = numOpt(o, "handshakeTimeoutMs");
+    // NaN is the wasm's "none": refuse it here (as connectTimeoutMs: NaN is).
+    if (t !== t) throw optErr(RangeError, "handshakeTimeoutMs", "must be a finite number > 0, got NaN");
     this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN]), pong, f);
   }
 
@@ -430,28 +432,40 @@ export class SteadySocket extends Base {
       throw optErr(typeof proto == "string" ? RangeError : TypeError, "protocol", `must be "v1", "raw" or a codec {encode, decode}, got ${typeof proto == "string" ? `"${proto}"` : typeOf(proto)}`);
     }
     // Raw: the heartbeat is off unless a ping is given; `pong` (a string, RegExp or
-    // predicate) tells the answers apart (they are not delivered).
-    if (m == 1 && !(isObj(hb) && hb.ping !== undefined)) hb = false;
+    // predicate) tells the answers apart (they are not delivered). The options are checked
+    // either way (a typo must not silently leave the heartbeat off).
+    const beats = m == 1 && isObj(hb) && hb.ping !== undefined;
     let po = o;
     if (isObj(o)) {
       po = { ...o, heartbeat: hb };
       delete po.protocol;
     }
     const packed = pack(po, [], m == 1 ? ["intervalMs", "timeoutMs", "ping", "pong"] : undefined);
-    if (m == 1 && isObj(hb) && hb.pong !== undefined) f = matcher(hb.pong);
+    if (m == 1) {
+      const g = isObj(hb) && hb.pong !== undefined ? matcher(hb.pong) : undefined;
+      if (beats) f = g;
+      else packed[0][0] |= 1 << 22; // no heartbeat
+    }
     if (m == 2) {
-      // The codec's heartbeat frames: encode({type:"ping"}) unless heartbeat.ping is set.
-      const txt = (type) => {
-        const v = enc({ type });
-        if (typeof v != "string") throw optErr(TypeError, "protocol.encode", `must return a string for the heartbeat's {type: "${type}"} (or set heartbeat.ping, or heartbeat: false), got ${typeOf(v)}`);
-        return v;
+      // The codec's heartbeat frames: encode({type:"ping"}) unless heartbeat.ping is set, and
+      // encode({type:"pong"}) to answer the peer's pings. They must be text; a codec that
+      // cannot give them (e.g. a binary one) needs heartbeat.ping or heartbeat: false, and
+      // then does not answer pings.
+      const txt = (type, need) => {
+        let v;
+        try {
+          v = enc({ type });
+        } catch (e) {
+          if (!need) return;
+          throw optErr(TypeError, "protocol.encode", `threw for the heartbeat's {type: "${type}"} (set heartbeat.ping or heartbeat: false if it has none): ${describe(e)}`);
+        }
+        if (typeof v == "string") return v;
+        if (!need) return;
+        throw optErr(TypeError, "protocol.encode", `must return a string for the heartbeat's {type: "${type}"} (or set heartbeat.ping / heartbeat: false), got ${typeOf(v)}`);
       };
-      if (packed[2] === undefined && hb !== false) packed[2] = txt("ping");
-      // The answer to a server's ping: only when the codec encodes it as text (else unanswered).
-      try {
-        const v = enc({ type: "pong" });
-        if (typeof v == "string") pong = v;
-      } catch { /* not answered */ }
+      const own = packed[2] === undefined && hb !== false;
+      if (own) packed[2] = txt("ping", true);
+      pong = txt("pong", own);
     }
     const hub = new Hub();
     hub.m = m;

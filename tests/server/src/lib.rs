@@ -1,8 +1,10 @@
 //! Reference test/demo server for steadysocket.
 //!
 //! Serves static files (`/pkg/*` from `ROOT/pkg`, everything else from `ROOT/www`), speaks the
-//! steadysocket wire protocol v1 on `/ws`, plain echo on `/ws/raw`, and exposes fault-injection
-//! controls under `/control/*` (drop, refuse, half-open, close, garbage, delay, ...).
+//! steadysocket wire protocol v1 on `/ws`, plain echo on `/ws/raw`, two non-v1 peers (`/ws/silent`
+//! never sends a frame, `/ws/events` speaks a custom `{"event","payload","ref"}` shape: see
+//! `peers`), and exposes fault-injection controls under `/control/*` (drop, refuse, half-open,
+//! close, garbage, delay, ...).
 //! Every control answers only once its fault is in effect, so tests never have to sleep.
 
 #![forbid(unsafe_code)]
@@ -10,6 +12,7 @@
 
 mod control;
 mod files;
+mod peers;
 mod ws;
 
 use std::collections::{HashMap, VecDeque};
@@ -70,6 +73,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/ws/raw", get(ws::upgrade_raw))
         .route("/ws/hang", get(hang))
         .route("/ws/slam", get(slam))
+        .route("/ws/silent", get(peers::silent))
+        .route("/ws/events", get(peers::events))
         .route("/control/{*name}", any(control::handle))
         .fallback(files::serve)
         .with_state(shared)

@@ -1,7 +1,8 @@
 //! Wire protocol v1 on `/ws` and echo on `/ws/raw`: ping/pong, event echo, raw text/binary echo,
 //! every request handler (echo, add, slow, fail, big, getHistory, whoami, unknown type), rooms
 //! (join/presence/say/chat/history), burst, client-requested close, the event log,
-//! max message size (1009) and max connections (1013).
+//! max message size (1009) and max connections (1013); the non-v1 peers `/ws/silent` and
+//! `/ws/events`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -194,4 +195,41 @@ async fn max_connections_closes_with_1013() {
     ping_ok(&mut first).await;
     let stats = s.ok("stats").await;
     assert_eq!((stats["connections"].as_u64(), stats["refused"].as_u64()), (Some(1), Some(1)));
+}
+
+#[tokio::test]
+async fn silent_peer_never_sends() {
+    use futures_util::StreamExt;
+    let s = start().await;
+    let mut ws = s.ws("/ws/silent").await;
+    send(&mut ws, json!({"type": "ping"})).await;
+    ws.send_text("ping").await;
+    send_msg(&mut ws, Message::binary(vec![1u8])).await;
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), ws.next()).await;
+    assert!(quiet.is_err(), "the silent peer sent {quiet:?}");
+}
+
+#[tokio::test]
+async fn events_peer_speaks_its_own_shape() {
+    let s = start().await;
+    let mut ws = s.ws("/ws/events").await;
+    send(&mut ws, json!({"event": "ping"})).await;
+    assert_eq!(recv_json(&mut ws).await, json!({"event": "pong"}));
+    send(&mut ws, json!({"event": "echo", "ref": 3, "payload": {"k": [1]}})).await;
+    assert_eq!(recv_json(&mut ws).await, json!({"reply": 3, "payload": {"k": [1]}}));
+    send(&mut ws, json!({"event": "nope", "ref": 4})).await;
+    assert_eq!(recv_json(&mut ws).await, json!({"reply": 4, "error": "unknown event: nope"}));
+    send(&mut ws, json!({"event": "pingme"})).await;
+    assert_eq!(recv_json(&mut ws).await, json!({"event": "ping"}));
+    send(&mut ws, json!({"event": "pong"})).await;
+    assert_eq!(recv_json(&mut ws).await, json!({"event": "ponged"}));
+    let other = json!({"event": "greet", "payload": 1});
+    send(&mut ws, other.clone()).await;
+    assert_eq!(recv_json(&mut ws).await, other);
+    for raw in ["not json", r#"{"type":"ping"}"#, "[1]"] {
+        ws.send_text(raw).await;
+        assert_eq!(recv(&mut ws).await, Message::text(raw));
+    }
+    send_msg(&mut ws, Message::binary(vec![0u8, 255])).await;
+    assert_eq!(recv(&mut ws).await, Message::binary(vec![0u8, 255]));
 }
