@@ -104,6 +104,9 @@ fi
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-wasm cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The Rust STOMP client and its browser tests (features rust-api + stomp).
+step clippy-stomp cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets \
+  --features stomp -- -D warnings
 # The npm build's feature set (no Rust API, small allocator), library only.
 step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --lib \
   --no-default-features --features small-alloc -- -D warnings
@@ -156,11 +159,13 @@ step vite sh -c 'npx --no-install vite build --config www/vite/vite.config.js &&
 # --- f. browser tests (wasm-bindgen-test in headless Chromium via chromedriver) -------------
 # STEADYSOCKET_SERVER is read at compile time (option_env!), which cargo tracks: a new port
 # rebuilds just the test crates that read it. webdriver.json at the repo root sets the
-# Chromium flags.
+# Chromium flags. With `--features stomp`: tests/web_stomp.rs runs against the broker at
+# STEADYSOCKET_STOMP_URL (compile time; default ws://127.0.0.1:15674/ws) and skips each test
+# when none answers there.
 step browser env CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
-  cargo test -p steadysocket --target wasm32-unknown-unknown
+  cargo test -p steadysocket --target wasm32-unknown-unknown --features stomp
 BROWSER=$(passed "$LOG_DIR/browser.log")
 BROWSER_DOC=$(passed "$LOG_DIR/browser.log" doc) # wasm-only doc examples, compile-checked
 

@@ -30,6 +30,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -38,6 +39,7 @@ use std::task::{Context, Poll};
 use futures_channel::{mpsc, oneshot};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -49,6 +51,9 @@ use crate::core::{
 };
 use crate::error::{check_ws_url, Error};
 use crate::web::{frame_parts, Driver, JsFrame, Kind, Note, Proto, Sink, UrlSource};
+
+#[cfg(feature = "stomp")]
+pub mod stomp;
 
 /// An inbound typed event.
 #[derive(Debug, Clone)]
@@ -88,6 +93,151 @@ pub enum RawMessage {
     Text(String),
     /// A binary frame.
     Binary(Vec<u8>),
+}
+
+impl RawMessage {
+    /// The frame's bytes (UTF-8 for text).
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            RawMessage::Text(s) => s.into_bytes(),
+            RawMessage::Binary(b) => b,
+        }
+    }
+
+    /// The text of a text frame (`None` for binary).
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            RawMessage::Text(s) => Some(s),
+            RawMessage::Binary(_) => None,
+        }
+    }
+
+    /// The frame as the driver sends it: a JS string, or a `Uint8Array` copy of the bytes.
+    fn into_frame(self) -> JsFrame {
+        match self {
+            RawMessage::Text(s) => JsFrame::text(s),
+            RawMessage::Binary(b) => {
+                JsFrame { value: js_sys::Uint8Array::from(&b[..]).into(), len: b.len() }
+            }
+        }
+    }
+}
+
+/// The wire protocol of a [`SteadySocket`] ([`Builder::protocol`]). Default [`Protocol::V1`].
+#[derive(Clone, Default)]
+pub enum Protocol {
+    /// steadysocket's `{"type", "data"}` envelope with requests (`id`/`replyTo`) and the
+    /// `{"type":"ping"}`/`{"type":"pong"}` heartbeat. The default.
+    #[default]
+    V1,
+    /// No envelope: a drop-in reconnecting WebSocket. Every inbound frame is a
+    /// [`SocketEvent::Raw`]; send with [`SteadySocket::send_raw`] (`send`/`request` fail with
+    /// [`Error::Unsupported`]). The heartbeat is **off** unless [`Builder::heartbeat`] is
+    /// called, whose `ping` is then sent as it is; `pong`, if set, tells its answers apart
+    /// (they count as liveness and RTT samples and are not delivered). Peer pings are not
+    /// answered.
+    Raw {
+        /// The heartbeat answer matcher. Default `None`: no frame is a pong (any inbound
+        /// frame still proves the peer alive).
+        pong: Option<Pong>,
+    },
+    /// The application's codec (see [`Codec`]): typed messages, requests and heartbeats in a
+    /// wire format of its own.
+    Codec(Rc<dyn Codec>),
+}
+
+impl Protocol {
+    /// [`Protocol::Raw`] without a pong matcher.
+    pub fn raw() -> Self {
+        Protocol::Raw { pong: None }
+    }
+
+    /// [`Protocol::Raw`] whose heartbeat answers match `pong` (an exact text, or
+    /// [`Pong::matching`] a closure).
+    pub fn raw_with_pong(pong: impl Into<Pong>) -> Self {
+        Protocol::Raw { pong: Some(pong.into()) }
+    }
+
+    /// [`Protocol::Codec`] from a codec value.
+    pub fn codec(codec: impl Codec + 'static) -> Self {
+        Protocol::Codec(Rc::new(codec))
+    }
+}
+
+impl fmt::Debug for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Protocol::V1 => f.write_str("V1"),
+            Protocol::Raw { pong } => f.debug_struct("Raw").field("pong", pong).finish(),
+            Protocol::Codec(_) => f.write_str("Codec(..)"),
+        }
+    }
+}
+
+/// How raw mode recognises a heartbeat answer ([`Protocol::Raw`]).
+#[derive(Clone)]
+pub enum Pong {
+    /// A text frame equal to this string (compared in JS: the frame is not copied).
+    Exact(String),
+    /// A predicate over each inbound frame (`true`: it is a pong). It must not call back
+    /// into the socket.
+    Matching(Rc<dyn Fn(&RawMessage) -> bool>),
+}
+
+impl Pong {
+    /// [`Pong::Matching`] from a closure.
+    pub fn matching(f: impl Fn(&RawMessage) -> bool + 'static) -> Self {
+        Pong::Matching(Rc::new(f))
+    }
+}
+
+impl From<&str> for Pong {
+    fn from(s: &str) -> Self {
+        Pong::Exact(s.into())
+    }
+}
+
+impl From<String> for Pong {
+    fn from(s: String) -> Self {
+        Pong::Exact(s)
+    }
+}
+
+impl fmt::Debug for Pong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pong::Exact(s) => f.debug_tuple("Exact").field(s).finish(),
+            Pong::Matching(_) => f.write_str("Matching(..)"),
+        }
+    }
+}
+
+/// A custom wire format ([`Protocol::Codec`]): the application maps steadysocket's message
+/// model, as JSON values shaped like protocol v1's envelope, to and from its frames.
+///
+/// Messages are objects:
+/// - an event: `{"type": String, "data": Value}`;
+/// - a request: `{"type": String, "id": u64, "data": Value}`;
+/// - a reply (decode only): `{"replyTo": u64, "data": Value}` or
+///   `{"replyTo": u64, "error": {"message": String, "code"?: String}}`;
+/// - heartbeats: `{"type": "ping"}` and `{"type": "pong"}`.
+///
+/// Both methods run inside the socket's calls and callbacks: they must not call back into
+/// the socket.
+pub trait Codec {
+    /// Encodes an outbound message into a text or binary frame. An `Err` (e.g.
+    /// [`Error::Serde`]) is returned by the `send`/`request` that asked. `{"type":"ping"}` is
+    /// encoded once at build time for the heartbeat (unless [`Builder::heartbeat`] sets a
+    /// `ping` other than v1's default) and must give text; `{"type":"pong"}` too, to answer
+    /// the peer's pings (a binary answer leaves them unanswered).
+    ///
+    /// # Errors
+    /// Whatever the codec cannot encode.
+    fn encode(&self, msg: &serde_json::Value) -> Result<RawMessage, Error>;
+
+    /// Decodes an inbound frame into a message (see above); `None`, or a value that is not
+    /// an object, makes it a [`SocketEvent::Raw`].
+    fn decode(&self, frame: &RawMessage) -> Option<serde_json::Value>;
 }
 
 /// Events from [`SteadySocket::events`].
@@ -155,14 +305,33 @@ pub enum SocketEvent {
         /// Why.
         reason: DropReason,
     },
+    /// The peer reported an error in a frame of its protocol (a STOMP `ERROR` that answers
+    /// no receipt); the connection's fate is the peer's (a broker usually closes it next).
+    ServerError {
+        /// A one-line description (the `message` header and the body's first line).
+        message: String,
+        /// The frame's headers (the first occurrence of a name wins).
+        headers: Vec<(String, String)>,
+        /// The frame's body.
+        body: Vec<u8>,
+    },
 }
 
 type Reply = Result<JsValue, Error>;
 
+/// The Rust API's [`Sink`]: fans events out to every [`Events`] stream and settles requests.
 #[derive(Default)]
-struct RustSink {
+pub(crate) struct RustSink {
     subscribers: RefCell<Vec<mpsc::UnboundedSender<SocketEvent>>>,
     pending: RefCell<HashMap<u64, oneshot::Sender<Reply>>>,
+    /// A custom codec describes its own frames in `Sent`/`Dropped` events.
+    codec: Option<Rc<dyn Codec>>,
+    /// The JS functions handed to the driver's [`Proto`] (a pong matcher, a codec's
+    /// `decode`): kept alive as long as the driver, which owns this sink.
+    _hooks: Vec<Closure<dyn Fn(JsValue) -> JsValue>>,
+    /// The STOMP session's routes (subscriptions, connect headers).
+    #[cfg(feature = "stomp")]
+    pub(crate) stomp: Option<stomp::Routes>,
 }
 
 impl RustSink {
@@ -176,6 +345,61 @@ impl RustSink {
             let _ = tx.send(r);
         }
     }
+
+    /// A new stream of every event from now on.
+    pub(crate) fn events(&self) -> Events {
+        let (tx, rx) = mpsc::unbounded();
+        self.subscribers.borrow_mut().push(tx);
+        Events(rx)
+    }
+
+    /// Registers a pending request's reply channel.
+    pub(crate) fn expect(&self, id: u64) -> oneshot::Receiver<Reply> {
+        let (tx, rx) = oneshot::channel();
+        self.pending.borrow_mut().insert(id, tx);
+        rx
+    }
+
+    /// `(type, JSON data)` of a queued frame, for `Sent`/`Dropped` events.
+    fn describe(&self, kind: Kind, frame: &JsFrame) -> (Option<String>, Option<String>) {
+        #[cfg(feature = "stomp")]
+        if self.stomp.is_some() {
+            return stomp::describe(frame);
+        }
+        match (&self.codec, kind) {
+            (_, Kind::Raw) => (None, None),
+            (Some(c), Kind::Envelope) => match c.decode(&raw_message(&frame.value)) {
+                Some(v) => (
+                    v.get("type").and_then(|t| t.as_str()).map(Into::into),
+                    Some(v.get("data").unwrap_or(&serde_json::Value::Null).to_string()),
+                ),
+                None => (None, None),
+            },
+            (None, Kind::Envelope) => describe(kind, frame),
+        }
+    }
+}
+
+/// A frame the driver hands over (a string, or a `Uint8Array` for binary) as a [`RawMessage`].
+pub(crate) fn raw_message(v: &JsValue) -> RawMessage {
+    match v.as_string() {
+        Some(s) => RawMessage::Text(s),
+        None => RawMessage::Binary(
+            v.dyn_ref::<js_sys::Uint8Array>().map(js_sys::Uint8Array::to_vec).unwrap_or_default(),
+        ),
+    }
+}
+
+/// The headers of a STOMP note (a JS object) as pairs.
+pub(crate) fn header_pairs(obj: &JsValue) -> Vec<(String, String)> {
+    let Some(obj) = obj.dyn_ref::<js_sys::Object>() else { return Vec::new() };
+    js_sys::Object::entries(obj)
+        .iter()
+        .map(|kv| {
+            let kv: js_sys::Array = kv.unchecked_into();
+            (kv.get(0).as_string().unwrap_or_default(), kv.get(1).as_string().unwrap_or_default())
+        })
+        .collect()
 }
 
 impl Sink for RustSink {
@@ -184,12 +408,7 @@ impl Sink for RustSink {
             Note::Message { ty, data } => {
                 SocketEvent::Message(Incoming { ty: ty.as_string().unwrap_or_default(), data })
             }
-            Note::Raw(v) => SocketEvent::Raw(match v.as_string() {
-                Some(s) => RawMessage::Text(s),
-                None => RawMessage::Binary(
-                    v.dyn_into::<js_sys::Uint8Array>().map(|a| a.to_vec()).unwrap_or_default(),
-                ),
-            }),
+            Note::Raw(v) => SocketEvent::Raw(raw_message(&v)),
             Note::Reply { id, error: false, value } => return self.settle(id, Ok(value)),
             Note::Reply { id, error: true, value } => {
                 let get = |k: &str| {
@@ -201,11 +420,21 @@ impl Sink for RustSink {
                     Err(Error::Request { kind: "remote".into(), code: get("code"), message }),
                 );
             }
-            // STOMP notes: the Rust API speaks v1 only for now.
+            #[cfg(feature = "stomp")]
+            Note::Frame { conn, headers, body } => match &self.stomp {
+                Some(routes) => match routes.route(conn, header_pairs(&headers), body) {
+                    Some(ev) => ev,
+                    None => return,
+                },
+                None => return,
+            },
+            #[cfg(not(feature = "stomp"))]
             Note::Frame { .. } => return,
-            Note::ServerError { message, .. } => {
-                SocketEvent::Error { kind: crate::core::ErrorKind::Protocol, message }
-            }
+            Note::ServerError { message, headers, body } => SocketEvent::ServerError {
+                message,
+                headers: header_pairs(&headers),
+                body: raw_message(&body).into_bytes(),
+            },
             Note::Engine(ev) => match ev {
                 Event::State { from, to } => SocketEvent::State { from, to },
                 Event::Open { reconnected, attempt } => SocketEvent::Open { reconnected, attempt },
@@ -217,11 +446,11 @@ impl Sink for RustSink {
                 }
                 Event::Error { kind, message } => SocketEvent::Error { kind, message },
                 Event::Dropped { meta, frame, reason, .. } => {
-                    let (ty, data_json) = describe(meta, &frame);
+                    let (ty, data_json) = self.describe(meta, &frame);
                     SocketEvent::Dropped { ty, data_json, reason }
                 }
                 Event::Sent { meta, frame, .. } => {
-                    let (ty, data_json) = describe(meta, &frame);
+                    let (ty, data_json) = self.describe(meta, &frame);
                     SocketEvent::Sent { ty, data_json }
                 }
                 Event::Rtt(r) => SocketEvent::Rtt(r),
@@ -244,6 +473,14 @@ impl Sink for RustSink {
     fn check_url(&self, url: &str) -> Result<(), String> {
         check_ws_url(url).map_err(|e| e.to_string())
     }
+
+    #[cfg(feature = "stomp")]
+    fn handshake(&self) -> Result<Vec<String>, String> {
+        match &self.stomp {
+            Some(routes) => routes.connect_headers(),
+            None => Ok(Vec::new()),
+        }
+    }
 }
 
 /// Builds a [`SteadySocket`]; every setting defaults as documented on [`Config`].
@@ -252,6 +489,10 @@ pub struct Builder {
     url: String,
     config: Config,
     protocols: Vec<String>,
+    protocol: Protocol,
+    /// Whether [`heartbeat`](Self::heartbeat) or [`no_heartbeat`](Self::no_heartbeat) was
+    /// called (raw mode's heartbeat is off otherwise).
+    heartbeat_set: bool,
 }
 
 impl Builder {
@@ -267,15 +508,19 @@ impl Builder {
         self
     }
 
-    /// Heartbeat settings. Default: [`HeartbeatConfig::default`].
+    /// Heartbeat settings. Default: [`HeartbeatConfig::default`] (for [`Protocol::Raw`]:
+    /// off; for [`Protocol::Codec`]: its encoded `{"type":"ping"}` as the ping, unless `ping`
+    /// here differs from the default).
     pub fn heartbeat(mut self, h: HeartbeatConfig) -> Self {
         self.config.heartbeat = Some(h);
+        self.heartbeat_set = true;
         self
     }
 
     /// Disables heartbeats.
     pub fn no_heartbeat(mut self) -> Self {
         self.config.heartbeat = None;
+        self.heartbeat_set = true;
         self
     }
 
@@ -309,6 +554,12 @@ impl Builder {
         self
     }
 
+    /// The wire protocol. Default [`Protocol::V1`].
+    pub fn protocol(mut self, p: Protocol) -> Self {
+        self.protocol = p;
+        self
+    }
+
     /// Jitter RNG seed. Default: random.
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
@@ -318,21 +569,90 @@ impl Builder {
     /// Validates and starts connecting.
     ///
     /// # Errors
-    /// [`Error::InvalidUrl`] or [`Error::Option`].
-    pub fn build(self) -> Result<SteadySocket, Error> {
+    /// [`Error::InvalidUrl`] or [`Error::Option`] (also when a codec's heartbeat frames
+    /// cannot be encoded as text).
+    pub fn build(mut self) -> Result<SteadySocket, Error> {
         check_ws_url(&self.url)?;
+        let mut hooks = Vec::new();
+        let proto = match &self.protocol {
+            Protocol::V1 => Proto::V1,
+            Protocol::Raw { pong } => {
+                self.config.session.pong = None;
+                if !self.heartbeat_set {
+                    self.config.heartbeat = None;
+                }
+                let pong = pong.clone().map(|p| hook(&mut hooks, pong_fn(p)));
+                Proto::Raw { pong }
+            }
+            Protocol::Codec(codec) => {
+                self.config.session.pong = match codec.encode(&json!({"type": "pong"}))? {
+                    RawMessage::Text(s) => Some(s),
+                    RawMessage::Binary(_) => None,
+                };
+                if let Some(h) = &mut self.config.heartbeat {
+                    if h.ping == HeartbeatConfig::default().ping {
+                        h.ping = match codec.encode(&json!({"type": "ping"}))? {
+                            RawMessage::Text(s) => s,
+                            RawMessage::Binary(_) => {
+                                return Err(crate::OptionError::type_error(
+                                    "heartbeat.ping",
+                                    "the codec encodes {\"type\":\"ping\"} as binary: set a \
+                                     text heartbeat ping, or no_heartbeat()",
+                                )
+                                .into())
+                            }
+                        };
+                    }
+                }
+                let c = codec.clone();
+                let decode = move |v: JsValue| match c.decode(&raw_message(&v)) {
+                    Some(m) => m.serialize(&JSON).unwrap_or(JsValue::UNDEFINED),
+                    None => JsValue::UNDEFINED,
+                };
+                Proto::Custom { decode: hook(&mut hooks, Box::new(decode)) }
+            }
+        };
         self.config.validate()?;
         crate::core::validate::protocols(&self.protocols)?;
-        let sink = Rc::new(RustSink::default());
+        let codec = match &self.protocol {
+            Protocol::Codec(c) => Some(c.clone()),
+            _ => None,
+        };
+        let sink = Rc::new(RustSink { codec, _hooks: hooks, ..RustSink::default() });
         let driver = Driver::new(
             UrlSource::Fixed(self.url),
             self.protocols,
             self.config,
-            Proto::V1,
+            proto,
             sink.clone(),
         );
-        Ok(SteadySocket { driver, sink })
+        Ok(SteadySocket { driver, sink, protocol: self.protocol })
     }
+}
+
+/// Serializes `serde_json::Value`s as plain JS objects (maps as objects, not `Map`s).
+const JSON: serde_wasm_bindgen::Serializer = serde_wasm_bindgen::Serializer::json_compatible();
+
+/// A raw-mode pong matcher as the JS predicate the driver calls.
+fn pong_fn(p: Pong) -> Box<dyn Fn(JsValue) -> JsValue> {
+    match p {
+        Pong::Exact(s) => {
+            let s = JsValue::from_str(&s);
+            Box::new(move |v: JsValue| JsValue::from_bool(v == s))
+        }
+        Pong::Matching(f) => Box::new(move |v: JsValue| JsValue::from_bool(f(&raw_message(&v)))),
+    }
+}
+
+/// Wraps `f` as a JS function, kept alive in `hooks`.
+fn hook(
+    hooks: &mut Vec<Closure<dyn Fn(JsValue) -> JsValue>>,
+    f: Box<dyn Fn(JsValue) -> JsValue>,
+) -> js_sys::Function {
+    let c = Closure::wrap(f);
+    let func = c.as_ref().unchecked_ref::<js_sys::Function>().clone();
+    hooks.push(c);
+    func
 }
 
 /// A WebSocket that stays connected (Rust API). Dropping it closes the socket, cancels
@@ -340,6 +660,7 @@ impl Builder {
 pub struct SteadySocket {
     driver: Driver,
     sink: Rc<RustSink>,
+    protocol: Protocol,
 }
 
 impl std::fmt::Debug for SteadySocket {
@@ -363,14 +684,14 @@ impl SteadySocket {
             url: url.into(),
             config: Config { seed, ..Config::default() },
             protocols: Vec::new(),
+            protocol: Protocol::V1,
+            heartbeat_set: false,
         }
     }
 
     /// A new stream of every event from now on (each call gets its own stream).
     pub fn events(&self) -> Events {
-        let (tx, rx) = mpsc::unbounded();
-        self.sink.subscribers.borrow_mut().push(tx);
-        Events(rx)
+        self.sink.events()
     }
 
     /// The current state.
@@ -388,13 +709,24 @@ impl SteadySocket {
         self.driver.read(|e, now| e.metrics(now))
     }
 
-    /// Sends a typed event `{"type": ty, "data": data}`.
+    /// Sends a typed event `{"type": ty, "data": data}` (with [`Protocol::Codec`], the
+    /// codec's encoding of it).
     ///
     /// # Errors
-    /// [`Error::Serde`], [`Error::Closed`], [`Error::QueueFull`].
+    /// [`Error::Serde`] (or the codec's error), [`Error::Closed`], [`Error::QueueFull`];
+    /// [`Error::Unsupported`] with [`Protocol::Raw`] (use [`send_raw`](Self::send_raw)).
     pub fn send<T: Serialize + ?Sized>(&self, ty: &str, data: &T) -> Result<Sent, Error> {
-        let json = serde_json::to_string(data).map_err(|e| Error::Serde(e.to_string()))?;
-        let frame = JsFrame::text(encode_event(ty, &json));
+        let frame = match &self.protocol {
+            Protocol::V1 => {
+                let json = serde_json::to_string(data).map_err(|e| Error::Serde(e.to_string()))?;
+                JsFrame::text(encode_event(ty, &json))
+            }
+            Protocol::Raw { .. } => return Err(raw_unsupported("send")),
+            Protocol::Codec(c) => {
+                let data = serde_json::to_value(data).map_err(|e| Error::Serde(e.to_string()))?;
+                c.encode(&json!({"type": ty, "data": data}))?.into_frame()
+            }
+        };
         self.driver.send(frame, Kind::Envelope).map_err(send_err)
     }
 
@@ -418,13 +750,7 @@ impl SteadySocket {
     /// # Errors
     /// [`Error::Closed`], [`Error::QueueFull`].
     pub fn send_raw(&self, msg: RawMessage) -> Result<Sent, Error> {
-        let frame = match msg {
-            RawMessage::Text(s) => JsFrame::text(s),
-            RawMessage::Binary(b) => {
-                JsFrame { value: js_sys::Uint8Array::from(&b[..]).into(), len: b.len() }
-            }
-        };
-        self.driver.send(frame, Kind::Raw).map_err(send_err)
+        self.driver.send(msg.into_frame(), Kind::Raw).map_err(send_err)
     }
 
     /// Sends a request and awaits the reply's `data`, with the default timeout.
@@ -453,24 +779,43 @@ impl SteadySocket {
             Ok(t) => t,
             Err(e) => return RequestFuture::failed(e.into()),
         };
-        let (tx, rx) = oneshot::channel();
-        let json = match serde_json::to_string(data) {
-            Ok(j) => j,
-            Err(e) => return RequestFuture::failed(Error::Serde(e.to_string())),
-        };
-        let mut tx = Some(tx);
-        let sink = self.sink.clone();
-        let r = self.driver.request(
-            timeout_ms,
-            |id| JsFrame::text(encode_request(ty, id, &json)),
-            |id| {
-                if let Some(tx) = tx.take() {
-                    sink.pending.borrow_mut().insert(id, tx);
+        let mut rx = None;
+        let expect = |id| rx = Some(self.sink.expect(id));
+        let r = match &self.protocol {
+            Protocol::V1 => {
+                let json = match serde_json::to_string(data) {
+                    Ok(j) => j,
+                    Err(e) => return RequestFuture::failed(Error::Serde(e.to_string())),
+                };
+                self.driver.request(
+                    timeout_ms,
+                    |id| JsFrame::text(encode_request(ty, id, &json)),
+                    expect,
+                )
+            }
+            Protocol::Raw { .. } => return RequestFuture::failed(raw_unsupported("request")),
+            Protocol::Codec(c) => {
+                let data = match serde_json::to_value(data) {
+                    Ok(d) => d,
+                    Err(e) => return RequestFuture::failed(Error::Serde(e.to_string())),
+                };
+                // The codec is user code: it encodes with the id the request will get, before
+                // the engine step (no borrow is held while it runs).
+                let id = self.driver.read(|e, _| e.next_request_id());
+                let frame = match c.encode(&json!({"type": ty, "id": id, "data": data})) {
+                    Ok(m) => m.into_frame(),
+                    Err(e) => return RequestFuture::failed(e),
+                };
+                if self.driver.read(|e, _| e.next_request_id()) != id {
+                    return RequestFuture::failed(Error::Unsupported(
+                        "request: the codec called back into the socket".into(),
+                    ));
                 }
-            },
-        );
+                self.driver.request(timeout_ms, |_| frame, expect)
+            }
+        };
         match r {
-            Ok(_) => RequestFuture { rx: Some(rx), err: None, _t: std::marker::PhantomData },
+            Ok(_) => RequestFuture { rx, err: None, _t: std::marker::PhantomData },
             Err(e) => RequestFuture::failed(send_err(e)),
         }
     }
@@ -490,6 +835,12 @@ impl SteadySocket {
     pub fn reconnect(&self) {
         self.driver.reconnect();
     }
+}
+
+fn raw_unsupported(what: &str) -> Error {
+    Error::Unsupported(
+        [what, ": protocol raw has no typed messages or replies (use send_raw)"].concat(),
+    )
 }
 
 /// `(type, JSON data)` of a queued frame, for `Sent`/`Dropped` events (`(None, None)` for raw).

@@ -88,6 +88,9 @@ pub enum Error {
         /// A description.
         message: String,
     },
+    /// The socket's protocol has no such operation (e.g. `request` with the raw protocol,
+    /// which has no replies).
+    Unsupported(String),
 }
 
 impl fmt::Display for Error {
@@ -105,6 +108,7 @@ impl fmt::Display for Error {
             Error::Request { kind, message, .. } => {
                 write!(f, "steadysocket: request failed ({kind}): {message}")
             }
+            Error::Unsupported(m) => write!(f, "steadysocket: {m}"),
         }
     }
 }
