@@ -170,7 +170,7 @@ BROWSER=$(passed "$LOG_DIR/browser.log")
 BROWSER_DOC=$(passed "$LOG_DIR/browser.log" doc) # wasm-only doc examples, compile-checked
 
 # --- g. TypeScript: the package's .d.ts as a TS user sees it ---------------------------------
-step types npx --no-install tsc --noEmit -p tests/types
+step types sh -c 'npx --no-install tsc --noEmit -p tests/types && npx --no-install tsc --noEmit -p tests/types/tsconfig.nodispose.json'
 
 # --- h. end to end (playwright-core + Debian Chromium) ---------------------------------------
 # tests/e2e/stomp.test.mjs needs the broker: wait for the background start.

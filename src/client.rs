@@ -405,7 +405,9 @@ pub(crate) fn header_pairs(obj: &JsValue) -> Vec<(String, String)> {
 impl Sink for RustSink {
     fn note(&self, note: Note) {
         let ev = match note {
-            Note::Message { ty, data } => {
+            // A request from the server is delivered as a message (the Rust API does not
+            // answer server requests yet).
+            Note::Message { ty, data } | Note::Request { ty, data, .. } => {
                 SocketEvent::Message(Incoming { ty: ty.as_string().unwrap_or_default(), data })
             }
             Note::Raw(v) => SocketEvent::Raw(raw_message(&v)),

@@ -5,7 +5,7 @@
 // promises, and error objects. RANGE checks stay in Rust (`Config::validate`,
 // `core::validate`), shared with the Rust API. scripts/build-pkg.sh copies this file next to
 // wasm-bindgen's glue (`./steadysocket.js`) and bundles both into the package entry.
-import { Core } from "./steadysocket.js";
+import { Core, initSync } from "./steadysocket.js";
 
 export const P = "steadysocket: ";
 const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
@@ -66,13 +66,20 @@ export function keys(v, prefix, name, known) {
   }
 }
 
-/** Invalid-URL message for a string (or undefined when fine), and the error class. */
-function urlProblem(s) {
+/**
+ * A WebSocket URL as the native constructor takes it: resolved against the page (its base
+ * URI; none outside a page), `http:`/`https:` turned into `ws:`/`wss:`. Returns the absolute
+ * URL, or `[ErrorClass, why]`. (The Port in src/glue.js resolves provider URLs the same way.)
+ */
+function wsUrl(s) {
   let u;
-  try { u = new URL(s); } catch { return [SyntaxError, "expected an absolute URL like ws://host/path"]; }
-  if (u.protocol != "ws:" && u.protocol != "wss:") return [TypeError, "the scheme must be ws: or wss:"];
+  try { u = new URL(s, globalThis.document?.baseURI ?? globalThis.location?.href); } catch { return [SyntaxError, "expected a ws:, wss:, http: or https: URL, absolute or relative to the page"]; }
+  const p = u.protocol;
+  if (p == "http:" || p == "https:") u.protocol = p == "http:" ? "ws:" : "wss:";
+  else if (p != "ws:" && p != "wss:") return [SyntaxError, "the scheme must be ws:, wss:, http: or https:"];
   if (u.port === "0") return [SyntaxError, "port 0 cannot be connected to"];
-  if (s.includes("#")) return [SyntaxError, "WebSocket URLs cannot have a fragment"];
+  if (u.hash || s.includes("#")) return [SyntaxError, "WebSocket URLs cannot have a fragment"];
+  return u.href;
 }
 const urlMsg = (s, why) => `${P}invalid URL \`${s}\`: ${why}`;
 
@@ -84,12 +91,21 @@ const urlMsg = (s, why) => `${P}invalid URL \`${s}\`: ${why}`;
 export class Hub {
   l = []; // [event, handler], in subscription order
   t = []; // [message type, handler]
+  hs = new Map(); // request type → handler (`handle`)
   p = new Map(); // request id → [resolve, reject]
   x = false; // dispatching an `error` event
   g = 0; // bumped by free(): the rest of the event being dispatched is skipped
   dead = false; // free() was called: only outcomes are dispatched from now on
   m = 0; // the protocol: 0 v1, 1 raw (frames also fire `message`), 2 a custom codec
   d = null; // a custom codec's decode (describes its frames in `drop`/`sent` events)
+  w = null; // a WeakRef to the socket (its DOM listeners, replies, the open gate)
+  r = null; // the shouldReconnect option
+  v = null; // promises returned by `open` handlers during this dispatch
+
+  /** The socket (for the DOM surface, replies and the gate), if still alive. */
+  get s() {
+    return this.w?.deref();
+  }
 
   /** The handshake's headers for this attempt (protocols with one override it). */
   h() {
@@ -97,13 +113,27 @@ export class Hub {
   }
 
   u(s) {
-    const p = urlProblem(s);
-    return p && urlMsg(s, p[1]);
+    const p = wsUrl(s);
+    return typeof p == "string" ? undefined : urlMsg(s, p[1]);
+  }
+
+  /** The `shouldReconnect` verdict on a close of the open connection (never throws). */
+  k(code, reason, wasClean) {
+    const f = this.r;
+    if (!f) return true;
+    try {
+      return f({ code, reason, wasClean }) !== false;
+    } catch (e) {
+      this.emit("error", { kind: "handler", message: "shouldReconnect threw: " + describe(e), error: e });
+      return true;
+    }
   }
 
   call(f, a) {
     try {
-      f(a);
+      const r = f(a);
+      // A Promise from an `open` handler gates the backlog (see the `open` event).
+      if (this.v && isFn(r?.then)) this.v.push(r);
     } catch (e) {
       // A throwing `error` handler (no loop), or one that threw after free() (only outcomes
       // reach handlers then): logged instead.
@@ -113,7 +143,7 @@ export class Hub {
   }
 
   has(n) {
-    return this.l.some((x) => x[0] == n);
+    return this.l.some((x) => x[0] == n) || !!this.s?._d?.has(n);
   }
 
   /**
@@ -128,10 +158,13 @@ export class Hub {
     }
   }
 
-  emit(n, a) {
-    const err = n == "error";
+  /** `on()` handlers, then the DOM listeners (`addEventListener`, `onopen`…) with `dom(a)`. */
+  emit(n, a, dom) {
+    const err = n == "error", g = this.g;
     if (err) this.x = true;
-    this.run(this.l, this.l.filter((x) => x[0] == n), a);
+    this.run(this.l, this.l.filter((x) => x[0] == n), a, g);
+    const s = this.s;
+    if (this.g == g && s?._d?.has(n)) s._fire(n, dom ? dom() : domEvent(n, a));
     if (err) this.x = false;
   }
 
@@ -143,27 +176,64 @@ export class Hub {
     }
   }
 
+  /** A request from the server (`id` on `conn`): its `handle` handler's answer goes back. */
+  ask(type, data, id, conn) {
+    const s = this.s;
+    if (!s) return;
+    const f = this.hs.get(type);
+    const reply = (ok, v) => s._reply(conn, id, ok, v);
+    if (!f) return reply(0, { code: "no-handler", message: `no handler for "${type}"` });
+    let r;
+    try {
+      r = f(data, { type, id });
+    } catch (e) {
+      return reply(0, remote(e));
+    }
+    if (isFn(r?.then)) r.then((v) => reply(1, v), (e) => reply(0, remote(e)));
+    else reply(1, r);
+  }
+
   /** One engine note (codes: src/js.rs `JsSink::note`). */
   e(k, a, b, c, v, w) {
     switch (k) {
       case 0: return this.emit("state", { from: STATES[a], to: STATES[b] });
-      case 1: return this.emit("open", { reconnected: !!a, attempt: b });
+      case 1: {
+        const s = this.s, conn = s?._c().o();
+        const ev = { reconnected: !!a, attempt: b };
+        if (s?._open) s._open(ev, conn);
+        this.v = [];
+        this.emit("open", ev);
+        const v = this.v;
+        this.v = null;
+        if (v.length && s) {
+          // The backlog waits for the app's handshake (the open handlers' Promises).
+          const h = s._c().hd();
+          if (h) Promise.all(v).then(() => s._rl(h), (e) => s._rl(h, "an open handler's Promise rejected: " + describe(e)));
+        }
+        return;
+      }
       case 2: return this.emit("close", { code: a, reason: v, wasClean: !!(b & 1), willReconnect: !!(b & 2) });
       case 3: return this.emit("reconnecting", { attempt: a, delayMs: b === b ? b : null });
       case 4: return this.emit("error", { kind: ERRORS[a], message: v });
+      case 15:
       case 5: {
         const g = this.g; // free() in a `message` handler also skips the typed handlers
-        if (this.has("message")) this.emit("message", { type: v, data: w });
+        const ev = k == 15 ? { type: v, data: w, id: a } : { type: v, data: w };
+        if (this.has("message")) this.emit("message", ev, () => new MessageEvent("message", { data: ev }));
+        if (this.g != g) return;
+        if (k == 15) return this.ask(v, w, a, b);
         this.run(this.t, this.t.filter((x) => x[0] === v), w, g);
         return;
       }
-      case 6:
+      case 6: {
+        const g = this.g;
+        const dom = (n) => () => new MessageEvent(n, { data: this.s?._bin(v) });
         if (this.m == 1) {
-          const g = this.g;
-          this.emit("message", { type: null, data: v });
+          if (this.has("message")) this.emit("message", { type: null, data: v }, dom("message"));
           if (this.g != g) return;
         }
-        return this.emit("raw", v);
+        return this.emit("raw", v, dom("raw"));
+      }
       case 7: return this.settle(a, true, v);
       case 8: {
         const m = v?.message;
@@ -185,6 +255,25 @@ export class Hub {
       case 12: return this.settle(a, false, kindErr(FAILURES[b], P + "request failed: " + FAILURES[b]));
     }
   }
+}
+
+/** The error object a failed `handle` handler sends back: `{message, code?}`. */
+const remote = (e) => {
+  const o = { message: e instanceof Error ? String(e.message) : typeof e == "string" ? e : describe(e) };
+  try {
+    if (typeof e?.code == "string" || typeof e?.code == "number") o.code = e.code;
+  } catch { /* a throwing getter: no code */ }
+  return o;
+};
+
+/** The DOM event for `n` (listeners added with `addEventListener` or `onopen`…). */
+function domEvent(n, a) {
+  const G = globalThis;
+  if (n == "close" && G.CloseEvent) return Object.assign(new CloseEvent(n, a), { willReconnect: a.willReconnect });
+  if (n == "error" && G.ErrorEvent) return Object.assign(new ErrorEvent(n, { message: a.message, error: a.error }), { kind: a.kind });
+  if (n == "open" || n == "close" || n == "error") return Object.assign(new Event(n), a);
+  // state, reconnecting, rtt, drop, sent: the payload as `detail`.
+  return G.CustomEvent ? new CustomEvent(n, { detail: a }) : Object.assign(new Event(n), { detail: a });
 }
 
 /**
@@ -216,7 +305,11 @@ export function pack(o, extra = [], hb = ["intervalMs", "timeoutMs", "ping"]) {
   let protocols = [], ping, codes = [];
   n[17] = Math.random() * 9007199254740991; // the jitter seed
   if (o == null) return [n, protocols, ping, codes];
-  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes", "handshakeTimeoutMs", ...extra]);
+  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes", "handshakeTimeoutMs", "autoConnect", "shouldReconnect", ...extra]);
+  const ac = o.autoConnect, sr = o.shouldReconnect;
+  if (ac !== undefined && typeof ac != "boolean") throw optErr(TypeError, "autoConnect", `must be a boolean, got ${typeOf(ac)}`);
+  if (ac === false) n[0] |= 1 << 23;
+  if (sr !== undefined && !isFn(sr)) throw optErr(TypeError, "shouldReconnect", `must be a function, got ${typeOf(sr)}`);
 
   const p = o.protocols;
   if (typeof p == "string") protocols = [p];
@@ -290,27 +383,50 @@ export const numOpt = (o, k) => {
   return v;
 };
 
+const ET = globalThis.EventTarget ?? class {};
+const RS = [0, 1, 0, 2, 3]; // readyState by state: reconnecting is CONNECTING
+
 /**
- * What every protocol's class shares: the wasm Core, the listeners, state, metrics, close.
+ * What every protocol's class shares: the wasm Core, the listeners, state, metrics, close,
+ * and the native `WebSocket` conventions (readyState, url, binaryType, EventTarget, onopen…).
  * `p` = `[kind, cx, cy]`, `pong` and `f` as the wasm `Core` takes them (src/js.rs).
  */
-export class Base {
+export class Base extends ET {
   #c; // the wasm Core; null after free()
   _h; // the Hub
+  _u = ""; // the URL (a string URL resolved; a provider's: the latest attempt's)
+  _bt = "arraybuffer"; // binaryType
+  _d = new Set(); // event names with DOM listeners
+  _ev = null; // the DOM event being dispatched (free() stops it)
+  _on = {}; // onopen/onmessage/onclose/onerror: name → [handler, wrapper]
+  _bq = null; // pending Blob reads: later sends wait behind them (order kept)
+  _ib = 0; // running a send that waited behind a Blob
+  _bsz = 0; // bytes of Blobs being read
+  _via = 0; // the open event's connection while its send/request runs (through the gate)
 
   constructor(url, packed, o, p, pong, f, hub = new Hub()) {
+    super();
+    if (globalThis.URL && url instanceof URL) url = url.href;
     if (typeof url == "string") {
-      const u = urlProblem(url);
-      if (u) throw new u[0](urlMsg(url, u[1]));
+      const u = wsUrl(url);
+      if (typeof u != "string") throw new u[0](urlMsg(url, u[1]));
+      url = this._u = u;
     } else if (!isFn(url)) {
-      throw new TypeError(`${P}url must be a ws:/wss: URL string or a function returning one, got ${typeOf(url)}`);
+      throw new TypeError(`${P}url must be a ws:/wss:/http:/https: URL string (absolute or relative to the page) or a function returning one, got ${typeOf(url)}`);
     }
     this._h = hub;
+    hub.w = new WeakRef(this);
+    hub.r = o?.shouldReconnect ?? null;
     const [n, protocols, ping, codes] = packed;
     const t = numOpt(o, "handshakeTimeoutMs");
     // NaN is the wasm's "none": refuse it here (as connectTimeoutMs: NaN is).
     if (t !== t) throw optErr(RangeError, "handshakeTimeoutMs", "must be a finite number > 0, got NaN");
-    this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN]), pong, f);
+    try {
+      this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN]), pong, f);
+    } catch (e) {
+      if (!ready()) throw new Error(P + "the WebAssembly module is not loaded: call `await init()` (the package's default export) once before creating a socket, or `initSync({ module })` (see the README, \"Setup by environment\")");
+      throw e;
+    }
   }
 
   /** The Core, or the "freed" error. */
@@ -325,12 +441,59 @@ export class Base {
       this.#c = null;
       this._h.g++;
       this._h.dead = true;
+      this._ev?.stopImmediatePropagation();
       c.x();
     }
   }
 
   get state() {
     return STATES[this._c().s()];
+  }
+
+  /** As `WebSocket.readyState`: 0 connecting or reconnecting, 1 open, 2 closing, 3 closed (3 after free()). */
+  get readyState() {
+    return this.#c ? RS[this.#c.s()] : 3;
+  }
+
+  /** The URL: resolved (absolute, ws:/wss:); with a URL provider, the latest attempt's ("" before one). */
+  get url() {
+    const w = this.#c?.w();
+    if (w) this._u = w.url;
+    return this._u;
+  }
+
+  /** The subprotocol the server selected ("" when none or not open). */
+  get protocol() {
+    return (this.readyState == 1 && this.#c.w()?.protocol) || "";
+  }
+
+  /** The extensions the server selected ("" when none or not open). */
+  get extensions() {
+    return (this.readyState == 1 && this.#c.w()?.extensions) || "";
+  }
+
+  /** Bytes not yet on the wire: the socket's buffer, the queue, and Blobs being read. */
+  get bufferedAmount() {
+    const c = this._c(), m = new Float64Array(14);
+    c.m(m);
+    return (c.w()?.bufferedAmount ?? 0) + m[8] + this._bsz;
+  }
+
+  /** How binary frames reach DOM `message`/`raw` listeners: "arraybuffer" (default) or "blob". */
+  get binaryType() {
+    return this._bt;
+  }
+
+  set binaryType(v) {
+    // As the native setter: other values are ignored.
+    if (v === "arraybuffer" || v === "blob") this._bt = v;
+  }
+
+  /** A binary frame (Uint8Array) as `binaryType` says; text as it is. */
+  _bin(v) {
+    if (!(v instanceof Uint8Array)) return v;
+    if (this._bt == "blob") return new Blob([v]);
+    return v.byteOffset == 0 && v.byteLength == v.buffer.byteLength ? v.buffer : v.slice().buffer;
   }
 
   get queued() {
@@ -363,17 +526,144 @@ export class Base {
     };
   }
 
+  /** As `on`, for the next event only. */
+  once(event, handler) {
+    if (!isFn(handler)) throw new TypeError(P + "handler must be a function");
+    const off = this.on(event, (a) => {
+      off();
+      return handler(a);
+    });
+    return off;
+  }
+
   off(event, handler) {
     this._c();
     const l = this._h.l, i = l.findIndex((x) => x[0] == event && x[1] === handler);
     if (i >= 0) l.splice(i, 1);
   }
 
+  addEventListener(type, listener, options) {
+    this._d.add(String(type));
+    super.addEventListener?.(type, listener, options);
+  }
+
+  /** Dispatches a DOM event to the DOM listeners (the open gate sees what `onopen` returns). */
+  _fire(n, ev) {
+    this._ev = ev;
+    try {
+      this.dispatchEvent?.(ev);
+    } finally {
+      this._ev = null;
+    }
+  }
+
+  /** The `on<name>` property setter: one listener per name, at the place of the first set. */
+  _set(n, f) {
+    const o = this._on[n];
+    f = isFn(f) || (typeof f == "object" && f) ? f : null;
+    if (o) o[0] = f;
+    else if (f) {
+      const x = (this._on[n] = [f, (ev) => {
+        const h = x[0];
+        if (!isFn(h)) return;
+        const r = h.call(this, ev);
+        if (this._h.v && isFn(r?.then)) this._h.v.push(r);
+      }]);
+      this.addEventListener(n, x[1]);
+    }
+  }
+
+  get onopen() { return this._on.open?.[0] ?? null; }
+  set onopen(f) { this._set("open", f); }
+  get onmessage() { return this._on.message?.[0] ?? null; }
+  set onmessage(f) { this._set("message", f); }
+  get onclose() { return this._on.close?.[0] ?? null; }
+  set onclose(f) { this._set("close", f); }
+  get onerror() { return this._on.error?.[0] ?? null; }
+  set onerror(f) { this._set("error", f); }
+
+  /** Runs `f` after the Blobs being read (so sends keep their order); `prep` may read one. */
+  _chain(prep, f) {
+    const p = (this._bq ?? Promise.resolve()).then(prep).then((x) => {
+      this._ib = 1;
+      try {
+        return f(x);
+      } finally {
+        this._ib = 0;
+      }
+    });
+    const q = (this._bq = p.then(
+      () => {},
+      () => {},
+    ).then(() => {
+      if (this._bq === q) this._bq = null;
+    }));
+    return p;
+  }
+
+  /** Sends a Blob (raw frame): read first; later sends wait for it. */
+  _blob(b) {
+    this._c();
+    const n = b.size;
+    this._bsz += n;
+    this._chain(
+      () => b.arrayBuffer().finally(() => (this._bsz -= n)),
+      (buf) => this._tx(new Uint8Array(buf), buf.byteLength, 1),
+    ).catch((e) => this._lost(b, e));
+    return "queued";
+  }
+
+  /** A send that waited behind a Blob was refused: its `drop` event. */
+  _lost(data, e) {
+    const reason = e?.kind == "closed" ? "closed" : e?.kind == "queue-full" ? "overflow" : null;
+    if (reason && !this._h.dead) this._h.emit("drop", { type: null, data, reason });
+  }
+
   /** Sends (or queues) a frame: a string or Uint8Array; `raw` for `drop`/`sent` events. */
   _tx(v, len, raw) {
-    const r = this._c().t(v, len, raw);
+    if (this._bq && !this._ib) {
+      const via = this._via;
+      this._chain(null, () => this._with(via, () => this._tx(v, len, raw))).catch((e) => this._lost(v, e));
+      return "queued";
+    }
+    const r = this._c().t(v, len, raw, this._via || undefined);
     if (r > 2) throw refusal(r);
     return SENT[r];
+  }
+
+  /** Runs `f` with sends going through the gate of connection `via` (0: not). */
+  _with(via, f) {
+    const old = this._via;
+    this._via = via;
+    try {
+      return f();
+    } finally {
+      this._via = old;
+    }
+  }
+
+  /** Releases the open gate of `conn` (`err`: it failed). */
+  _rl(conn, err) {
+    this.#c?.rl(conn, err);
+  }
+
+  /** Answers request `id` from the server on `conn` (`ok`: with `v`, else the error `v`). */
+  _reply(conn, id, ok, v) {
+    const c = this.#c;
+    if (!c) return;
+    let f;
+    try {
+      f = this._encReply(id, ok, v);
+    } catch (e) {
+      this._h.emit("error", { kind: "handler", message: `the reply to request ${id} could not be encoded: ${describe(e)}`, error: e });
+      f = this._encReply(id, 0, { code: "bad-reply", message: "the handler's result could not be encoded" });
+    }
+    c.cf(conn, f, f.length);
+  }
+
+  /** A v1 reply frame (a codec's class overrides it). */
+  _encReply(id, ok, v) {
+    return JSON.stringify(ok ? { replyTo: id, data: v === undefined ? null : v } : { replyTo: id, error: v });
   }
 
   /** A request Promise for the wasm's answer `id` (an id, or minus a refusal). */
@@ -394,7 +684,28 @@ export class Base {
   reconnect() {
     this._c().rc();
   }
+
+  /** Starts connecting if closed (`autoConnect: false`, or after `close()`); otherwise nothing. */
+  connect() {
+    this._c().cn();
+  }
 }
+
+for (const [k, v] of [["CONNECTING", 0], ["OPEN", 1], ["CLOSING", 2], ["CLOSED", 3]]) {
+  Object.defineProperty(Base, k, { value: v, enumerable: true });
+  Object.defineProperty(Base.prototype, k, { value: v, enumerable: true });
+}
+if (Symbol.dispose) Base.prototype[Symbol.dispose] = function () { this.free(); };
+
+/** Whether the wasm module is loaded (initSync returns at once when it is, else throws). */
+const ready = () => {
+  try {
+    initSync();
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Binary data as a Uint8Array copy (so later changes to the caller's buffer cannot alter a queued frame), a string as it is, else `undefined`. */
 export const bytes = (data) =>
@@ -475,6 +786,34 @@ export class SteadySocket extends Base {
     this.#enc = enc;
   }
 
+  /** The open event's `send`/`request`: through the gate of an open handler's Promise. */
+  _open(ev, conn) {
+    ev.send = (...a) => this._with(conn, () => this.send(...a));
+    ev.request = (...a) => this._with(conn, () => this.request(...a));
+  }
+
+  _encReply(id, ok, v) {
+    return this.#m == 2 ? this.#encode(ok ? { replyTo: id, data: v === undefined ? null : v } : { replyTo: id, error: v }) : super._encReply(id, ok, v);
+  }
+
+  /**
+   * Answers the server's requests of `type` (`{"type","id","data"}`): `handler(data, {type,
+   * id})` returns the reply's data (or a Promise of it); a throw or rejection replies
+   * `{"replyTo": id, "error": {"message", "code"?}}`. One handler per type (a new one
+   * replaces it). Returns a function that removes it.
+   */
+  handle(type, handler) {
+    this._c();
+    if (this.#m == 1) throw new TypeError(P + 'handle() needs requests: protocol "raw" has none (use "v1" or a codec)');
+    if (typeof type != "string") throw new TypeError(P + "handle: type must be a string");
+    if (!isFn(handler)) throw new TypeError(P + "handler must be a function");
+    const hs = this._h.hs;
+    hs.set(type, handler);
+    return () => {
+      if (hs.get(type) === handler) hs.delete(type);
+    };
+  }
+
   onMessage(type, handler) {
     this._c();
     if (typeof type != "string") throw new TypeError(P + "onMessage: type must be a string");
@@ -521,6 +860,11 @@ export class SteadySocket extends Base {
 
   request(type, data, options) {
     const c = this._c();
+    if (this._bq && !this._ib) {
+      // Behind a Blob being read: in order, after it.
+      const via = this._via;
+      return this._chain(null, () => this._with(via, () => this.request(type, data, options)));
+    }
     if (this.#m == 1) throw new TypeError(P + 'request() needs replies: protocol "raw" has none (use "v1" or a codec)');
     if (typeof type != "string") throw new TypeError(P + "request: type must be a string");
     let t;
@@ -538,21 +882,22 @@ export class SteadySocket extends Base {
       for (let i = 0; i < 3; i++) {
         const id = c.ni();
         const v = this.#encode({ type, id, data: data === undefined ? null : data });
-        const r = this._c().rf(v, v.length, id, t);
+        const r = this._c().rf(v, v.length, id, t, this._via || undefined);
         if (r != -6) return this._rq(r);
       }
       throw new Error(P + "request: the codec keeps calling back into the socket");
     }
     // The wasm checks the timeout's range, then serializes the data exactly once (dataJson in
     // src/glue.js: a throwing toJSON throws from here and nothing is sent), then queues.
-    return this._rq(c.rq(type, data, t));
+    return this._rq(c.rq(type, data, t, this._via || undefined));
   }
 
   sendRaw(data) {
     this._c();
+    if (globalThis.Blob && data instanceof Blob) return this._blob(data);
     const v = bytes(data);
     if (v === undefined) {
-      throw new TypeError(`${P}${this.#m == 1 ? "send" : "sendRaw"}: data must be a string, ArrayBuffer or ArrayBufferView, got ${typeOf(data)}`);
+      throw new TypeError(`${P}${this.#m == 1 ? "send" : "sendRaw"}: data must be a string, ArrayBuffer, ArrayBufferView or Blob, got ${typeOf(data)}`);
     }
     return this._tx(v, v.length, 1);
   }

@@ -44,6 +44,17 @@ export function requestEnvelope(type, id, data) {
   return '{"type":' + JSON.stringify(type) + ',"id":' + id + ',"data":' + data + "}";
 }
 
+/**
+ * A WebSocket URL as the native constructor resolves it: relative to the page (its base
+ * URI), `http:`/`https:` become `ws:`/`wss:`. Throws a `SyntaxError` without a base. (The
+ * same rule as `wsUrl` in src/facade.js, which checks URLs before they get here.)
+ */
+export function wsUrl(s) {
+  const u = new URL(s, globalThis.document?.baseURI ?? globalThis.location?.href);
+  if (u.protocol == "http:" || u.protocol == "https:") u.protocol = u.protocol == "http:" ? "ws:" : "wss:";
+  return u.href;
+}
+
 // ---------- the Port: the browser side of the driver (src/web/mod.rs) ----------
 //
 // One per socket. It owns the WebSocket, the one re-armable timer and the window/document
@@ -119,7 +130,7 @@ export class Port {
     this.x();
     let w;
     try {
-      w = new WebSocket(url, this.q);
+      w = new WebSocket(wsUrl(url), this.q);
     } catch (e) {
       return describe(e);
     }

@@ -33,6 +33,9 @@ extern "C" {
     /// One event: `k` says which (see [`JsSink::note`]); the rest are its fields.
     #[wasm_bindgen(method, js_name = e)]
     fn e(this: &Hub, k: u32, a: f64, b: f64, c: f64, v: &JsValue, w: &JsValue);
+    /// The app's `shouldReconnect` verdict on a close of the open connection (never throws).
+    #[wasm_bindgen(method, js_name = k)]
+    fn k(this: &Hub, code: u16, reason: &str, clean: bool) -> bool;
     /// Why a URL from the URL provider is refused (`undefined` when it is fine).
     #[wasm_bindgen(method, js_name = u)]
     fn u(this: &Hub, url: &str) -> Option<String>;
@@ -88,6 +91,8 @@ fn int(path: &str, v: Option<f64>, min: f64) -> Result<Option<usize>, OptionErro
 const NO_RECONNECT: u32 = 1 << 20;
 const STOP_CODES: u32 = 1 << 21;
 const NO_HEARTBEAT: u32 = 1 << 22;
+/// `autoConnect: false`: start closed, queueing, until `connect()`.
+const IDLE: u32 = 1 << 23;
 
 /// Builds the validated config from the packed options.
 fn config(n: &[f64], protocols: &[String], ping: Option<String>) -> Result<Config, OptionError> {
@@ -202,11 +207,13 @@ impl Sink for JsSink {
     /// 5 message (v type, w data), 6 raw (v), 7/8 reply ok/error (a id, v value), 9 drop
     /// (a raw, b reason, v frame), 10 sent (a raw, v frame), 11 rtt (a, b, c; NaN = none),
     /// 12 request failed (a id, b failure), 13 protocol frame (a conn, v headers, w body), 14
-    /// server error (v message, w `[headers, body]`). Enums go as their declaration index.
+    /// server error (v message, w `[headers, body]`), 15 request from the server (a id, b
+    /// conn, v type, w data). Enums go as their declaration index.
     fn note(&self, note: Note) {
         let u = &JsValue::UNDEFINED;
         match note {
             Note::Message { ty, data } => self.e(5, 0.0, 0.0, 0.0, &ty, &data),
+            Note::Request { ty, data, id, conn } => self.e(15, id, conn as f64, 0.0, &ty, &data),
             Note::Raw(v) => self.e(6, 0.0, 0.0, 0.0, &v, u),
             Note::Reply { id, error, value } => {
                 self.e(7 + u32::from(error), id as f64, 0.0, 0.0, &value, u)
@@ -252,6 +259,10 @@ impl Sink for JsSink {
 
     fn check_url(&self, url: &str) -> Result<(), String> {
         self.hub.u(url).map_or(Ok(()), Err)
+    }
+
+    fn keep(&self, code: u16, reason: &str, clean: bool) -> bool {
+        self.hub.k(code, reason, clean)
     }
 
     #[cfg(feature = "stomp")]
@@ -335,7 +346,9 @@ impl Core {
             Some(s) => UrlSource::Fixed(s),
             None => UrlSource::Provider(url.unchecked_into()),
         };
-        let driver = Driver::new(source, protocols, config, proto, Rc::new(JsSink { hub }));
+        let idle = n.first().is_some_and(|m| (*m as u32) & IDLE != 0);
+        let driver =
+            Driver::build(source, protocols, config, proto, Rc::new(JsSink { hub }), idle);
         Ok(Core { driver: RefCell::new(Some(driver)) })
     }
 
@@ -395,27 +408,76 @@ impl Core {
     /// Sends (or queues) a frame: a string (`len` UTF-16 units) or a `Uint8Array` (`len`
     /// bytes); `raw` says whether it is a raw frame or an envelope. Returns 0 sent, 1
     /// queued, 2 dropped, or a refusal (see [`refused`]).
-    pub fn t(&self, value: JsValue, len: u32, raw: bool) -> u32 {
+    /// With `conn` (the open event's connection), through the gate of an open handler's
+    /// Promise ([`hd`](Self::hd)).
+    pub fn t(&self, value: JsValue, len: u32, raw: bool, conn: Option<f64>) -> u32 {
         let frame = JsFrame { value, len: len as usize };
         let kind = if raw { Kind::Raw } else { Kind::Envelope };
-        self.with(5, |d| d.send(frame, kind).map_or_else(refused, |s| s as u32))
+        self.with(5, |d| {
+            match conn {
+                Some(c) => d.send_on(c as u64, frame, kind),
+                None => d.send(frame, kind),
+            }
+            .map_or_else(refused, |s| s as u32)
+        })
+    }
+
+    /// `connect()`: starts connecting if closed.
+    pub fn cn(&self) {
+        self.with((), Driver::connect);
+    }
+
+    /// Holds the backlog behind an open handler's Promise: the connection id to pass to
+    /// [`rl`](Self::rl), 0 when not open.
+    pub fn hd(&self) -> f64 {
+        self.with(0.0, |d| d.hold() as f64)
+    }
+
+    /// The open handlers' Promises of connection `conn` settled: `err` is `None` when all
+    /// fulfilled, else why one rejected (the connection fails).
+    pub fn rl(&self, conn: f64, err: Option<String>) {
+        self.with((), |d| d.release(conn as u64, err.map_or(Ok(()), Err)));
+    }
+
+    /// The current connection id (the open event's, while it is dispatched).
+    pub fn o(&self) -> f64 {
+        self.with(0.0, |d| d.read(|e, _| e.conn() as f64))
+    }
+
+    /// The current `WebSocket` (`null` when there is none).
+    pub fn w(&self) -> JsValue {
+        self.with(JsValue::NULL, Driver::socket)
+    }
+
+    /// Sends a reply to a server request (or any control frame) on connection `conn` only
+    /// (0: the open one); whether it was transmitted.
+    pub fn cf(&self, conn: f64, frame: JsValue, len: u32) -> bool {
+        let frame = JsFrame { value: frame, len: len as usize };
+        self.with(false, |d| d.control(conn as u64, frame))
     }
 
     /// Starts a request; returns its id, or minus a refusal (see [`refused`]).
     ///
     /// # Errors
     /// A `RangeError` for the timeout; the `TypeError` of data `JSON.stringify` refuses.
-    pub fn rq(&self, ty: JsValue, data: JsValue, timeout_ms: Option<f64>) -> Result<f64, JsValue> {
+    /// With `conn`, through the gate (see [`t`](Self::t)).
+    pub fn rq(
+        &self,
+        ty: JsValue,
+        data: JsValue,
+        timeout_ms: Option<f64>,
+        conn: Option<f64>,
+    ) -> Result<f64, JsValue> {
         let timeout_ms = crate::core::validate::request_timeout(timeout_ms)?;
         // The data is serialized exactly once, here, before anything is queued (user code,
         // `toJSON`, runs with no borrow held); the engine step only concatenates strings.
         let json = data_json(&data)?;
+        let encode = |id: u64| JsFrame::from_js_string(&request_envelope(&ty, id as f64, &json));
         Ok(self.with(-5.0, |d| {
-            d.request(
-                timeout_ms,
-                |id| JsFrame::from_js_string(&request_envelope(&ty, id as f64, &json)),
-                |_| {},
-            )
+            match conn {
+                Some(c) => d.request_on(c as u64, timeout_ms, encode, |_| {}),
+                None => d.request(timeout_ms, encode, |_| {}),
+            }
             .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
         }))
     }
@@ -456,6 +518,7 @@ impl Core {
         len: u32,
         expect: f64,
         timeout_ms: Option<f64>,
+        conn: Option<f64>,
     ) -> Result<f64, JsValue> {
         let timeout_ms = crate::core::validate::request_timeout(timeout_ms)?;
         Ok(self.with(-5.0, |d| {
@@ -463,8 +526,11 @@ impl Core {
                 return -6.0;
             }
             let frame = JsFrame { value, len: len as usize };
-            d.request(timeout_ms, |_| frame, |_| {})
-                .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
+            match conn {
+                Some(c) => d.request_on(c as u64, timeout_ms, |_| frame, |_| {}),
+                None => d.request(timeout_ms, |_| frame, |_| {}),
+            }
+            .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
         }))
     }
 }
@@ -497,12 +563,6 @@ impl Core {
             d.request(timeout_ms, |id| stomp_frame("SEND", &headers, body, Some(id)), |_| {})
                 .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
         }))
-    }
-
-    /// Sends a control frame (`ACK`/`NACK`) on connection `conn` only (0: the open one).
-    pub fn cf(&self, conn: f64, frame: JsValue, len: u32) -> bool {
-        let frame = JsFrame { value: frame, len: len as usize };
-        self.with(false, |d| d.control(conn as u64, frame))
     }
 
     /// Registers subscription `key` (its `SUBSCRIBE` headers), sent now if connected and on

@@ -44,12 +44,16 @@ export interface HeartbeatOptions {
 
 /** A message as a codec sees it (the shape of protocol v1's envelope). */
 export interface CodecMessage {
-  /** The event or request type; `"ping"`/`"pong"` are the heartbeat's. */
-  type: string;
-  /** The payload (`null` when `send` got none). Absent in heartbeat frames. */
+  /** The event or request type; `"ping"`/`"pong"` are the heartbeat's. Absent in replies. */
+  type?: string;
+  /** The payload (`null` when `send` got none). Absent in heartbeat frames and error replies. */
   data?: unknown;
   /** Set when encoding a request: the id its reply must carry as `replyTo`. */
   id?: number;
+  /** Set when encoding the reply to a server request (see `handle`). */
+  replyTo?: number;
+  /** An error reply to a server request: `{message, code?}`. */
+  error?: { message: string; code?: string | number };
 }
 
 /** What `decode` may return for a frame of the codec's protocol. */
@@ -58,6 +62,8 @@ export interface DecodedMessage {
   type?: string;
   /** The event's payload; without a `data` key handlers get the whole object. */
   data?: unknown;
+  /** With a string `type`: a request from the server (a non-negative integer), answered by `handle`. */
+  id?: number;
   /** A reply to request `replyTo` (a non-negative integer; any other value, `null` included, is a `protocol` error). */
   replyTo?: number;
   /** With `replyTo`: the request rejects `remote` with this (its `message` and `code` are read). */
@@ -113,25 +119,45 @@ export interface Options {
   /** Inbound frames larger than this (bytes) are refused with an `error` event. @default 16777216 */
   maxMessageBytes?: number;
   /**
-   * How long (ms, > 0) a protocol's handshake may take once the transport is open. Only
-   * the STOMP client has a handshake: `SteadySocket` checks the value and ignores it.
+   * How long (ms, > 0) a handshake may take: a protocol's (STOMP's CONNECT) once the
+   * transport is open, and the app's (an `open` handler's Promise) once the `open` event
+   * fired. Exceeding it fails the connection like a failed attempt (`error` kind `handshake`).
    * @default 10000
    */
   handshakeTimeoutMs?: number;
+  /** `false`: start in state `closed` and connect on `connect()`; sends made before are queued. @default true */
+  autoConnect?: boolean;
+  /**
+   * Asked when the open connection closes (after `reconnect.stopOnCodes`, which wins):
+   * return `false` to stop reconnecting (state `closed`, `error` kind `reconnect-stopped`).
+   * A throw counts as `true` and fires an `error` event (kind `handler`). @default undefined
+   */
+  shouldReconnect?: (ev: { code: number; reason: string; wasClean: boolean }) => boolean | void;
 }
 
 /** Called before every connection attempt. */
 export type UrlProvider = () => string | Promise<string>;
 
-export interface OpenEvent { reconnected: boolean; attempt: number }
-export interface CloseEvent { code: number; reason: string; wasClean: boolean; willReconnect: boolean }
+export interface OpenEvent {
+  reconnected: boolean;
+  attempt: number;
+  /**
+   * `send` on this connection through the gate: while an `open` handler's Promise is
+   * pending, `socket.send` queues behind the backlog; this sends now (the app's handshake).
+   * On a connection that is gone the message is dropped (`drop` event, `connection-lost`).
+   */
+  send(type: string, data?: unknown): SendResult;
+  /** `request` on this connection through the gate (see `send`). */
+  request(type: string, data?: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
+}
+export interface SocketCloseEvent { code: number; reason: string; wasClean: boolean; willReconnect: boolean }
 /** `delayMs` is `null` while waiting for the network to come back. */
 export interface ReconnectingEvent { attempt: number; delayMs: number | null }
 export interface StateEvent { from: State; to: State }
 export type ErrorKind =
   | "connect" | "connect-timeout" | "url" | "message-too-big" | "protocol" | "reconnect-failed"
   | "reconnect-stopped" | "handler" | "heartbeat-timeout" | "handshake";
-export interface ErrorEvent {
+export interface SocketErrorEvent {
   /**
    * `reconnect-failed`: `maxAttempts` ran out; `reconnect-stopped`: the server closed with a
    * code in `stopOnCodes` (both end in state `closed`); `heartbeat-timeout`: the peer gave no
@@ -143,8 +169,11 @@ export interface ErrorEvent {
   /** The thrown value, for `handler`. */
   error?: unknown;
 }
-/** A typed event. With `protocol: "raw"` every frame comes as `{type: null, data}` (`data`: a string or `Uint8Array`). */
-export type MessageEvent<In> = { [K in keyof In & string]: { type: K; data: In[K] } }[keyof In & string];
+/**
+ * A typed event. With `protocol: "raw"` every frame comes as `{type: null, data}` (`data`: a
+ * string or `Uint8Array`). A request from the server also carries its `id` (see `handle`).
+ */
+export type SocketMessageEvent<In> = { [K in keyof In & string]: { type: K; data: In[K]; id?: number } }[keyof In & string];
 /** Why a message was dropped: `connection-lost` means the socket refused it (it was already closing), even if `send` had returned "sent". */
 export type DropReason = "overflow" | "expired" | "closed" | "connection-lost";
 export type DropEvent<Out> =
@@ -161,11 +190,11 @@ export type SentEvent<Out> =
 
 export interface Events<In, Out> {
   open: OpenEvent;
-  close: CloseEvent;
+  close: SocketCloseEvent;
   reconnecting: ReconnectingEvent;
   state: StateEvent;
-  error: ErrorEvent;
-  message: MessageEvent<In>;
+  error: SocketErrorEvent;
+  message: SocketMessageEvent<In>;
   drop: DropEvent<Out>;
   sent: SentEvent<Out>;
   rtt: RttEvent;
@@ -204,33 +233,112 @@ export interface Metrics {
 
 type AnyMap = Record<string, any>;
 
+declare global {
+  // `Symbol.dispose` for libs older than esnext.disposable/es2025 (as @types/node declares it),
+  // so `[Symbol.dispose]` below compiles everywhere and `using` works where the lib has it.
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
+/** The data argument(s) of `send`: optional when the payload type is `void`/`undefined`. */
+type DataArg<T> = [T] extends [void] ? [data?: T] : [data: T];
+
+/** The DOM events of the `addEventListener`/`on<name>` surface (the native `WebSocket`'s, plus ours). */
+export interface SteadySocketEventMap {
+  /** A plain `Event` with `reconnected`, `attempt`, `send`, `request` (see {@link OpenEvent}). */
+  open: Event & OpenEvent;
+  /** `data`: the typed message `{type, data}` (v1, a codec), or the frame (`protocol: "raw"`: a string, or an `ArrayBuffer`/`Blob` per `binaryType`). */
+  message: MessageEvent;
+  /** A `CloseEvent` (a plain `Event` outside browsers) with `willReconnect`. */
+  close: CloseEvent & { willReconnect: boolean };
+  /** An `ErrorEvent` (`message`, `error`) with our `kind`. */
+  error: ErrorEvent & { kind: ErrorKind };
+  /** A frame that is not a typed message: `data` a string, or an `ArrayBuffer`/`Blob` per `binaryType`. */
+  raw: MessageEvent;
+  state: CustomEvent<StateEvent>;
+  reconnecting: CustomEvent<ReconnectingEvent>;
+  rtt: CustomEvent<RttEvent>;
+  drop: CustomEvent<DropEvent<AnyMap>>;
+  sent: CustomEvent<SentEvent<AnyMap>>;
+}
+
+/** What a `handle` handler gets beside the data. */
+export interface ServerRequest { type: string; id: number }
+
 /**
  * A WebSocket that stays connected.
  * @typeParam In  inbound event types → their `data`
  * @typeParam Out outbound event types → their `data`
  * @typeParam Req request types → [request data, reply data]
+ * @typeParam Srv requests FROM the server (see `handle`) → [request data, reply data]
  */
-export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMap, Req extends { [K in keyof Req]: [any, any] } = Record<string, [any, any]>> {
-  constructor(url: string | UrlProvider, options?: Options);
+export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMap, Req extends { [K in keyof Req]: [any, any] } = Record<string, [any, any]>, Srv extends { [K in keyof Srv]: [any, any] } = Record<string, [any, any]>> extends EventTarget {
+  constructor(url: string | URL | UrlProvider, options?: Options);
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSING: 2;
+  static readonly CLOSED: 3;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
   readonly state: State;
+  /** As `WebSocket.readyState`: `CONNECTING` (also while reconnecting), `OPEN`, `CLOSING`, `CLOSED` (also after `free()`). */
+  readonly readyState: 0 | 1 | 2 | 3;
+  /** The absolute ws:/wss: URL (relative and http(s): URLs resolved against the page); with a URL provider, the latest attempt's ("" before one). */
+  readonly url: string;
+  /** The subprotocol the server selected ("" when none, or not open). */
+  readonly protocol: string;
+  /** The extensions the server selected ("" when none, or not open). */
+  readonly extensions: string;
+  /** Bytes accepted but not yet on the wire: the socket's buffer + the queue + Blobs being read. */
+  readonly bufferedAmount: number;
+  /** How binary frames reach DOM `message`/`raw` listeners (`on()` handlers always get `Uint8Array`). @default "arraybuffer" */
+  binaryType: "arraybuffer" | "blob";
   readonly queued: number;
   /** Latest heartbeat RTT in ms (kept across reconnects until a new sample). */
   readonly rtt: number | undefined;
+  /** The DOM-style handlers (one each; an `onopen` returning a Promise gates the backlog like an `open` handler). */
+  onopen: ((this: SteadySocket<In, Out, Req, Srv>, ev: SteadySocketEventMap["open"]) => unknown) | null;
+  onmessage: ((this: SteadySocket<In, Out, Req, Srv>, ev: MessageEvent) => unknown) | null;
+  onclose: ((this: SteadySocket<In, Out, Req, Srv>, ev: SteadySocketEventMap["close"]) => unknown) | null;
+  onerror: ((this: SteadySocket<In, Out, Req, Srv>, ev: SteadySocketEventMap["error"]) => unknown) | null;
+  addEventListener<K extends keyof SteadySocketEventMap>(type: K, listener: (this: SteadySocket<In, Out, Req, Srv>, ev: SteadySocketEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof SteadySocketEventMap>(type: K, listener: (this: SteadySocket<In, Out, Req, Srv>, ev: SteadySocketEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
   metrics(): Metrics;
-  on<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => void): () => void;
-  off<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => void): void;
+  /** An `open` handler may return a Promise: the backlog and new sends wait until it settles (see `OpenEvent.send`). */
+  on<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => unknown): () => void;
+  /** As `on`, for the next event only. */
+  once<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => unknown): () => void;
+  off<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => unknown): void;
   onMessage<K extends keyof In & string>(type: K, handler: (data: In[K]) => void): () => void;
-  send<K extends keyof Out & string>(type: K, data: Out[K]): SendResult;
+  send<K extends keyof Out & string>(type: K, ...data: DataArg<Out[K]>): SendResult;
   /** Throws `TypeError` with `protocol: "raw"` (no replies). */
-  request<K extends keyof Req & string>(type: K, data: Req[K][0], options?: { timeoutMs?: number }): Promise<Req[K][1]>;
+  request<K extends keyof Req & string>(type: K, ...args: [Req[K][0]] extends [void] ? [data?: Req[K][0], options?: { timeoutMs?: number }] : [data: Req[K][0], options?: { timeoutMs?: number }]): Promise<Req[K][1]>;
   /**
-   * `protocol: "raw"`: sends one frame, as `WebSocket.send` (string or binary; queued while
-   * not open). Only for sockets without typed `Out` messages.
+   * Answers the server's requests `{"type", "id", "data"}` of `type`: the handler's return
+   * value (or Promise) goes back as `{"replyTo": id, "data"}`, a throw or rejection as
+   * `{"replyTo": id, "error": {"message", "code"?}}`. One handler per type (a new one
+   * replaces it); a request with no handler is answered with the error code `no-handler`.
+   * Returns a function that removes the handler. Throws `TypeError` with `protocol: "raw"`.
    */
-  send(this: string extends keyof Out ? SteadySocket<In, Out, Req> : never, data: string | ArrayBuffer | ArrayBufferView): SendResult;
-  sendRaw(data: string | ArrayBuffer | ArrayBufferView): SendResult;
+  handle<K extends keyof Srv & string>(type: K, handler: (data: Srv[K][0], req: ServerRequest) => Srv[K][1] | PromiseLike<Srv[K][1]>): () => void;
+  /**
+   * `protocol: "raw"`: sends one frame, as `WebSocket.send` (string, binary or `Blob`;
+   * queued while not open). Only for sockets without typed `Out` messages.
+   */
+  send(this: string extends keyof Out ? SteadySocket<In, Out, Req, Srv> : never, data: string | ArrayBuffer | ArrayBufferView | Blob): SendResult;
+  /** A `Blob` is read first (`"queued"`); sends made meanwhile wait behind it, in order. */
+  sendRaw(data: string | ArrayBuffer | ArrayBufferView | Blob): SendResult;
   close(code?: number, reason?: string): void;
   reconnect(): void;
+  /** Starts connecting if `closed` (`autoConnect: false`, or after `close()`); otherwise does nothing. */
+  connect(): void;
   /** Closes at once: pending requests reject "closed", queued messages get `drop` events, then timers, listeners and the socket are released. Safe from any handler; a second call does nothing; every other method throws an `Error` afterwards. */
   free(): void;
+  /** `free()`, for `using s = new SteadySocket(...)`. */
+  [Symbol.dispose](): void;
 }

@@ -509,6 +509,12 @@ pub struct Engine<M, F = Frame> {
     state: State,
     /// In `Connecting`: the transport is open and the handshake is running.
     handshaking: bool,
+    /// In `Open`: the application's own handshake runs (an `open` handler's Promise, see
+    /// [`Engine::hold`]): user messages queue behind the backlog until [`Engine::release`].
+    gated: bool,
+    /// Never started (`autoConnect: false`): `closed`, but messages queue until
+    /// [`Engine::connect`].
+    idle: bool,
     /// Frames sent on every (re)open before the backlog (subscriptions), by key, in order.
     standing: Vec<Standing<F>>,
     /// `close()` said goodbye: the code and reason to close with once it is answered.
@@ -578,6 +584,8 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             session,
             state: State::Connecting,
             handshaking: false,
+            gated: false,
+            idle: false,
             standing: Vec::new(),
             bye: None,
             answered: false,
@@ -598,6 +606,29 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         };
         e.start_attempt(now);
         e
+    }
+
+    /// A new engine that does not connect until [`connect`](Self::connect) (or
+    /// [`reconnect`](Self::reconnect)): its state is `closed`, but `send`/`request` queue
+    /// (within the queue's limits and TTL; request deadlines run) instead of failing.
+    /// `close`/`shutdown` before that drop the queue (`closed`).
+    pub fn new_idle(config: Config, now: f64) -> Self {
+        let mut e = Self::new(config, now);
+        e.actions.clear();
+        e.conn = 0;
+        e.metrics.attempts = 0;
+        e.deadline = None;
+        e.down_since = None;
+        e.state = State::Closed;
+        e.idle = true;
+        e
+    }
+
+    /// Starts connecting if `closed` (never started, or closed since); otherwise nothing.
+    pub fn connect(&mut self, now: f64) {
+        if self.state == State::Closed {
+            self.reconnect(now);
+        }
     }
 
     // ----- queries -----
@@ -686,6 +717,119 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.handshaking
     }
 
+    /// Holds the backlog of the open connection behind the application's own handshake (the
+    /// JS facade: an `open` handler returned a Promise). Until [`release`](Self::release),
+    /// the backlog stays queued and new `send`/`request` calls queue behind it; frames sent
+    /// with [`send_on`](Self::send_on)/[`request_on`](Self::request_on), heartbeats,
+    /// standing and control frames still go out. The gate fails the connection (like a
+    /// failed attempt: the backoff is not reset) if not released within the session's
+    /// `handshake_timeout_ms`. Call it while performing the `Open` event, before the
+    /// [`Action::Flush`] behind it. Returns the connection id to release, or `None` when not
+    /// open.
+    pub fn hold(&mut self, now: f64) -> Option<u64> {
+        if self.state != State::Open {
+            return None;
+        }
+        if !self.gated {
+            self.gated = true;
+            self.deadline = Some(now + self.session.handshake_timeout_ms);
+        }
+        Some(self.conn)
+    }
+
+    /// Ends the gate of connection `conn` (ignored if that connection is gone): `Ok` sends
+    /// the backlog (an [`Action::Flush`]); `Err(why)` fails the connection: an `error` event
+    /// of kind [`ErrorKind::Handshake`] with `why`, the socket closed, a `close` event, and
+    /// a reconnect with the backoff not reset.
+    pub fn release(&mut self, conn: u64, result: Result<(), String>, now: f64) {
+        if conn != self.conn || self.state != State::Open || !self.gated {
+            return;
+        }
+        self.gated = false;
+        self.deadline = None;
+        match result {
+            Ok(()) => self.actions.push_back(Action::Flush),
+            Err(why) => self.gate_failed(why, 1000, now),
+        }
+    }
+
+    /// Whether the backlog is held by [`hold`](Self::hold).
+    pub fn gated(&self) -> bool {
+        self.gated
+    }
+
+    fn gate_failed(&mut self, why: String, code: u16, now: f64) {
+        self.gated = false;
+        self.error(ErrorKind::Handshake, why);
+        self.actions.push_back(Action::CloseSocket {
+            conn: self.conn,
+            code,
+            reason: "open handler failed".into(),
+            await_close: false,
+        });
+        // A failed attempt: the connection never became usable, so the backoff grows.
+        self.opened_at = now;
+        self.lose_connection(CODE_ABNORMAL, "open handler failed".into(), false, None, now);
+    }
+
+    /// Sends `frame` on connection `conn` through the gate of [`hold`](Self::hold) (the
+    /// application's handshake messages). If `conn` is not the open connection any more, the
+    /// message is dropped (`connection-lost`, a `drop` event) and `Dropped` is returned.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] when closing/closed.
+    pub fn send_on(&mut self, conn: u64, frame: F, meta: M, now: f64) -> Result<Sent, SendError> {
+        self.submit_on(conn, frame, None, meta, now)
+    }
+
+    /// As [`request_with`](Self::request_with), through the gate, on connection `conn` (see
+    /// [`send_on`](Self::send_on)); if `conn` is gone the request fails `connection-lost`.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn request_on(
+        &mut self,
+        conn: u64,
+        timeout_ms: Option<f64>,
+        meta: M,
+        now: f64,
+        encode: impl FnOnce(u64) -> F,
+    ) -> Result<(u64, Sent), SendError> {
+        if matches!(self.state, State::Closing | State::Closed) {
+            return Err(SendError::Closed);
+        }
+        let id = self.requests.start(now + timeout_ms.unwrap_or(self.request_timeout_ms));
+        let frame = encode(id);
+        match self.submit_on(conn, frame, Some(id), meta, now) {
+            Ok(sent) => Ok((id, sent)),
+            Err(e) => {
+                self.requests.remove(id);
+                Err(e)
+            }
+        }
+    }
+
+    fn submit_on(
+        &mut self,
+        conn: u64,
+        frame: F,
+        request: Option<u64>,
+        meta: M,
+        now: f64,
+    ) -> Result<Sent, SendError> {
+        match self.state {
+            State::Closing | State::Closed => Err(SendError::Closed),
+            State::Open if conn == self.conn => {
+                self.transmit(frame, Msg { meta, request }, now);
+                Ok(Sent::Sent)
+            }
+            _ => {
+                self.drop_msg(meta, frame, request, DropReason::ConnectionLost);
+                Ok(Sent::Dropped)
+            }
+        }
+    }
+
     /// The session opened: heartbeat, standing frames, `Open`, then the backlog.
     fn ready(&mut self, beat: Option<(u32, u32)>, now: f64) {
         self.handshaking = false;
@@ -718,7 +862,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 
     /// Transmits the backlog (in order) if open. Call it when performing [`Action::Flush`].
     pub fn flush(&mut self, now: f64) {
-        if self.state != State::Open {
+        if self.state != State::Open || self.gated {
             return;
         }
         self.expire_queue(now);
@@ -767,6 +911,21 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// Connection `conn` closed (or failed to open). `code` is the close code (1006 when
     /// there was no close frame).
     pub fn on_close(&mut self, conn: u64, code: u16, reason: &str, was_clean: bool, now: f64) {
+        self.on_close_with(conn, code, reason, was_clean, true, now);
+    }
+
+    /// As [`on_close`](Self::on_close), with the application's verdict on a connection that
+    /// was open: `keep` false (its `shouldReconnect` returned false) stops reconnecting as a
+    /// code in `stopOnCodes` does. Ask it only when [`state`](Self::state) is `Open`.
+    pub fn on_close_with(
+        &mut self,
+        conn: u64,
+        code: u16,
+        reason: &str,
+        was_clean: bool,
+        keep: bool,
+        now: f64,
+    ) {
         if conn != self.conn {
             return;
         }
@@ -793,10 +952,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 self.attempt_failed(ErrorKind::Connect, msg, now);
             }
             State::Open => {
-                let mut stopped = false;
+                let mut stopped = (!keep).then_some(", and shouldReconnect returned false");
                 if let Some(r) = &self.reconnect {
                     let d = r.policy.decide(code, reason);
-                    stopped = !d.reconnect;
+                    if !d.reconnect {
+                        stopped = Some(", which is in reconnect.stopOnCodes");
+                    }
                     self.retry_after =
                         d.retry_after_ms.and_then(|v| bound_retry_after(v, r.max_retry_after_ms));
                 }
@@ -957,7 +1118,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                     reason: "protocol error".into(),
                     await_close: false,
                 });
-                self.lose_connection(CODE_ABNORMAL, "protocol error".into(), false, false, now);
+                self.lose_connection(CODE_ABNORMAL, "protocol error".into(), false, None, now);
             }
             _ => {}
         }
@@ -1018,6 +1179,20 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 }
                 self.finish(CODE_ABNORMAL, "close timeout".into(), false, now)
             }
+            State::Open if due && self.gated => {
+                let ms = self.session.handshake_timeout_ms;
+                self.deadline = None;
+                self.gate_failed(
+                    [
+                        "an open handler's Promise did not settle within handshakeTimeoutMs (",
+                        &super::text::num(ms),
+                        " ms); send its own messages with the open event's send/request (the socket's wait for it)",
+                    ]
+                    .concat(),
+                    CODE_TIMEOUT,
+                    now,
+                );
+            }
             State::Open => {
                 let beat = self.heartbeat.as_ref().map_or(Beat::Idle, |h| h.poll(now));
                 match beat {
@@ -1036,7 +1211,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                             CODE_ABNORMAL,
                             "heartbeat timeout".into(),
                             false,
-                            false,
+                            None,
                             now,
                         );
                     }
@@ -1145,7 +1320,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         now: f64,
         encode: impl FnOnce(u64) -> F,
     ) -> Result<(u64, Sent), SendError> {
-        if matches!(self.state, State::Closing | State::Closed) {
+        if matches!(self.state, State::Closing | State::Closed) && !self.idle {
             return Err(SendError::Closed);
         }
         let id = self.requests.start(now + timeout_ms.unwrap_or(self.request_timeout_ms));
@@ -1165,6 +1340,10 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// [`close_reason`](super::validate::close_reason).
     pub fn close(&mut self, code: u16, reason: &str, now: f64) {
         match self.state {
+            State::Closed if self.idle => {
+                self.idle = false;
+                self.finalize(now);
+            }
             State::Closing | State::Closed => {}
             State::Open => {
                 self.heartbeat_stop();
@@ -1201,6 +1380,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// (`closed`), and the state ends `closed`. Idempotent.
     pub fn shutdown(&mut self, now: f64) {
         if self.state == State::Closed {
+            if std::mem::take(&mut self.idle) {
+                self.finalize(now);
+            }
             return;
         }
         if matches!(self.state, State::Connecting | State::Open | State::Closing) {
@@ -1387,6 +1569,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 
     fn set_state(&mut self, to: State) {
         if to != self.state {
+            if to != State::Open {
+                self.gated = false;
+            }
             let from = std::mem::replace(&mut self.state, to);
             self.emit(Event::State { from, to });
         }
@@ -1394,6 +1579,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 
     fn start_attempt(&mut self, now: f64) {
         self.handshaking = false;
+        self.idle = false;
         self.conn += 1;
         self.metrics.attempts += 1;
         self.deadline = Some(now + self.connect_timeout_ms);
@@ -1415,26 +1601,37 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         now: f64,
     ) -> Result<Sent, SendError> {
         match self.state {
+            State::Closed if self.idle => self.enqueue(frame, request, meta, now),
             State::Closing | State::Closed => Err(SendError::Closed),
-            State::Open => {
+            State::Open if !self.gated => {
                 self.transmit(frame, Msg { meta, request }, now);
                 Ok(Sent::Sent)
             }
-            State::Connecting | State::Reconnecting => {
-                match self.outbox.push(frame, request, meta, now) {
-                    Push::Queued(evicted) => {
-                        for e in evicted {
-                            self.dropped(e, DropReason::Overflow);
-                        }
-                        Ok(Sent::Queued)
-                    }
-                    Push::Dropped(e) => {
-                        self.dropped(e, DropReason::Overflow);
-                        Ok(Sent::Dropped)
-                    }
-                    Push::Full(_) => Err(SendError::QueueFull),
-                }
+            State::Open | State::Connecting | State::Reconnecting => {
+                self.enqueue(frame, request, meta, now)
             }
+        }
+    }
+
+    fn enqueue(
+        &mut self,
+        frame: F,
+        request: Option<u64>,
+        meta: M,
+        now: f64,
+    ) -> Result<Sent, SendError> {
+        match self.outbox.push(frame, request, meta, now) {
+            Push::Queued(evicted) => {
+                for e in evicted {
+                    self.dropped(e, DropReason::Overflow);
+                }
+                Ok(Sent::Queued)
+            }
+            Push::Dropped(e) => {
+                self.dropped(e, DropReason::Overflow);
+                Ok(Sent::Dropped)
+            }
+            Push::Full(_) => Err(SendError::QueueFull),
         }
     }
 
@@ -1504,7 +1701,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         code: u16,
         reason: String,
         was_clean: bool,
-        stopped: bool,
+        stopped: Option<&str>,
         now: f64,
     ) {
         self.heartbeat_stop();
@@ -1518,15 +1715,10 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         let mut give_up = None;
         let mut will_reconnect = false;
         if let Some(r) = self.reconnect.as_mut() {
-            if stopped {
+            if let Some(why) = stopped {
                 give_up = Some((
                     ErrorKind::ReconnectStopped,
-                    [
-                        "server closed with code ",
-                        &digits(code.into()),
-                        ", which is in reconnect.stopOnCodes",
-                    ]
-                    .concat(),
+                    ["server closed with code ", &digits(code.into()), why].concat(),
                 ));
             } else {
                 if opened_for >= r.stable_ms {

@@ -83,6 +83,14 @@ pub(crate) enum Note {
         ty: JsValue,
         data: JsValue,
     },
+    /// A typed message with an `id` (v1 and codecs): a request from the server, to be
+    /// answered on connection `conn` with `{"replyTo": id, ...}`.
+    Request {
+        ty: JsValue,
+        data: JsValue,
+        id: f64,
+        conn: u64,
+    },
     Raw(JsValue),
     Reply {
         id: u64,
@@ -147,6 +155,12 @@ pub(crate) trait Sink {
     /// The JS facade asks the browser's `URL` parser; the Rust API uses
     /// [`crate::error::check_ws_url`].
     fn check_url(&self, url: &str) -> Result<(), String>;
+    /// Whether to reconnect after the open connection closed with `code`/`reason` (the JS
+    /// `shouldReconnect` option; user code, called with no borrow held). Default: yes.
+    fn keep(&self, code: u16, reason: &str, clean: bool) -> bool {
+        let _ = (code, reason, clean);
+        true
+    }
     /// The handshake's headers for this attempt, as `[name, value, name, value, …]` (may run
     /// user code, e.g. a function returning fresh credentials); `Err` fails the attempt.
     #[cfg(feature = "stomp")]
@@ -170,6 +184,8 @@ struct Inner {
 struct Inbound {
     data: JsValue,
     parsed: Option<JsValue>,
+    /// The connection it came on (a request from the server is answered there).
+    conn: u64,
 }
 
 /// Where the pump was entered from.
@@ -241,6 +257,19 @@ impl Driver {
         proto: Proto,
         sink: Rc<dyn Sink>,
     ) -> Self {
+        Self::build(url, protocols, config, proto, sink, false)
+    }
+
+    /// As [`new`](Self::new), with `idle`: do not connect until [`connect`](Self::connect)
+    /// (messages queue meanwhile: [`Engine::new_idle`]).
+    pub fn build(
+        url: UrlSource,
+        protocols: Vec<String>,
+        config: Config,
+        proto: Proto,
+        sink: Rc<dyn Sink>,
+        idle: bool,
+    ) -> Self {
         let q = js_sys::Array::new();
         for p in &protocols {
             q.push(&JsValue::from_str(p));
@@ -256,7 +285,11 @@ impl Driver {
             );
             Shared {
                 inner: RefCell::new(Inner {
-                    engine: Engine::new(config, now()),
+                    engine: if idle {
+                        Engine::new_idle(config, now())
+                    } else {
+                        Engine::new(config, now())
+                    },
                     proto,
                     socket: None,
                     armed_at: None,
@@ -325,9 +358,57 @@ impl Driver {
         self.with(|e, now| e.reconnect(now));
     }
 
-    /// Sends a control frame (e.g. a STOMP `ACK`) on connection `conn` if it is the open one
-    /// (`conn` 0: whichever is open). Returns whether it was transmitted.
-    #[cfg_attr(not(feature = "stomp"), allow(dead_code))]
+    /// User `connect()`: starts if closed.
+    pub fn connect(&self) {
+        self.with(|e, now| e.connect(now));
+    }
+
+    /// Holds the backlog behind the application's handshake ([`Engine::hold`]); the
+    /// connection id to release, 0 when not open.
+    pub fn hold(&self) -> u64 {
+        self.with(|e, now| e.hold(now).unwrap_or(0))
+    }
+
+    /// Ends the gate of `conn` ([`Engine::release`]).
+    pub fn release(&self, conn: u64, result: Result<(), String>) {
+        self.with(|e, now| e.release(conn, result, now));
+    }
+
+    /// Sends through the gate on `conn` ([`Engine::send_on`]).
+    pub fn send_on(&self, conn: u64, frame: JsFrame, meta: Kind) -> Result<Sent, SendError> {
+        self.with(|e, now| e.send_on(conn, frame, meta, now))
+    }
+
+    /// As [`request`](Self::request), through the gate on `conn` ([`Engine::request_on`]).
+    pub fn request_on(
+        &self,
+        conn: u64,
+        timeout_ms: Option<f64>,
+        encode: impl FnOnce(u64) -> JsFrame,
+        before_run: impl FnOnce(u64),
+    ) -> Result<(u64, Sent), SendError> {
+        let r = self.shared.inner.borrow_mut().engine.request_on(
+            conn,
+            timeout_ms,
+            Kind::Envelope,
+            now(),
+            encode,
+        );
+        if let Ok((id, _)) = r {
+            before_run(id);
+        }
+        self.shared.pump(Ctx::Method);
+        r
+    }
+
+    /// The current `WebSocket` (`undefined` when there is none).
+    pub fn socket(&self) -> JsValue {
+        self.shared.port.ws()
+    }
+
+    /// Sends a control frame (e.g. a STOMP `ACK`, a reply to a server request) on connection
+    /// `conn` if it is the open one (`conn` 0: whichever is open). Returns whether it was
+    /// transmitted.
     pub fn control(&self, conn: u64, frame: JsFrame) -> bool {
         self.with(
             |e, now| {
@@ -443,6 +524,9 @@ extern "C" {
     /// side outlives the Promise; nothing is reported after `d`).
     #[wasm_bindgen(method, js_name = u)]
     fn await_url(this: &Port, conn: f64, p: &js_sys::Promise);
+    /// The current `WebSocket`, or `null`.
+    #[wasm_bindgen(method, getter, js_name = w)]
+    fn ws(this: &Port) -> JsValue;
     /// Releases the socket, the timer and the listeners; idempotent.
     #[wasm_bindgen(method, js_name = d)]
     fn d(this: &Port);
@@ -545,15 +629,16 @@ impl Shared {
             Action::Handshake { .. } | Action::Goodbye { .. } => {}
             Action::Emit(ev) => self.sink.note(Note::Engine(ev)),
             Action::Deliver(d) => {
-                let Some(Inbound { data, parsed }) = self.inbound.borrow_mut().pop_front() else {
+                let Some(Inbound { data, parsed, conn }) = self.inbound.borrow_mut().pop_front()
+                else {
                     return;
                 };
-                self.deliver(d, data, parsed);
+                self.deliver(d, data, parsed, conn);
             }
         }
     }
 
-    fn deliver(&self, d: Delivery, data: JsValue, parsed: Option<JsValue>) {
+    fn deliver(&self, d: Delivery, data: JsValue, parsed: Option<JsValue>, conn: u64) {
         match d {
             Delivery::Ignore => {}
             #[cfg(feature = "stomp")]
@@ -561,15 +646,21 @@ impl Shared {
             Delivery::Event => {
                 let obj = parsed.unwrap_or(JsValue::NULL);
                 // A typed frame without a `data` key: the handler gets the whole object.
-                let (ty, data) = KEYS.with(|k| {
+                let (ty, data, id) = KEYS.with(|k| {
                     let data = if Reflect::has(&obj, &k.data).unwrap_or(false) {
                         get_or_null(&obj, &k.data)
                     } else {
                         obj.clone()
                     };
-                    (get_or_null(&obj, &k.ty), data)
+                    (get_or_null(&obj, &k.ty), data, Reflect::get(&obj, &k.id).ok())
                 });
-                self.sink.note(Note::Message { ty, data });
+                // An integer `id` >= 0 makes it a request from the server.
+                match id.and_then(|v| v.as_f64()) {
+                    Some(id) if id >= 0.0 && id.fract() == 0.0 && id <= 9_007_199_254_740_991.0 => {
+                        self.sink.note(Note::Request { ty, data, id, conn });
+                    }
+                    _ => self.sink.note(Note::Message { ty, data }),
+                }
             }
             #[cfg(feature = "stomp")]
             Delivery::ServerError => self.sink.note(stomp_error_note(data)),
@@ -675,7 +766,13 @@ impl Shared {
                 }
                 let reason = a.as_string().unwrap_or_default();
                 let (code, clean) = ((n as u32 & 0xffff) as u16, n >= 65536.0);
-                self.inner.borrow_mut().engine.on_close(conn, code, &reason, clean, now);
+                let ask = {
+                    let e = &self.inner.borrow().engine;
+                    e.conn() == conn && e.state() == crate::core::State::Open
+                };
+                // The app's verdict (user code: no borrow held).
+                let keep = !ask || self.sink.keep(code, &reason, clean);
+                self.inner.borrow_mut().engine.on_close_with(conn, code, &reason, clean, keep, now);
             }
             8 => {
                 let kept = self.keep.borrow_mut().take();
@@ -741,7 +838,7 @@ impl Shared {
         };
         let delivery = self.inner.borrow_mut().engine.on_frame(conn, len, kind, now);
         if delivery != Delivery::Ignore {
-            self.inbound.borrow_mut().push_back(Inbound { data, parsed });
+            self.inbound.borrow_mut().push_back(Inbound { data, parsed, conn });
         }
         self.pump(Ctx::Callback);
     }
@@ -779,7 +876,7 @@ impl Shared {
         };
         let delivery = self.inner.borrow_mut().engine.on_frame(conn, len, kind, now);
         if delivery != Delivery::Ignore {
-            self.inbound.borrow_mut().push_back(Inbound { data, parsed });
+            self.inbound.borrow_mut().push_back(Inbound { data, parsed, conn });
         }
         self.pump(Ctx::Callback);
     }
@@ -905,6 +1002,7 @@ pub(crate) struct Keys {
     pub data: JsValue,
     pub reply_to: JsValue,
     pub error: JsValue,
+    pub id: JsValue,
     pub ping: JsValue,
     pub pong: JsValue,
 }
@@ -915,6 +1013,7 @@ thread_local! {
         data: "data".into(),
         reply_to: "replyTo".into(),
         error: "error".into(),
+        id: "id".into(),
         ping: "ping".into(),
         pong: "pong".into(),
     };
@@ -1011,10 +1110,10 @@ fn stomp_inbound(d: Delivery, f: &crate::core::stomp::Frame, conn: u64) -> Inbou
         let _ = Reflect::set(&e, &"body".into(), &body);
         let o = js_sys::Object::new();
         let _ = Reflect::set(&o, &"error".into(), &e);
-        return Inbound { data: JsValue::NULL, parsed: Some(o.into()) };
+        return Inbound { data: JsValue::NULL, parsed: Some(o.into()), conn };
     }
     if let Delivery::Reply { .. } = d {
-        return Inbound { data: JsValue::NULL, parsed: Some(js_sys::Object::new().into()) };
+        return Inbound { data: JsValue::NULL, parsed: Some(js_sys::Object::new().into()), conn };
     }
     let a = js_sys::Array::of4(
         &headers,
@@ -1022,7 +1121,7 @@ fn stomp_inbound(d: Delivery, f: &crate::core::stomp::Frame, conn: u64) -> Inbou
         &crate::core::stomp::error_text(f).into(),
         &JsValue::from_f64(conn as f64),
     );
-    Inbound { data: a.into(), parsed: None }
+    Inbound { data: a.into(), parsed: None, conn }
 }
 
 #[cfg(feature = "stomp")]

@@ -103,8 +103,8 @@ test("bad URLs, close arguments and event names throw", async () => {
     const err = (f) => { try { f(); return "none"; } catch (e) { return `${e.constructor.name}: ${e.message}`; } };
     const s = new SteadySocket("ws://127.0.0.1:1/x", { reconnect: false });
     const out = {
-      http: err(() => new SteadySocket("http://example.com/ws")),
-      garbage: err(() => new SteadySocket("not a url")),
+      ftp: err(() => new SteadySocket("ftp://example.com/ws")),
+      garbage: err(() => new SteadySocket("ws://not a url/")),
       number: err(() => new SteadySocket(42)),
       code: err(() => s.close(999)),
       codeString: err(() => s.close("1000")),
@@ -126,7 +126,7 @@ test("bad URLs, close arguments and event names throw", async () => {
     s.free();
     return out;
   });
-  assert.match(got.http, /^TypeError: .*http:\/\/example\.com\/ws/);
+  assert.match(got.ftp, /^SyntaxError: .*ftp:\/\/example\.com\/ws.*scheme must be ws:, wss:, http: or https:/);
   assert.match(got.garbage, /^SyntaxError: .*not a url/);
   assert.match(got.number, /^TypeError/);
   assert.match(got.code, /^RangeError/);

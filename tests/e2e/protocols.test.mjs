@@ -250,7 +250,7 @@ test("raw: send() is sendRaw, frames fire message {type: null} then raw, binary 
   assert.equal(r.typed, 0, "typed handlers never fire in raw mode");
   assert.deepEqual(r.results, ["queued", "sent", "sent", "sent", "sent", "sent", "sent", "sent"]);
   assert.match(r.errs.request, /^TypeError: .*raw/);
-  assert.match(r.errs.sendObj, /^TypeError: .*send: data must be a string, ArrayBuffer or ArrayBufferView, got object/);
+  assert.match(r.errs.sendObj, /^TypeError: .*send: data must be a string, ArrayBuffer, ArrayBufferView or Blob, got object/);
   assert.match(r.errs.sendNum, /^TypeError: .*got number/);
   assert.deepEqual(r.sent, [[null, "queued before open"]], "a sent event per queued frame");
   assert.equal(r.metrics.messagesIn, 8);

@@ -1,6 +1,6 @@
 // Type checks of the `protocol` option (v1, raw, a codec) and of the STOMP client
 // (`steadysocket/stomp`). Lines marked @ts-expect-error must fail to type-check.
-import init, { SteadySocket, type Codec, type Options, type ErrorEvent } from "steadysocket";
+import init, { SteadySocket, type Codec, type Options, type SocketErrorEvent } from "steadysocket";
 import initStomp, { initSync, StompClient, type StompMessage, type StompOptions, type StompError, type StompSubscription } from "steadysocket/stomp";
 
 async function protocols(): Promise<void> {
@@ -41,7 +41,7 @@ async function protocols(): Promise<void> {
   const v1: Options = { protocol: "v1", handshakeTimeoutMs: 1000 };
   void v1;
 
-  const onErr = (e: ErrorEvent): void => {
+  const onErr = (e: SocketErrorEvent): void => {
     if (e.kind === "heartbeat-timeout" || e.kind === "handshake") void e.message;
   };
   c.on("error", onErr);

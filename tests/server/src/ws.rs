@@ -104,10 +104,13 @@ pub(crate) async fn upgrade_raw(
 }
 
 fn upgrade(shared: Arc<Shared>, q: Option<String>, ws: WebSocketUpgrade, kind: Kind) -> Response {
-    let tag = match Query::parse(q.as_deref()).tag() {
+    let query = Query::parse(q.as_deref());
+    let tag = match query.tag() {
         Ok(tag) => tag,
         Err(bad) => return bad.response(),
     };
+    // `auth=TOKEN`: events and requests are refused until an `auth` request with the token.
+    let auth = query.get("auth").map(str::to_owned);
     if shared.lock().refusing(tag.as_deref(), Instant::now()) {
         shared.count(&shared.refused);
         return json_response(503, json!({ "error": "refusing connections" }));
@@ -118,9 +121,11 @@ fn upgrade(shared: Arc<Shared>, q: Option<String>, ws: WebSocketUpgrade, kind: K
     let hard_max = max.saturating_mul(2).max(max.saturating_add(1 << 20));
     // Register before answering 101, so a control call made as soon as the client sees
     // `open` always finds this connection (no window between upgrade and registration).
-    let pre = register(&shared, kind, tag);
+    let pre = register(&shared, kind, tag, auth);
     let id = pre.as_ref().map(|p| p.id);
     let failed = shared.clone();
+    // `/ws` selects the subprotocol `steadysocket.v1` when the client offers it.
+    let ws = if kind == Kind::Protocol { ws.protocols(["steadysocket.v1"]) } else { ws };
     ws.max_message_size(hard_max)
         .max_frame_size(hard_max)
         .on_failed_upgrade(move |_| {
@@ -137,12 +142,18 @@ struct Pre {
     id: u64,
     kind: Kind,
     tag: Option<String>,
+    auth: Option<String>,
     outbox: Outbox,
     out_rx: mpsc::UnboundedReceiver<Item>,
     ctl_rx: mpsc::UnboundedReceiver<Ctl>,
 }
 
-fn register(shared: &Arc<Shared>, kind: Kind, tag: Option<String>) -> Option<Pre> {
+fn register(
+    shared: &Arc<Shared>,
+    kind: Kind,
+    tag: Option<String>,
+    auth: Option<String>,
+) -> Option<Pre> {
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
     let outbox = Outbox { tx: out_tx, tag: tag.clone() };
@@ -160,7 +171,7 @@ fn register(shared: &Arc<Shared>, kind: Kind, tag: Option<String>) -> Option<Pre
         frozen: false,
     };
     inner.conns.insert(id, entry);
-    Some(Pre { id, kind, tag, outbox, out_rx, ctl_rx })
+    Some(Pre { id, kind, tag, auth, outbox, out_rx, ctl_rx })
 }
 
 /// Per-connection context used by the reader.
@@ -169,6 +180,11 @@ struct Conn {
     id: u64,
     tag: Option<String>,
     outbox: Outbox,
+    /// The token an `auth` request must present before anything else is accepted.
+    auth: Option<String>,
+    authed: Arc<std::sync::atomic::AtomicBool>,
+    /// Ids of the requests this server sent the client (`ask`).
+    asked: std::sync::atomic::AtomicU64,
 }
 
 impl Conn {
@@ -192,7 +208,7 @@ fn reply_json(id: &Value, result: Result<Value, (String, &str)>) -> Value {
 
 async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
     let (mut sink, mut stream) = socket.split();
-    let Some(Pre { id, kind, tag, outbox, out_rx, mut ctl_rx }) = pre else {
+    let Some(Pre { id, kind, tag, auth, outbox, out_rx, mut ctl_rx }) = pre else {
         shared.count(&shared.refused);
         let frame = CloseFrame { code: 1013, reason: "server full".into() };
         if sink.send(Message::Close(Some(frame))).await.is_ok() {
@@ -206,7 +222,15 @@ async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
     };
     shared.count(&shared.accepted);
 
-    let conn = Conn { shared: shared.clone(), id, tag, outbox };
+    let conn = Conn {
+        shared: shared.clone(),
+        id,
+        tag,
+        outbox,
+        auth,
+        authed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        asked: std::sync::atomic::AtomicU64::new(0),
+    };
     let ended = tokio::select! {
         () = read_loop(&mut stream, &conn, kind) => None,
         () = write_loop(&mut sink, out_rx) => None,
@@ -368,7 +392,16 @@ fn handle_text(conn: &Conn, raw: &str, tasks: &mut JoinSet<()>) -> bool {
         _ => None,
     };
     let Some(mut map) = parsed else {
-        conn.send(text(raw)); // not a protocol frame: raw echo
+        match serde_json::from_str::<Value>(raw) {
+            // The client's reply to an `ask`: logged and reported back as an `answer` event.
+            Ok(reply) if reply.get("replyTo").is_some() => {
+                conn.shared.lock().push_log(
+                    json!({ "tag": conn.tag, "type": "reply", "data": reply, "conn": conn.id }),
+                );
+                conn.send(event("answer", reply));
+            }
+            _ => conn.send(text(raw)), // not a protocol frame: raw echo
+        }
         return false;
     };
     let ty = map.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -389,6 +422,19 @@ fn handle_event(conn: &Conn, ty: &str, data: Value, raw: &str) -> bool {
             pong["data"] = data;
         }
         conn.send(text(pong.to_string()));
+        return false;
+    }
+    if conn.auth.is_some() && !conn.authed.load(Ordering::Relaxed) {
+        conn.send(event("error", json!({ "message": "not authenticated", "refused": ty })));
+        return false;
+    }
+    if ty == "ask" {
+        // Sends the client a request {"type", "id", "data"} (its reply comes back as `answer`).
+        let n = conn.asked.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = data.get("id").cloned().unwrap_or(json!(n));
+        let ask_ty = data.get("type").cloned().unwrap_or(json!("ask"));
+        let ask_data = data.get("data").cloned().unwrap_or(Value::Null);
+        conn.send(text(json!({ "type": ask_ty, "id": id, "data": ask_data }).to_string()));
         return false;
     }
     let shared = &conn.shared;
@@ -482,6 +528,26 @@ fn bad_request(message: &str) -> Result<Value, (String, &'static str)> {
 }
 
 fn request(conn: &Conn, id: Value, ty: &str, data: Value, tasks: &mut JoinSet<()>) {
+    if let Some(token) = &conn.auth {
+        if ty == "auth" {
+            let ok = data.get("token").and_then(Value::as_str) == Some(token.as_str());
+            let result = if ok { Ok(json!(true)) } else { Err(("bad token".into(), "unauthorized")) };
+            // `delayMs`: the check takes that long (an async lookup); until it is done, the
+            // connection stays unauthenticated.
+            let ms = data.get("delayMs").and_then(Value::as_u64).unwrap_or(0).min(10_000);
+            let (shared, outbox, authed) =
+                (conn.shared.clone(), conn.outbox.clone(), conn.authed.clone());
+            tasks.spawn(async move {
+                sleep(Duration::from_millis(ms)).await;
+                authed.store(ok, Ordering::Relaxed);
+                outbox.push(&shared.lock(), text(reply_json(&id, result).to_string()), None);
+            });
+            return;
+        }
+        if !conn.authed.load(Ordering::Relaxed) {
+            return conn.reply(&id, Err(("not authenticated".into(), "unauthenticated")));
+        }
+    }
     let result = match ty {
         "echo" => Ok(data),
         "add" => add(&data),

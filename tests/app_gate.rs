@@ -1,0 +1,314 @@
+//! The engine's application-level controls, with the simulated driver:
+//! - the open gate (`hold`/`release`): the backlog and new sends wait for the app's own
+//!   handshake; `send_on`/`request_on` go through it; heartbeats keep running; rejection
+//!   and timeout fail the connection like an attempt (backoff not reset); stale releases
+//!   and stale `send_on`/`request_on` are harmless
+//! - the idle start (`new_idle`, `autoConnect: false`): queued until `connect`, dropped by
+//!   `close`/`shutdown`
+//! - `on_close_with(keep = false)` (`shouldReconnect` returning false)
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use common::Sim;
+use steadysocket::core::envelope::encode_event;
+use steadysocket::core::heartbeat::HeartbeatConfig;
+use steadysocket::core::machine::{Session, CODE_TIMEOUT};
+use steadysocket::core::{
+    Action, BackoffConfig, Config, DropReason, Engine, ErrorKind, Event, Failure, Frame,
+    ReconnectConfig, SendError, Sent, State,
+};
+
+fn quiet() -> Config {
+    Config {
+        heartbeat: None,
+        reconnect: Some(ReconnectConfig {
+            backoff: BackoffConfig { min_delay_ms: 1000.0, jitter: 0.0, ..Default::default() },
+            ..Default::default()
+        }),
+        session: Session { handshake_timeout_ms: 5000.0, ..Session::default() },
+        ..Default::default()
+    }
+}
+
+fn frame(n: u32) -> Frame {
+    Frame::Text(encode_event("m", &n.to_string()))
+}
+
+fn errors(s: &Sim) -> Vec<(ErrorKind, String)> {
+    s.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Error { kind, message } => Some((*kind, message.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn closes(s: &Sim) -> Vec<(u16, String, bool)> {
+    s.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Close { code, reason, will_reconnect, .. } => {
+                Some((*code, reason.clone(), *will_reconnect))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn sent_events(s: &Sim) -> Vec<u32> {
+    s.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Sent { meta, .. } => Some(*meta),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A sim whose open handler sends message 10 synchronously, then holds the gate; the held
+/// connection id is stored in the returned cell.
+fn gated() -> (Sim, Rc<Cell<Option<u64>>>) {
+    let held = Rc::new(Cell::new(None));
+    let mut s = Sim::new(quiet());
+    let h = held.clone();
+    s.on_open = Some(Box::new(move |e: &mut Engine<u32>, now| {
+        assert_eq!(e.send(frame(10), 10, now), Ok(Sent::Sent));
+        h.set(e.hold(now));
+    }));
+    (s, held)
+}
+
+#[test]
+fn the_gate_holds_the_backlog_and_new_sends_until_released() {
+    let (mut s, held) = gated();
+    assert_eq!(s.send(1), Ok(Sent::Queued));
+    assert_eq!(s.send(2), Ok(Sent::Queued));
+    s.open();
+    let conn = held.get().expect("held while open");
+    assert_eq!(conn, s.e.conn());
+    assert!(s.e.gated());
+    assert_eq!(s.e.state(), State::Open);
+    // Only what the open handler sent synchronously went out; the backlog waits.
+    assert_eq!(s.sent_numbers(), vec![10]);
+    assert_eq!(s.e.queued(), 2);
+    // A new send waits behind the backlog; the handshake's own message goes through.
+    assert_eq!(s.send(3), Ok(Sent::Queued));
+    assert_eq!(s.e.send_on(conn, frame(11), 11, s.now), Ok(Sent::Sent));
+    let (id, sent) = s.e.request_on(conn, None, 12, s.now, |id| {
+        Frame::Text(steadysocket::core::envelope::encode_request("r", id, "12"))
+    }).expect("request_on");
+    assert_eq!(sent, Sent::Sent);
+    s.pump();
+    assert_eq!(s.sent_numbers(), vec![10, 11, 12]);
+    // A second hold while held keeps the same gate.
+    assert_eq!(s.e.hold(s.now), Some(conn));
+    s.advance(1000.0);
+    s.e.release(conn, Ok(()), s.now);
+    s.pump();
+    assert!(!s.e.gated());
+    assert_eq!(s.sent_numbers(), vec![10, 11, 12, 1, 2, 3]);
+    assert_eq!(sent_events(&s), vec![1, 2, 3]);
+    assert_eq!(s.e.queued(), 0);
+    // After release, sends go straight out; a second release is ignored.
+    assert_eq!(s.send(4), Ok(Sent::Sent));
+    s.e.release(conn, Err("late".into()), s.now);
+    s.pump();
+    assert!(errors(&s).is_empty());
+    assert_eq!(s.e.state(), State::Open);
+    // The handshake's request is a normal request (its reply settles it).
+    assert!(s.e.metrics(s.now).pending_requests == 1, "request {id} pending");
+}
+
+#[test]
+fn a_rejected_gate_fails_the_connection_like_an_attempt_and_keeps_the_backlog() {
+    let (mut s, held) = gated();
+    s.send(1).expect("queued");
+    s.open();
+    s.send(2).expect("queued behind the gate");
+    let conn = held.get().expect("held");
+    s.e.release(conn, Err("auth refused".into()), s.now);
+    s.pump();
+    assert_eq!(errors(&s), vec![(ErrorKind::Handshake, "auth refused".into())]);
+    assert_eq!(s.closes.last().map(|c| (c.0, c.1)), Some((conn, 1000)));
+    assert_eq!(closes(&s), vec![(1006, "open handler failed".into(), true)]);
+    assert_eq!(s.e.state(), State::Reconnecting);
+    assert_eq!(s.e.queued(), 2, "nothing lost: the backlog waits for the next connection");
+    assert_eq!(s.reconnect_delays(), vec![Some(1000.0)]);
+    // The next connection's gate times out after handshakeTimeoutMs (= stableMs here): the
+    // backoff grows anyway (a failed attempt, not a stable connection).
+    s.advance(1000.0);
+    s.open();
+    let conn2 = held.get().expect("held again");
+    assert_ne!(conn, conn2);
+    s.advance(4999.0);
+    assert_eq!(s.e.state(), State::Open);
+    s.advance(1.0);
+    assert_eq!(s.e.state(), State::Reconnecting);
+    let errs = errors(&s);
+    assert_eq!(errs.len(), 2);
+    assert_eq!(errs[1].0, ErrorKind::Handshake);
+    assert!(errs[1].1.contains("handshakeTimeoutMs (5000 ms)"), "{}", errs[1].1);
+    assert!(errs[1].1.contains("open event's send/request"), "{}", errs[1].1);
+    assert_eq!(s.closes.last().map(|c| (c.0, c.1)), Some((conn2, CODE_TIMEOUT)));
+    assert_eq!(s.reconnect_delays(), vec![Some(1000.0), Some(2000.0)]);
+    // Third time it is released: the whole backlog goes out once, in order.
+    s.advance(2000.0);
+    s.open();
+    let conn3 = held.get().expect("held");
+    s.e.release(conn3, Ok(()), s.now);
+    s.pump();
+    assert_eq!(s.sent_numbers(), vec![10, 10, 10, 1, 2]);
+}
+
+#[test]
+fn heartbeats_run_while_gated_and_a_dead_peer_still_drops_the_connection() {
+    let cfg = Config {
+        heartbeat: Some(HeartbeatConfig {
+            interval_ms: 1000.0,
+            timeout_ms: 500.0,
+            ..HeartbeatConfig::default()
+        }),
+        session: Session { handshake_timeout_ms: 60_000.0, ..Session::default() },
+        ..quiet()
+    };
+    let mut s = Sim::new(cfg);
+    s.on_open = Some(Box::new(|e: &mut Engine<u32>, now| {
+        e.hold(now);
+    }));
+    s.open();
+    assert!(s.e.gated());
+    s.advance(1000.0);
+    assert_eq!(s.pings_sent(), 1, "the heartbeat pings through the gate");
+    s.advance(600.0);
+    assert_eq!(errors(&s)[0].0, ErrorKind::HeartbeatTimeout);
+    assert_eq!(s.e.state(), State::Reconnecting);
+    assert!(!s.e.gated(), "the gate dies with its connection");
+}
+
+#[test]
+fn stale_gate_calls_are_harmless() {
+    let (mut s, held) = gated();
+    s.open();
+    let old = held.get().expect("held");
+    s.drop_conn();
+    s.advance(1000.0);
+    s.on_open = None;
+    s.open();
+    assert_eq!(s.e.state(), State::Open);
+    assert!(!s.e.gated());
+    // The old connection's handler settles late: nothing happens to the new one.
+    s.e.release(old, Err("late rejection".into()), s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Open);
+    assert!(errors(&s).is_empty());
+    // Its sends through the gate are dropped as connection-lost, never sent on the new one.
+    s.events.clear();
+    assert_eq!(s.e.send_on(old, frame(7), 7, s.now), Ok(Sent::Dropped));
+    let (id, _) = s
+        .e
+        .request_on(old, None, 8, s.now, |id| {
+            Frame::Text(steadysocket::core::envelope::encode_request("r", id, "8"))
+        })
+        .expect("request_on");
+    s.pump();
+    assert!(!s.sent_numbers().contains(&7) && !s.sent_numbers().contains(&8));
+    let drops: Vec<_> = s
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Dropped { meta, reason, .. } => Some((*meta, *reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(drops, vec![(7, DropReason::ConnectionLost), (8, DropReason::ConnectionLost)]);
+    assert!(s.events.contains(&Event::RequestFailed { id, failure: Failure::ConnectionLost }));
+    // Not open: nothing to hold; closed: send_on refuses like send.
+    s.close();
+    assert_eq!(s.e.hold(s.now), None);
+    assert_eq!(s.e.send_on(old, frame(9), 9, s.now), Err(SendError::Closed));
+}
+
+#[test]
+fn an_idle_engine_queues_until_connect_and_close_drops_the_queue() {
+    let mut s = Sim::new(quiet());
+    s.e = Engine::new_idle(quiet(), 0.0);
+    s.connects.clear();
+    s.pump();
+    assert!(s.connects.is_empty());
+    assert_eq!(s.e.state(), State::Closed);
+    assert_eq!(s.e.metrics(0.0).attempts, 0);
+    assert_eq!(s.send(1), Ok(Sent::Queued));
+    let (id, sent) = s.request(2, Some(60_000.0)).expect("queued request");
+    assert_eq!(sent, Sent::Queued);
+    s.advance(500.0);
+    assert!(s.connects.is_empty(), "no attempt before connect()");
+    s.e.connect(s.now);
+    s.pump();
+    assert_eq!(s.connects, vec![s.e.conn()]);
+    assert_eq!(s.e.state(), State::Connecting);
+    s.e.connect(s.now); // not closed: nothing
+    s.pump();
+    assert_eq!(s.connects.len(), 1);
+    s.open();
+    assert_eq!(s.sent_numbers(), vec![1, 2]);
+    assert_eq!(s.e.metrics(s.now).pending_requests, 1, "request {id}");
+    // close() then connect() starts again.
+    s.close();
+    s.server_close(1000, "bye");
+    assert_eq!(s.e.state(), State::Closed);
+    assert_eq!(s.send(3), Err(SendError::Closed), "a closed (not idle) socket refuses");
+    s.e.connect(s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Connecting);
+
+    // close() before connect(): the queue is dropped (closed) and requests fail.
+    for shutdown in [false, true] {
+        let mut s = Sim::new(quiet());
+        s.e = Engine::new_idle(quiet(), 0.0);
+        s.send(1).expect("queued");
+        let (id, _) = s.request(2, None).expect("queued");
+        if shutdown {
+            s.e.shutdown(s.now);
+        } else {
+            s.e.close(1000, "", s.now);
+        }
+        s.pump();
+        let drops = s.events.iter().filter(|e| matches!(e, Event::Dropped { reason: DropReason::Closed, .. })).count();
+        assert_eq!(drops, 2);
+        assert!(s.events.contains(&Event::RequestFailed { id, failure: Failure::Closed }));
+        assert_eq!(s.send(3), Err(SendError::Closed));
+        assert!(!s.events.iter().any(|e| matches!(e, Event::Close { .. })), "never opened: no close event");
+    }
+}
+
+#[test]
+fn should_reconnect_false_stops_like_a_stop_code() {
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.send(1).expect("sent");
+    let c = s.e.conn();
+    s.dead.insert(c);
+    s.e.on_close_with(c, 4500, "go away", true, false, s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Closed);
+    assert_eq!(closes(&s), vec![(4500, "go away".into(), false)]);
+    let errs = errors(&s);
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].0, ErrorKind::ReconnectStopped);
+    assert_eq!(errs[0].1, "server closed with code 4500, and shouldReconnect returned false");
+    // keep = true is on_close: reconnects.
+    let mut s = Sim::new(quiet());
+    s.open();
+    let c = s.e.conn();
+    s.e.on_close_with(c, 4500, "", true, true, s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Reconnecting);
+    assert!(s.e.poll_action().is_none());
+    let _ = Action::<u32>::Flush;
+}
