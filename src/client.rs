@@ -49,7 +49,7 @@ use crate::core::{
     Config, DropReason, ErrorKind, Event, HeartbeatConfig, Metrics, OutboxConfig, ReconnectConfig,
     SendError, Sent, State,
 };
-use crate::error::{check_ws_url, Error};
+use crate::error::{check_ws_url, Error, RequestErrorKind};
 use crate::web::{frame_parts, Driver, JsFrame, Kind, Note, Proto, Sink, UrlSource};
 
 #[cfg(feature = "stomp")]
@@ -417,7 +417,11 @@ impl Sink for RustSink {
                 let message = get("message").unwrap_or_else(|| "remote error".into());
                 return self.settle(
                     id,
-                    Err(Error::Request { kind: "remote".into(), code: get("code"), message }),
+                    Err(Error::Request {
+                        kind: RequestErrorKind::Remote,
+                        code: get("code"),
+                        message,
+                    }),
                 );
             }
             #[cfg(feature = "stomp")]
@@ -455,13 +459,12 @@ impl Sink for RustSink {
                 }
                 Event::Rtt(r) => SocketEvent::Rtt(r),
                 Event::RequestFailed { id, failure } => {
-                    let kind = failure.as_str();
                     return self.settle(
                         id,
                         Err(Error::Request {
-                            kind: kind.into(),
+                            kind: failure.into(),
                             code: None,
-                            message: format!("request failed: {kind}"),
+                            message: ["request failed: ", failure.as_str()].concat(),
                         }),
                     );
                 }

@@ -13,7 +13,7 @@
 pub mod core;
 pub mod error;
 
-pub use error::{Error, OptionError, OptionErrorKind};
+pub use error::{Error, OptionError, OptionErrorKind, RequestErrorKind};
 
 #[cfg(target_arch = "wasm32")]
 mod web;
