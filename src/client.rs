@@ -85,13 +85,14 @@ pub(crate) fn native_unsupported() -> Error {
 
 /// Deserializes a JS value (`JSON.parse` output) into `T`.
 #[cfg(target_arch = "wasm32")]
-fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, Error> {
-    serde_wasm_bindgen::from_value(v).map_err(|e| Error::Serde(e.to_string()))
+fn from_js<T: DeserializeOwned>(v: &JsValue) -> Result<T, Error> {
+    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| Error::Serde(e.to_string()))
 }
 
-/// Off wasm32 there is no JS value to read.
+/// Off wasm32 there is no JS value to read (not even a clone of one: wasm-bindgen's
+/// would panic there).
 #[cfg(not(target_arch = "wasm32"))]
-fn from_js<T: DeserializeOwned>(_: JsValue) -> Result<T, Error> {
+fn from_js<T: DeserializeOwned>(_: &JsValue) -> Result<T, Error> {
     Err(native_unsupported())
 }
 
@@ -111,7 +112,7 @@ impl Incoming {
     /// [`Error::Serde`] if it does not fit `T`.
     /// ([`Error::Unsupported`] off wasm32.)
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        from_js(self.data.clone())
+        from_js(&self.data)
     }
 
     /// Deserializes the whole `{"type", "data"}` envelope into a user enum declared with
@@ -125,10 +126,10 @@ impl Incoming {
             let o = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&o, &"type".into(), &self.ty.as_str().into());
             let _ = js_sys::Reflect::set(&o, &"data".into(), &self.data);
-            from_js(o.into())
+            from_js(&o.into())
         }
         #[cfg(not(target_arch = "wasm32"))]
-        from_js(JsValue::UNDEFINED)
+        from_js(&self.data)
     }
 }
 
@@ -1078,7 +1079,7 @@ impl<T: DeserializeOwned> Future for RequestFuture<T> {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(_)) => Poll::Ready(Err(Error::Closed)),
             Poll::Ready(Ok(Err(e))) => Poll::Ready(Err(e)),
-            Poll::Ready(Ok(Ok(v))) => Poll::Ready(from_js(v)),
+            Poll::Ready(Ok(Ok(v))) => Poll::Ready(from_js(&v)),
         }
     }
 }
