@@ -4,7 +4,7 @@
 //! **Targets.** It connects in the browser only (`wasm32-unknown-unknown`), but every type
 //! and signature exists on every target, so the same code type-checks in a Leptos SSR
 //! (server) build and under rust-analyzer's default (native) check. Off wasm32,
-//! [`Builder::build`] (and [`StompBuilder::build`](stomp::StompBuilder::build)) validates
+//! [`Builder::build`] (and, with feature `stomp`, `StompBuilder::build`) validates
 //! its settings as in the browser, then returns [`Error::Unsupported`]; no value that needs
 //! a browser can be made, and nothing panics. Create sockets on the client only (e.g. in an
 //! effect).
@@ -839,7 +839,7 @@ impl SteadySocket {
     /// attempt (the place to fetch a fresh auth token), like the JS `url` function. Its
     /// future resolves to an absolute `ws:`/`wss:` URL; an `Err` (its `Display` text), or a
     /// URL that is not one, fails that attempt only: a [`SocketEvent::Error`] of kind
-    /// [`ErrorKind::Url`](crate::core::ErrorKind::Url), then the backoff and the next
+    /// [`ErrorKind::Url`], then the backoff and the next
     /// attempt, as for a refused connection. The provider must not call back into the
     /// socket.
     ///

@@ -141,7 +141,7 @@ pub enum Error {
     },
     /// The operation is not available: the socket's protocol has no such operation (e.g.
     /// `request` with the raw protocol, which has no replies), or the target has no browser
-    /// (`build()` on targets other than wasm32: see [`crate::client`]).
+    /// (`build()` on targets other than wasm32: see the `client` module).
     Unsupported(String),
 }
 

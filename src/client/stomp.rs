@@ -350,7 +350,7 @@ impl StompClient {
 
     /// A new stream of every event from now on: state, open/close, reconnecting, errors
     /// (`handshake` for a refused `CONNECT`, `protocol` for a broken frame stream or a
-    /// `MESSAGE` for no subscription), [`SocketEvent::ServerError`] for an `ERROR` frame,
+    /// `MESSAGE` for no subscription), [`ServerError`](super::SocketEvent::ServerError) for an `ERROR` frame,
     /// `Sent`/`Dropped` for queued frames (`ty` the command, `data_json` its headers).
     pub fn events(&self) -> Events {
         self.sink.events()
