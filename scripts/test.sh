@@ -107,13 +107,19 @@ step clippy-wasm cargo clippy -p steadysocket --target wasm32-unknown-unknown --
 # The Rust STOMP client and its browser tests (features rust-api + stomp).
 step clippy-stomp cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets \
   --features stomp -- -D warnings
+# The Rust API on the native target (a Leptos SSR build, rust-analyzer), STOMP included.
+step clippy-native-api cargo clippy -p steadysocket --all-targets --features stomp -- -D warnings
 # The npm build's feature set (no Rust API, small allocator), library only.
 step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --lib \
   --no-default-features --features small-alloc -- -D warnings
 
 # --- c. native tests (engine + reference server) --------------------------------------------
 step native cargo test --workspace
-NATIVE=$(( $(passed "$LOG_DIR/native.log") + $(passed "$LOG_DIR/native.log" doc) ))
+# The Rust API natively with STOMP (tests/client_native.rs: build() returns Error::Unsupported),
+# and its docs without a warning.
+step native-api cargo test -p steadysocket --features stomp --test client_native
+step doc env RUSTDOCFLAGS="-D warnings" cargo doc -p steadysocket --no-deps --features stomp
+NATIVE=$(( $(passed "$LOG_DIR/native.log") + $(passed "$LOG_DIR/native.log" doc) + $(passed "$LOG_DIR/native-api.log") ))
 
 # --- d. reference server ----------------------------------------------------------------------
 step server-build cargo build -p steadysocket-server

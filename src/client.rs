@@ -1,6 +1,14 @@
 //! The Rust API, for Yew/Leptos/plain wasm front ends: the same driver and engine as the JS
 //! class, with serde types and a `futures` `Stream` of events.
 //!
+//! **Targets.** It connects in the browser only (`wasm32-unknown-unknown`), but every type
+//! and signature exists on every target, so the same code type-checks in a Leptos SSR
+//! (server) build and under rust-analyzer's default (native) check. Off wasm32,
+//! [`Builder::build`] (and, with feature `stomp`, `StompBuilder::build`) validates
+//! its settings as in the browser, then returns [`Error::Unsupported`]; no value that needs
+//! a browser can be made, and nothing panics. Create sockets on the client only (e.g. in an
+//! effect).
+//!
 //! ```no_run
 //! use futures_util::StreamExt;
 //! use serde::{Deserialize, Serialize};
@@ -40,20 +48,53 @@ use futures_channel::{mpsc, oneshot};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen::{closure::Closure, JsCast};
 
 use crate::core::envelope::encode_event;
 use crate::core::envelope::{encode_request, WireFrame};
+#[cfg(target_arch = "wasm32")]
+use crate::core::Event;
 use crate::core::{
-    Config, DropReason, ErrorKind, Event, HeartbeatConfig, Metrics, OutboxConfig, ReconnectConfig,
+    Config, DropReason, ErrorKind, HeartbeatConfig, Metrics, OutboxConfig, ReconnectConfig,
     SendError, Sent, State,
 };
+#[cfg(target_arch = "wasm32")]
+use crate::error::RequestErrorKind;
 use crate::error::{check_ws_url, Error};
+#[cfg(target_arch = "wasm32")]
 use crate::web::{frame_parts, Driver, JsFrame, Kind, Note, Proto, Sink, UrlSource};
+#[cfg(not(target_arch = "wasm32"))]
+use native::{Driver, JsFrame, Kind};
 
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
 #[cfg(feature = "stomp")]
 pub mod stomp;
+
+/// Why [`Builder::build`] fails off wasm32 ([`Error::Unsupported`]).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn native_unsupported() -> Error {
+    Error::Unsupported(
+        "the socket runs only in the browser (target wasm32-unknown-unknown): create it on the \
+         client (e.g. in an effect); this build has the types only"
+            .into(),
+    )
+}
+
+/// Deserializes a JS value (`JSON.parse` output) into `T`.
+#[cfg(target_arch = "wasm32")]
+fn from_js<T: DeserializeOwned>(v: &JsValue) -> Result<T, Error> {
+    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| Error::Serde(e.to_string()))
+}
+
+/// Off wasm32 there is no JS value to read (not even a clone of one: wasm-bindgen's
+/// would panic there).
+#[cfg(not(target_arch = "wasm32"))]
+fn from_js<T: DeserializeOwned>(_: &JsValue) -> Result<T, Error> {
+    Err(native_unsupported())
+}
 
 /// An inbound typed event.
 #[derive(Debug, Clone)]
@@ -69,20 +110,26 @@ impl Incoming {
     ///
     /// # Errors
     /// [`Error::Serde`] if it does not fit `T`.
+    /// ([`Error::Unsupported`] off wasm32.)
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_wasm_bindgen::from_value(self.data.clone()).map_err(|e| Error::Serde(e.to_string()))
+        from_js(&self.data)
     }
 
     /// Deserializes the whole `{"type", "data"}` envelope into a user enum declared with
     /// `#[serde(tag = "type", content = "data")]`.
     ///
     /// # Errors
-    /// [`Error::Serde`] if no variant fits.
+    /// [`Error::Serde`] if no variant fits ([`Error::Unsupported`] off wasm32).
     pub fn to_message<E: DeserializeOwned>(&self) -> Result<E, Error> {
-        let o = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&o, &"type".into(), &self.ty.as_str().into());
-        let _ = js_sys::Reflect::set(&o, &"data".into(), &self.data);
-        serde_wasm_bindgen::from_value(o.into()).map_err(|e| Error::Serde(e.to_string()))
+        #[cfg(target_arch = "wasm32")]
+        {
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&o, &"type".into(), &self.ty.as_str().into());
+            let _ = js_sys::Reflect::set(&o, &"data".into(), &self.data);
+            from_js(&o.into())
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        from_js(&self.data)
     }
 }
 
@@ -113,6 +160,7 @@ impl RawMessage {
     }
 
     /// The frame as the driver sends it: a JS string, or a `Uint8Array` copy of the bytes.
+    #[cfg(target_arch = "wasm32")]
     fn into_frame(self) -> JsFrame {
         match self {
             RawMessage::Text(s) => JsFrame::text(s),
@@ -171,6 +219,14 @@ impl fmt::Debug for Protocol {
             Protocol::Raw { pong } => f.debug_struct("Raw").field("pong", pong).finish(),
             Protocol::Codec(_) => f.write_str("Codec(..)"),
         }
+    }
+}
+
+/// Off wasm32 nothing is sent.
+#[cfg(not(target_arch = "wasm32"))]
+impl RawMessage {
+    fn into_frame(self) -> JsFrame {
+        JsFrame
     }
 }
 
@@ -325,9 +381,11 @@ pub(crate) struct RustSink {
     subscribers: RefCell<Vec<mpsc::UnboundedSender<SocketEvent>>>,
     pending: RefCell<HashMap<u64, oneshot::Sender<Reply>>>,
     /// A custom codec describes its own frames in `Sent`/`Dropped` events.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     codec: Option<Rc<dyn Codec>>,
-    /// The JS functions handed to the driver's [`Proto`] (a pong matcher, a codec's
-    /// `decode`): kept alive as long as the driver, which owns this sink.
+    /// The JS functions handed to the driver (a pong matcher, a codec's `decode`, the URL
+    /// provider): kept alive as long as the driver, which owns this sink.
+    #[cfg(target_arch = "wasm32")]
     _hooks: Vec<Closure<dyn Fn(JsValue) -> JsValue>>,
     /// The STOMP session's routes (subscriptions, connect headers).
     #[cfg(feature = "stomp")]
@@ -335,10 +393,12 @@ pub(crate) struct RustSink {
 }
 
 impl RustSink {
+    #[cfg(target_arch = "wasm32")]
     fn publish(&self, ev: SocketEvent) {
         self.subscribers.borrow_mut().retain(|tx| tx.unbounded_send(ev.clone()).is_ok());
     }
 
+    #[cfg(target_arch = "wasm32")]
     fn settle(&self, id: u64, r: Reply) {
         let tx = self.pending.borrow_mut().remove(&id);
         if let Some(tx) = tx {
@@ -361,6 +421,7 @@ impl RustSink {
     }
 
     /// `(type, JSON data)` of a queued frame, for `Sent`/`Dropped` events.
+    #[cfg(target_arch = "wasm32")]
     fn describe(&self, kind: Kind, frame: &JsFrame) -> (Option<String>, Option<String>) {
         #[cfg(feature = "stomp")]
         if self.stomp.is_some() {
@@ -381,6 +442,7 @@ impl RustSink {
 }
 
 /// A frame the driver hands over (a string, or a `Uint8Array` for binary) as a [`RawMessage`].
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn raw_message(v: &JsValue) -> RawMessage {
     match v.as_string() {
         Some(s) => RawMessage::Text(s),
@@ -391,6 +453,7 @@ pub(crate) fn raw_message(v: &JsValue) -> RawMessage {
 }
 
 /// The headers of a STOMP note (a JS object) as pairs.
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn header_pairs(obj: &JsValue) -> Vec<(String, String)> {
     let Some(obj) = obj.dyn_ref::<js_sys::Object>() else { return Vec::new() };
     js_sys::Object::entries(obj)
@@ -402,6 +465,7 @@ pub(crate) fn header_pairs(obj: &JsValue) -> Vec<(String, String)> {
         .collect()
 }
 
+#[cfg(target_arch = "wasm32")]
 impl Sink for RustSink {
     fn note(&self, note: Note) {
         let ev = match note {
@@ -419,7 +483,11 @@ impl Sink for RustSink {
                 let message = get("message").unwrap_or_else(|| "remote error".into());
                 return self.settle(
                     id,
-                    Err(Error::Request { kind: "remote".into(), code: get("code"), message }),
+                    Err(Error::Request {
+                        kind: RequestErrorKind::Remote,
+                        code: get("code"),
+                        message,
+                    }),
                 );
             }
             #[cfg(feature = "stomp")]
@@ -457,13 +525,12 @@ impl Sink for RustSink {
                 }
                 Event::Rtt(r) => SocketEvent::Rtt(r),
                 Event::RequestFailed { id, failure } => {
-                    let kind = failure.as_str();
                     return self.settle(
                         id,
                         Err(Error::Request {
-                            kind: kind.into(),
+                            kind: failure.into(),
                             code: None,
-                            message: format!("request failed: {kind}"),
+                            message: ["request failed: ", failure.as_str()].concat(),
                         }),
                     );
                 }
@@ -485,10 +552,77 @@ impl Sink for RustSink {
     }
 }
 
+/// The future a URL provider returns.
+type UrlFuture = Pin<Box<dyn Future<Output = Result<String, String>>>>;
+
+/// Where the URL of every attempt comes from.
+#[derive(Clone)]
+pub(crate) enum Target {
+    /// One URL, checked at build time.
+    Fixed(String),
+    /// Called before every attempt ([`SteadySocket::builder_with`]).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Provider(Rc<dyn Fn() -> UrlFuture>),
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Fixed(url) => f.debug_tuple("Fixed").field(url).finish(),
+            Target::Provider(_) => f.write_str("Provider(..)"),
+        }
+    }
+}
+
+impl Target {
+    /// A provider from a closure returning a future of the URL.
+    fn provider<F, Fut, E>(f: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<String, E>> + 'static,
+        E: fmt::Display,
+    {
+        Target::Provider(Rc::new(move || {
+            let fut = f();
+            Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+        }))
+    }
+
+    /// Checks a fixed URL now (a provider's URLs are checked on every attempt).
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        match self {
+            Target::Fixed(url) => check_ws_url(url),
+            Target::Provider(_) => Ok(()),
+        }
+    }
+
+    /// The driver's URL source; a provider becomes a JS function returning a Promise, kept
+    /// alive in `hooks`.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn source(self, hooks: &mut Vec<Closure<dyn Fn(JsValue) -> JsValue>>) -> UrlSource {
+        match self {
+            Target::Fixed(url) => UrlSource::Fixed(url),
+            Target::Provider(f) => {
+                let call = move |_: JsValue| -> JsValue {
+                    let fut = f();
+                    wasm_bindgen_futures::future_to_promise(async move {
+                        match fut.await {
+                            Ok(url) => Ok(JsValue::from_str(&url)),
+                            Err(e) => Err(JsValue::from_str(&e)),
+                        }
+                    })
+                    .into()
+                };
+                UrlSource::Provider(hook(hooks, Box::new(call)))
+            }
+        }
+    }
+}
+
 /// Builds a [`SteadySocket`]; every setting defaults as documented on [`Config`].
 #[derive(Debug, Clone)]
 pub struct Builder {
-    url: String,
+    url: Target,
     config: Config,
     protocols: Vec<String>,
     protocol: Protocol,
@@ -568,23 +702,22 @@ impl Builder {
         self
     }
 
-    /// Validates and starts connecting.
+    /// Validates and starts connecting (in the browser).
     ///
     /// # Errors
-    /// [`Error::InvalidUrl`] or [`Error::Option`] (also when a codec's heartbeat frames
-    /// cannot be encoded as text).
+    /// [`Error::InvalidUrl`] (a fixed URL; a provider's are checked per attempt) or
+    /// [`Error::Option`] (also when a codec's heartbeat frames cannot be encoded as text).
+    /// Off wasm32, after those checks, always [`Error::Unsupported`]: the socket runs only
+    /// in the browser (see the [module docs](self)).
     pub fn build(mut self) -> Result<SteadySocket, Error> {
-        check_ws_url(&self.url)?;
-        let mut hooks = Vec::new();
-        let proto = match &self.protocol {
-            Protocol::V1 => Proto::V1,
-            Protocol::Raw { pong } => {
+        self.url.check()?;
+        match &self.protocol {
+            Protocol::V1 => {}
+            Protocol::Raw { .. } => {
                 self.config.session.pong = None;
                 if !self.heartbeat_set {
                     self.config.heartbeat = None;
                 }
-                let pong = pong.clone().map(|p| hook(&mut hooks, pong_fn(p)));
-                Proto::Raw { pong }
             }
             Protocol::Codec(codec) => {
                 self.config.session.pong = match codec.encode(&json!({"type": "pong"}))? {
@@ -606,6 +739,23 @@ impl Builder {
                         };
                     }
                 }
+            }
+        }
+        self.config.validate()?;
+        crate::core::validate::protocols(&self.protocols)?;
+        self.start()
+    }
+
+    /// Starts the driver on a validated builder.
+    #[cfg(target_arch = "wasm32")]
+    fn start(self) -> Result<SteadySocket, Error> {
+        let mut hooks = Vec::new();
+        let proto = match &self.protocol {
+            Protocol::V1 => Proto::V1,
+            Protocol::Raw { pong } => {
+                Proto::Raw { pong: pong.clone().map(|p| hook(&mut hooks, pong_fn(p))) }
+            }
+            Protocol::Codec(codec) => {
                 let c = codec.clone();
                 let decode = move |v: JsValue| match c.decode(&raw_message(&v)) {
                     Some(m) => m.serialize(&JSON).unwrap_or(JsValue::UNDEFINED),
@@ -614,28 +764,30 @@ impl Builder {
                 Proto::Custom { decode: hook(&mut hooks, Box::new(decode)) }
             }
         };
-        self.config.validate()?;
-        crate::core::validate::protocols(&self.protocols)?;
         let codec = match &self.protocol {
             Protocol::Codec(c) => Some(c.clone()),
             _ => None,
         };
+        let url = self.url.source(&mut hooks);
         let sink = Rc::new(RustSink { codec, _hooks: hooks, ..RustSink::default() });
-        let driver = Driver::new(
-            UrlSource::Fixed(self.url),
-            self.protocols,
-            self.config,
-            proto,
-            sink.clone(),
-        );
+        let driver = Driver::new(url, self.protocols, self.config, proto, sink.clone());
         Ok(SteadySocket { driver, sink, protocol: self.protocol })
+    }
+
+    /// No browser: see [`build`](Self::build).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[allow(clippy::unused_self)]
+    fn start(self) -> Result<SteadySocket, Error> {
+        Err(native_unsupported())
     }
 }
 
 /// Serializes `serde_json::Value`s as plain JS objects (maps as objects, not `Map`s).
+#[cfg(target_arch = "wasm32")]
 const JSON: serde_wasm_bindgen::Serializer = serde_wasm_bindgen::Serializer::json_compatible();
 
 /// A raw-mode pong matcher as the JS predicate the driver calls.
+#[cfg(target_arch = "wasm32")]
 fn pong_fn(p: Pong) -> Box<dyn Fn(JsValue) -> JsValue> {
     match p {
         Pong::Exact(s) => {
@@ -647,6 +799,7 @@ fn pong_fn(p: Pong) -> Box<dyn Fn(JsValue) -> JsValue> {
 }
 
 /// Wraps `f` as a JS function, kept alive in `hooks`.
+#[cfg(target_arch = "wasm32")]
 fn hook(
     hooks: &mut Vec<Closure<dyn Fn(JsValue) -> JsValue>>,
     f: Box<dyn Fn(JsValue) -> JsValue>,
@@ -681,9 +834,45 @@ fn send_err(e: SendError) -> Error {
 impl SteadySocket {
     /// A builder for `url` (an absolute `ws:`/`wss:` URL).
     pub fn builder(url: impl Into<String>) -> Builder {
+        Self::builder_for(Target::Fixed(url.into()))
+    }
+
+    /// A builder whose URL comes from `provider`, called before **every** connection
+    /// attempt (the place to fetch a fresh auth token), like the JS `url` function. Its
+    /// future resolves to an absolute `ws:`/`wss:` URL; an `Err` (its `Display` text), or a
+    /// URL that is not one, fails that attempt only: a [`SocketEvent::Error`] of kind
+    /// [`ErrorKind::Url`], then the backoff and the next
+    /// attempt, as for a refused connection. The provider must not call back into the
+    /// socket.
+    ///
+    /// ```no_run
+    /// # use steadysocket::client::SteadySocket;
+    /// # async fn fetch_token() -> Result<String, String> { Ok("t".into()) }
+    /// let socket = SteadySocket::builder_with(|| async {
+    ///     let token = fetch_token().await?;
+    ///     Ok::<_, String>(format!("wss://example.com/ws?token={token}"))
+    /// })
+    /// .build();
+    /// ```
+    pub fn builder_with<F, Fut, E>(provider: F) -> Builder
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<String, E>> + 'static,
+        E: fmt::Display,
+    {
+        Self::builder_for(Target::provider(provider))
+    }
+
+    fn builder_for(url: Target) -> Builder {
+        #[cfg(target_arch = "wasm32")]
         let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
+        #[cfg(not(target_arch = "wasm32"))]
+        let seed = {
+            use std::hash::{BuildHasher, Hasher};
+            std::collections::hash_map::RandomState::new().build_hasher().finish()
+        };
         Builder {
-            url: url.into(),
+            url,
             config: Config { seed, ..Config::default() },
             protocols: Vec::new(),
             protocol: Protocol::V1,
@@ -846,6 +1035,7 @@ fn raw_unsupported(what: &str) -> Error {
 }
 
 /// `(type, JSON data)` of a queued frame, for `Sent`/`Dropped` events (`(None, None)` for raw).
+#[cfg(target_arch = "wasm32")]
 fn describe(kind: Kind, frame: &JsFrame) -> (Option<String>, Option<String>) {
     if kind == Kind::Raw {
         return (None, None);
@@ -891,9 +1081,7 @@ impl<T: DeserializeOwned> Future for RequestFuture<T> {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(_)) => Poll::Ready(Err(Error::Closed)),
             Poll::Ready(Ok(Err(e))) => Poll::Ready(Err(e)),
-            Poll::Ready(Ok(Ok(v))) => Poll::Ready(
-                serde_wasm_bindgen::from_value(v).map_err(|e| Error::Serde(e.to_string())),
-            ),
+            Poll::Ready(Ok(Ok(v))) => Poll::Ready(from_js(&v)),
         }
     }
 }

@@ -59,6 +59,56 @@ impl fmt::Display for OptionError {
 
 impl std::error::Error for OptionError {}
 
+/// Why a request failed ([`Error::Request`]). `as_str()` and `Display` give the JS
+/// `error.kind` string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RequestErrorKind {
+    /// `"timeout"`: no reply before the request's deadline (time spent queued included).
+    Timeout,
+    /// `"connection-lost"`: it was transmitted, then its connection died before the reply
+    /// (it is never re-sent: it may or may not have arrived).
+    ConnectionLost,
+    /// `"closed"`: the socket was closed (or dropped) before a reply.
+    Closed,
+    /// `"dropped"`: its frame left the queue untransmitted (overflow or TTL).
+    Dropped,
+    /// `"remote"`: the server answered with an error (a v1 error reply, a codec's `error`, a
+    /// STOMP `ERROR` for the receipt).
+    Remote,
+}
+
+impl RequestErrorKind {
+    /// The JS `error.kind`: `"timeout"`, `"connection-lost"`, `"closed"`, `"dropped"` or
+    /// `"remote"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestErrorKind::Timeout => "timeout",
+            RequestErrorKind::ConnectionLost => "connection-lost",
+            RequestErrorKind::Closed => "closed",
+            RequestErrorKind::Dropped => "dropped",
+            RequestErrorKind::Remote => "remote",
+        }
+    }
+}
+
+impl fmt::Display for RequestErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<crate::core::Failure> for RequestErrorKind {
+    fn from(f: crate::core::Failure) -> Self {
+        match f {
+            crate::core::Failure::Timeout => RequestErrorKind::Timeout,
+            crate::core::Failure::ConnectionLost => RequestErrorKind::ConnectionLost,
+            crate::core::Failure::Closed => RequestErrorKind::Closed,
+            crate::core::Failure::Dropped => RequestErrorKind::Dropped,
+        }
+    }
+}
+
 /// Errors of the Rust API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -78,18 +128,20 @@ pub enum Error {
     QueueFull,
     /// Serializing or deserializing a message failed.
     Serde(String),
-    /// A request failed: `kind` is `timeout`, `connection-lost`, `closed`, `dropped` or
-    /// `remote` (then `code` and `message` come from the server).
+    /// A request (or a STOMP receipt) failed: see [`RequestErrorKind`]; for
+    /// [`RequestErrorKind::Remote`], `code` and `message` come from the server.
     Request {
-        /// The failure kind.
-        kind: String,
+        /// The failure kind (its [`as_str`](RequestErrorKind::as_str) is the JS
+        /// `error.kind`).
+        kind: RequestErrorKind,
         /// The server's error code, for `remote`.
         code: Option<String>,
         /// A description.
         message: String,
     },
-    /// The socket's protocol has no such operation (e.g. `request` with the raw protocol,
-    /// which has no replies).
+    /// The operation is not available: the socket's protocol has no such operation (e.g.
+    /// `request` with the raw protocol, which has no replies), or the target has no browser
+    /// (`build()` on targets other than wasm32: see the `client` module).
     Unsupported(String),
 }
 
@@ -183,6 +235,31 @@ pub fn check_ws_url(url: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_kinds_are_the_js_strings() {
+        use crate::core::Failure;
+        for (f, s) in [
+            (Failure::Timeout, "timeout"),
+            (Failure::ConnectionLost, "connection-lost"),
+            (Failure::Closed, "closed"),
+            (Failure::Dropped, "dropped"),
+        ] {
+            let k = RequestErrorKind::from(f);
+            assert_eq!((k.as_str(), f.as_str()), (s, s));
+            assert_eq!(k.to_string(), s);
+        }
+        assert_eq!(RequestErrorKind::Remote.as_str(), "remote");
+        let e = Error::Request {
+            kind: RequestErrorKind::ConnectionLost,
+            code: None,
+            message: "request failed: connection-lost".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "steadysocket: request failed (connection-lost): request failed: connection-lost"
+        );
+    }
 
     #[test]
     fn urls() {

@@ -22,7 +22,7 @@ use steadysocket::core::heartbeat::HeartbeatConfig;
 use steadysocket::core::{
     BackoffConfig, DropReason, ErrorKind, OutboxConfig, Overflow, ReconnectConfig, Sent, State,
 };
-use steadysocket::Error;
+use steadysocket::{Error, RequestErrorKind};
 use wasm_bindgen_test::*;
 use web_util::*;
 
@@ -67,7 +67,7 @@ async fn open_echo_and_requests() {
     assert_eq!(
         err,
         Err(Error::Request {
-            kind: "remote".into(),
+            kind: RequestErrorKind::Remote,
             code: Some("E42".into()),
             message: "nope".into()
         })
@@ -78,7 +78,7 @@ async fn open_echo_and_requests() {
     )
     .await;
     assert!(
-        matches!(timeout, Err(Error::Request { ref kind, .. }) if kind == "timeout"),
+        matches!(timeout, Err(Error::Request { kind: RequestErrorKind::Timeout, .. })),
         "{timeout:?}"
     );
     s.close(1000, "done").unwrap();
@@ -280,14 +280,14 @@ async fn requests_fail_with_connection_lost_and_closed() {
     control(&format!("/control/drop?tag={t}")).await;
     let r = within(3000, lost).await;
     assert!(
-        matches!(r, Err(Error::Request { ref kind, .. }) if kind == "connection-lost"),
+        matches!(r, Err(Error::Request { kind: RequestErrorKind::ConnectionLost, .. })),
         "{r:?}"
     );
     opened(&mut ev, 5000).await;
     let pending = s.request::<_, serde_json::Value>("slow", &json!({"ms": 5000}));
     s.close(1000, "").unwrap();
     let r = within(5000, pending).await;
-    assert!(matches!(r, Err(Error::Request { ref kind, .. }) if kind == "closed"), "{r:?}");
+    assert!(matches!(r, Err(Error::Request { kind: RequestErrorKind::Closed, .. })), "{r:?}");
 }
 
 #[wasm_bindgen_test]

@@ -21,7 +21,7 @@ use futures_util::StreamExt;
 use steadysocket::client::stomp::{StompClient, StompMessage, Subscription};
 use steadysocket::client::SocketEvent;
 use steadysocket::core::{ErrorKind, State};
-use steadysocket::Error;
+use steadysocket::{Error, RequestErrorKind};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -230,7 +230,7 @@ async fn server_error_is_an_event_and_the_receipt_times_out() {
         .unwrap();
     let mut ev = c.events();
     let r = within(5000, c.publish_with_receipt("/no-such-kind/x", &[], "x")).await;
-    assert!(matches!(&r, Err(Error::Request { kind, .. }) if kind == "timeout"), "{r:?}");
+    assert!(matches!(&r, Err(Error::Request { kind: RequestErrorKind::Timeout, .. })), "{r:?}");
     let e = wait_for(&mut ev, 100, |e| matches!(e, SocketEvent::ServerError { .. })).await;
     let Some(SocketEvent::ServerError { message, headers, body }) = e else { panic!("{e:?}") };
     assert!(message.contains("Unknown destination"), "{message}");

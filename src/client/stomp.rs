@@ -34,17 +34,26 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
 use futures_channel::{mpsc, oneshot};
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen::JsValue;
 
-use super::{send_err, Builder, Events, Reply, RustSink, SocketEvent, SteadySocket};
-use crate::core::stomp::{Command, Decoded, Decoder, Frame};
+#[cfg(not(target_arch = "wasm32"))]
+use super::native::{stomp_frame, Driver, Kind};
+#[cfg(target_arch = "wasm32")]
+use super::SocketEvent;
+use super::{send_err, Builder, Events, Reply, RustSink, SteadySocket};
+use crate::core::stomp::{Command, Frame};
+#[cfg(target_arch = "wasm32")]
+use crate::core::stomp::{Decoded, Decoder};
 use crate::core::text::digits;
+#[cfg(target_arch = "wasm32")]
+use crate::core::ErrorKind;
 use crate::core::{
-    machine::Session, ErrorKind, HeartbeatConfig, Metrics, OutboxConfig, ReconnectConfig, Sent,
-    State,
+    machine::Session, HeartbeatConfig, Metrics, OutboxConfig, ReconnectConfig, Sent, State,
 };
-use crate::error::{check_ws_url, Error, OptionError};
-use crate::web::{stomp_frame, Driver, JsFrame, Kind, Proto, StompState, UrlSource};
+use crate::error::{Error, OptionError};
+#[cfg(target_arch = "wasm32")]
+use crate::web::{stomp_frame, Driver, JsFrame, Kind, Proto, StompState};
 
 /// Headers as `(name, value)` pairs, in order.
 pub type Headers = Vec<(String, String)>;
@@ -56,6 +65,7 @@ type HeaderFn = Rc<dyn Fn() -> Result<Headers, String>>;
 enum ConnectHeaders {
     Fixed(Headers),
     /// Called before every attempt; `Err` fails the attempt.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     Provider(HeaderFn),
 }
 
@@ -70,12 +80,14 @@ impl fmt::Debug for ConnectHeaders {
 }
 
 /// The STOMP session's side of the Rust sink: subscription routes and `CONNECT` headers.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) struct Routes {
     subs: RefCell<HashMap<String, mpsc::UnboundedSender<StompMessage>>>,
     headers: ConnectHeaders,
     driver: RefCell<Weak<Driver>>,
 }
 
+#[cfg(target_arch = "wasm32")]
 impl Routes {
     /// Routes a `MESSAGE` to its subscription; an event for one nobody subscribed to.
     pub(crate) fn route(&self, conn: u64, headers: Headers, body: JsValue) -> Option<SocketEvent> {
@@ -105,6 +117,7 @@ impl Routes {
 }
 
 /// `(command, JSON object of the headers)` of a queued STOMP frame, for `Sent`/`Dropped`.
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn describe(frame: &JsFrame) -> (Option<String>, Option<String>) {
     let bytes = super::raw_message(&frame.value).into_bytes();
     let mut d = Decoder::new(usize::MAX);
@@ -238,13 +251,15 @@ impl StompBuilder {
         self
     }
 
-    /// Validates and starts connecting.
+    /// Validates and starts connecting (in the browser).
     ///
     /// # Errors
-    /// [`Error::InvalidUrl`] or [`Error::Option`].
+    /// [`Error::InvalidUrl`] (a fixed URL; a provider's are checked per attempt) or
+    /// [`Error::Option`]. Off wasm32, after those checks, always [`Error::Unsupported`] (see
+    /// [`Builder::build`]).
     pub fn build(self) -> Result<StompClient, Error> {
         let Builder { url, mut config, protocols, .. } = self.base;
-        check_ws_url(&url)?;
+        url.check()?;
         let mut session =
             Session { handshake: true, goodbye: true, pong: None, ..Session::default() };
         if let Some(t) = self.handshake_timeout_ms {
@@ -256,20 +271,27 @@ impl StompBuilder {
             self.heart_beat.map(|_| HeartbeatConfig { ping: "\n".into(), ..Default::default() });
         config.validate()?;
         crate::core::validate::protocols(&protocols)?;
-        let ask = self.heart_beat.unwrap_or((0, 0));
-        let proto = Proto::Stomp(StompState::new(ask, config.max_message_bytes));
-        let routes = Routes {
-            subs: RefCell::default(),
-            headers: self.headers,
-            driver: RefCell::new(Weak::new()),
-        };
-        let sink = Rc::new(RustSink { stomp: Some(routes), ..RustSink::default() });
-        let driver =
-            Rc::new(Driver::new(UrlSource::Fixed(url), protocols, config, proto, sink.clone()));
-        if let Some(r) = &sink.stomp {
-            *r.driver.borrow_mut() = Rc::downgrade(&driver);
+        #[cfg(target_arch = "wasm32")]
+        {
+            let ask = self.heart_beat.unwrap_or((0, 0));
+            let proto = Proto::Stomp(StompState::new(ask, config.max_message_bytes));
+            let routes = Routes {
+                subs: RefCell::default(),
+                headers: self.headers,
+                driver: RefCell::new(Weak::new()),
+            };
+            let mut hooks = Vec::new();
+            let url = url.source(&mut hooks);
+            let sink =
+                Rc::new(RustSink { stomp: Some(routes), _hooks: hooks, ..RustSink::default() });
+            let driver = Rc::new(Driver::new(url, protocols, config, proto, sink.clone()));
+            if let Some(r) = &sink.stomp {
+                *r.driver.borrow_mut() = Rc::downgrade(&driver);
+            }
+            Ok(StompClient { driver, sink, next: Cell::new(0) })
         }
-        Ok(StompClient { driver, sink, next: Cell::new(0) })
+        #[cfg(not(target_arch = "wasm32"))]
+        Err(super::native_unsupported())
     }
 }
 
@@ -293,8 +315,24 @@ impl StompClient {
     /// A builder for `url` (an absolute `ws:`/`wss:` URL, e.g. RabbitMQ's
     /// `ws://host:15674/ws`).
     pub fn builder(url: impl Into<String>) -> StompBuilder {
+        Self::builder_from(SteadySocket::builder(url))
+    }
+
+    /// A builder whose URL comes from `provider`, called before every connection attempt
+    /// (see [`SteadySocket::builder_with`]; the `CONNECT` headers can be fresh per attempt
+    /// too: [`StompBuilder::connect_headers_with`]).
+    pub fn builder_with<F, Fut, E>(provider: F) -> StompBuilder
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<String, E>> + 'static,
+        E: fmt::Display,
+    {
+        Self::builder_from(SteadySocket::builder_with(provider))
+    }
+
+    fn builder_from(base: Builder) -> StompBuilder {
         StompBuilder {
-            base: SteadySocket::builder(url).protocols(vec!["v12.stomp".into()]),
+            base: base.protocols(vec!["v12.stomp".into()]),
             headers: ConnectHeaders::Fixed(Vec::new()),
             heart_beat: Some((10_000, 10_000)),
             handshake_timeout_ms: None,
@@ -312,7 +350,7 @@ impl StompClient {
 
     /// A new stream of every event from now on: state, open/close, reconnecting, errors
     /// (`handshake` for a refused `CONNECT`, `protocol` for a broken frame stream or a
-    /// `MESSAGE` for no subscription), [`SocketEvent::ServerError`] for an `ERROR` frame,
+    /// `MESSAGE` for no subscription), [`ServerError`](super::SocketEvent::ServerError) for an `ERROR` frame,
     /// `Sent`/`Dropped` for queued frames (`ty` the command, `data_json` its headers).
     pub fn events(&self) -> Events {
         self.sink.events()
