@@ -414,11 +414,7 @@ impl Core {
         let frame = JsFrame { value, len: len as usize };
         let kind = if raw { Kind::Raw } else { Kind::Envelope };
         self.with(5, |d| {
-            match conn {
-                Some(c) => d.send_on(c as u64, frame, kind),
-                None => d.send(frame, kind),
-            }
-            .map_or_else(refused, |s| s as u32)
+            d.send_via(conn.map(|c| c as u64), frame, kind).map_or_else(refused, |s| s as u32)
         })
     }
 
@@ -474,11 +470,8 @@ impl Core {
         let json = data_json(&data)?;
         let encode = |id: u64| JsFrame::from_js_string(&request_envelope(&ty, id as f64, &json));
         Ok(self.with(-5.0, |d| {
-            match conn {
-                Some(c) => d.request_on(c as u64, timeout_ms, encode, |_| {}),
-                None => d.request(timeout_ms, encode, |_| {}),
-            }
-            .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
+            d.request_via(conn.map(|c| c as u64), timeout_ms, encode, |_| {})
+                .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
         }))
     }
 
@@ -526,11 +519,8 @@ impl Core {
                 return -6.0;
             }
             let frame = JsFrame { value, len: len as usize };
-            match conn {
-                Some(c) => d.request_on(c as u64, timeout_ms, |_| frame, |_| {}),
-                None => d.request(timeout_ms, |_| frame, |_| {}),
-            }
-            .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
+            d.request_via(conn.map(|c| c as u64), timeout_ms, |_| frame, |_| {})
+                .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
         }))
     }
 }

@@ -782,6 +782,24 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.submit_on(conn, frame, None, meta, now)
     }
 
+    /// [`send`](Self::send) (`via` `None`) or [`send_on`](Self::send_on) (`via` the
+    /// connection).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_via(
+        &mut self,
+        via: Option<u64>,
+        frame: F,
+        meta: M,
+        now: f64,
+    ) -> Result<Sent, SendError> {
+        match via {
+            None => self.submit(frame, None, meta, now),
+            Some(conn) => self.submit_on(conn, frame, None, meta, now),
+        }
+    }
+
     /// As [`request_with`](Self::request_with), through the gate, on connection `conn` (see
     /// [`send_on`](Self::send_on)); if `conn` is gone the request fails `connection-lost`.
     ///
@@ -795,18 +813,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         now: f64,
         encode: impl FnOnce(u64) -> F,
     ) -> Result<(u64, Sent), SendError> {
-        if matches!(self.state, State::Closing | State::Closed) {
-            return Err(SendError::Closed);
-        }
-        let id = self.requests.start(now + timeout_ms.unwrap_or(self.request_timeout_ms));
-        let frame = encode(id);
-        match self.submit_on(conn, frame, Some(id), meta, now) {
-            Ok(sent) => Ok((id, sent)),
-            Err(e) => {
-                self.requests.remove(id);
-                Err(e)
-            }
-        }
+        self.request_via(Some(conn), timeout_ms, meta, now, encode)
     }
 
     fn submit_on(
@@ -1320,12 +1327,33 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         now: f64,
         encode: impl FnOnce(u64) -> F,
     ) -> Result<(u64, Sent), SendError> {
-        if matches!(self.state, State::Closing | State::Closed) && !self.idle {
+        self.request_via(None, timeout_ms, meta, now, encode)
+    }
+
+    /// [`request_with`](Self::request_with) (`via` `None`) or
+    /// [`request_on`](Self::request_on) (`via` the connection): one body for both, so a
+    /// driver with one call site compiles it once.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn request_via(
+        &mut self,
+        via: Option<u64>,
+        timeout_ms: Option<f64>,
+        meta: M,
+        now: f64,
+        encode: impl FnOnce(u64) -> F,
+    ) -> Result<(u64, Sent), SendError> {
+        if matches!(self.state, State::Closing | State::Closed) && (via.is_some() || !self.idle) {
             return Err(SendError::Closed);
         }
         let id = self.requests.start(now + timeout_ms.unwrap_or(self.request_timeout_ms));
         let frame = encode(id);
-        match self.submit(frame, Some(id), meta, now) {
+        let r = match via {
+            None => self.submit(frame, Some(id), meta, now),
+            Some(conn) => self.submit_on(conn, frame, Some(id), meta, now),
+        };
+        match r {
             Ok(sent) => Ok((id, sent)),
             Err(e) => {
                 self.requests.remove(id);

@@ -323,7 +323,7 @@ impl Driver {
 
     /// Sends (or queues) a frame.
     pub fn send(&self, frame: JsFrame, meta: Kind) -> Result<Sent, SendError> {
-        self.with(|e, now| e.send(frame, meta, now))
+        self.send_via(None, frame, meta)
     }
 
     /// Starts a request. `encode` builds the frame from the request id and must not run
@@ -335,17 +335,7 @@ impl Driver {
         encode: impl FnOnce(u64) -> JsFrame,
         before_run: impl FnOnce(u64),
     ) -> Result<(u64, Sent), SendError> {
-        let r = self.shared.inner.borrow_mut().engine.request_with(
-            timeout_ms,
-            Kind::Envelope,
-            now(),
-            encode,
-        );
-        if let Ok((id, _)) = r {
-            before_run(id);
-        }
-        self.shared.pump(Ctx::Method);
-        r
+        self.request_via(None, timeout_ms, encode, before_run)
     }
 
     /// User `close()`.
@@ -374,21 +364,28 @@ impl Driver {
         self.with(|e, now| e.release(conn, result, now));
     }
 
-    /// Sends through the gate on `conn` ([`Engine::send_on`]).
-    pub fn send_on(&self, conn: u64, frame: JsFrame, meta: Kind) -> Result<Sent, SendError> {
-        self.with(|e, now| e.send_on(conn, frame, meta, now))
+    /// Sends (or queues) a frame; with `via`, through the gate on that connection
+    /// ([`Engine::send_via`]).
+    pub fn send_via(
+        &self,
+        via: Option<u64>,
+        frame: JsFrame,
+        meta: Kind,
+    ) -> Result<Sent, SendError> {
+        self.with(|e, now| e.send_via(via, frame, meta, now))
     }
 
-    /// As [`request`](Self::request), through the gate on `conn` ([`Engine::request_on`]).
-    pub fn request_on(
+    /// As [`request`](Self::request); with `via`, through the gate on that connection
+    /// ([`Engine::request_via`]).
+    pub fn request_via(
         &self,
-        conn: u64,
+        via: Option<u64>,
         timeout_ms: Option<f64>,
         encode: impl FnOnce(u64) -> JsFrame,
         before_run: impl FnOnce(u64),
     ) -> Result<(u64, Sent), SendError> {
-        let r = self.shared.inner.borrow_mut().engine.request_on(
-            conn,
+        let r = self.shared.inner.borrow_mut().engine.request_via(
+            via,
             timeout_ms,
             Kind::Envelope,
             now(),

@@ -361,6 +361,9 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     s.handle("gone", () => 1)(); // removed at once
     s.handle("twice", () => "first");
     s.handle("twice", () => "second");
+    s.handle("circ", () => { const o = {}; o.o = o; return o; });
+    const handlerErrs = [];
+    s.on("error", (e) => handlerErrs.push(e.kind));
     await until(s, "open");
     const answers = [];
     s.onMessage("answer", (a) => answers.push(a));
@@ -372,7 +375,8 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     ask("gone", null);
     ask("twice", null);
     ask("unknown", null);
-    await new Promise((r) => { const i = setInterval(() => answers.length >= 7 && (clearInterval(i), r()), 5); });
+    ask("circ", null);
+    await new Promise((r) => { const i = setInterval(() => answers.length >= 8 && (clearInterval(i), r()), 5); });
     s.free();
 
     // A codec: decode gives {type, id, data}; the reply is encode({replyTo, data}).
@@ -388,7 +392,7 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     c.sendRaw(JSON.stringify({ type: "mul", id: 7, data: [6, 7] }));
     await until(c, "raw");
     c.free();
-    return { answers: answers.sort((a, b) => a.replyTo - b.replyTo), msgs, typed, raws };
+    return { answers: answers.sort((a, b) => a.replyTo - b.replyTo), msgs, typed, raws, handlerErrs };
   }, { t });
   assert.deepEqual(got.answers, [
     { replyTo: 1, data: 5 },
@@ -398,8 +402,10 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     { replyTo: 5, error: { code: "no-handler", message: 'no handler for "gone"' } },
     { replyTo: 6, data: "second" },
     { replyTo: 7, error: { code: "no-handler", message: 'no handler for "unknown"' } },
+    { replyTo: 8, error: { code: "bad-reply", message: "the handler's result could not be encoded" } },
   ]);
-  assert.deepEqual(got.msgs.filter((m) => m[0] != "ask"), [["add", 1], ["later", 2], ["boom", 3], ["reject", 4], ["gone", 5], ["twice", 6], ["unknown", 7]]);
+  assert.deepEqual(got.handlerErrs, ["handler"]);
+  assert.deepEqual(got.msgs.filter((m) => m[0] != "ask"), [["add", 1], ["later", 2], ["boom", 3], ["reject", 4], ["gone", 5], ["twice", 6], ["unknown", 7], ["circ", 8]]);
   assert.deepEqual(got.typed, [], "requests go to handle(), not to onMessage handlers");
   assert.deepEqual(got.raws, [{ answer: 7, result: 42 }]);
 });
@@ -416,12 +422,21 @@ test("lifecycle: use after free() says so, free() twice is a no-op", async () =>
       connect: err(() => s.connect()),
       handle: err(() => s.handle("x", () => 1)),
       rs: s.readyState,
+      props: [s.url, s.protocol, s.extensions, s.binaryType, s.onopen],
+      badAuto: err(() => new SteadySocket(ws("life"), { autoConnect: "no" })),
+      badShould: err(() => new SteadySocket(ws("life"), { shouldReconnect: true })),
+      rawHandle: err(() => { const r = new SteadySocket(ws("life"), { protocol: "raw", autoConnect: false }); try { r.handle("x", () => 1); } finally { r.free(); } }),
       dispose: typeof s[Symbol.dispose],
     };
   });
   assert.equal(got.twice, "none");
   for (const k of ["send", "state", "connect", "handle"]) assert.match(got[k], /^Error: steadysocket: the socket was freed \(free\(\) was called\)/, k);
   assert.equal(got.rs, 3);
+  assert.deepEqual(got.props.slice(1), ["", "", "arraybuffer", null]);
+  assert.match(got.props[0], /\/ws\?tag=life$/);
+  assert.match(got.badAuto, /^TypeError: steadysocket: option `autoConnect` must be a boolean, got string/);
+  assert.match(got.badShould, /^TypeError: steadysocket: option `shouldReconnect` must be a function, got boolean/);
+  assert.match(got.rawHandle, /^TypeError: .*handle\(\) needs requests/);
   assert.equal(got.dispose, "function");
 });
 
