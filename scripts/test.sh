@@ -155,6 +155,10 @@ step size scripts/size-check.sh
 
 # --- e2. bundler check: www/vite/ imports `steadysocket` (pkg/) and builds; e2e loads dist/ --
 step vite sh -c 'npx --no-install vite build --config www/vite/vite.config.js && ls -l www/vite/dist/assets/*.wasm'
+# --- e3. every bundler recipe (README "Setup by environment"): pkg/ packed, unpacked into
+# www/bundlers/node_modules/, and built by webpack, esbuild, Rollup and Vite + React into
+# www/bundlers/dist/ (tests/e2e/bundlers.test.mjs drives them); any bundler warning fails it.
+step bundlers node www/bundlers/build.mjs
 
 # --- f. browser tests (wasm-bindgen-test in headless Chromium via chromedriver) -------------
 # STEADYSOCKET_SERVER is read at compile time (option_env!), which cargo tracks: a new port
