@@ -159,6 +159,10 @@ step vite sh -c 'npx --no-install vite build --config www/vite/vite.config.js &&
 # www/bundlers/node_modules/, and built by webpack, esbuild, Rollup and Vite + React into
 # www/bundlers/dist/ (tests/e2e/bundlers.test.mjs drives them); any bundler warning fails it.
 step bundlers node www/bundlers/build.mjs
+# The installed package's types through its `exports` (moduleResolution bundler and node16,
+# --strict): the wasm-URL imports, the inline and React subpaths.
+step types-pkg sh -c 'npx --no-install tsc -p www/bundlers/types/tsconfig.bundler.json &&
+  npx --no-install tsc -p www/bundlers/types/tsconfig.node16.json'
 
 # --- f. browser tests (wasm-bindgen-test in headless Chromium via chromedriver) -------------
 # STEADYSOCKET_SERVER is read at compile time (option_env!), which cargo tracks: a new port
