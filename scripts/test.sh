@@ -152,6 +152,8 @@ export STEADYSOCKET_SERVER="http://127.0.0.1:$PORT"
 step build-pkg scripts/build-pkg.sh
 # Size regression guard: gzip -9 of wasm + JS glue against size-budget.txt.
 step size scripts/size-check.sh
+# The tarball's exact file list (tests/pack/files.txt), exports targets, README and licences.
+step pack node tests/pack/check.mjs
 
 # --- e2. bundler check: www/vite/ imports `steadysocket` (pkg/) and builds; e2e loads dist/ --
 step vite sh -c 'npx --no-install vite build --config www/vite/vite.config.js && ls -l www/vite/dist/assets/*.wasm'

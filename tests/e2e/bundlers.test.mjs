@@ -66,6 +66,18 @@ const apps = [
   { app: "rollup-inline", wasmFile: false },
 ];
 
+// Why esbuild needs its recipe: a plain `await init()` bundled by esbuild fetches a wasm file
+// esbuild never copied.
+test("bundler esbuild-plain (no recipe): the wasm is a 404 and init() fails", { timeout: 20_000, skip: built }, async () => {
+  const { context, page, failed } = await open(`/bundlers/dist/esbuild-plain/index.html?tag=${tag("plain")}`);
+  try {
+    await page.waitForFunction(() => document.querySelector("#state").textContent.startsWith("failed"));
+    assert.ok(failed.some((f) => /^404 .*\/steadysocket_bg\.wasm$/.test(f)), `a 404 for the wasm: ${failed}`);
+  } finally {
+    await context.close();
+  }
+});
+
 for (const { app, path: p = `/bundlers/dist/${app}/index.html`, wasmFile } of apps) {
   test(`bundler ${app}: inits, connects, echoes and replies`, { timeout: 20_000, skip: built }, async () => {
     const t = tag(`bundler-${app}`);
@@ -98,6 +110,8 @@ test("react: useSteadySocket in StrictMode: one connection, state, lastMessage, 
   const errors = [];
   page.on("console", consoleErrors(errors));
   page.on("pageerror", (e) => errors.push(String(e)));
+  const wasm = [];
+  page.on("response", (r) => /\.wasm(\?|$)/.test(r.url()) && wasm.push({ status: r.status(), type: r.headers()["content-type"] }));
   // Count the WebSockets the page makes.
   await page.addInitScript(() => {
     const WS = window.WebSocket;
@@ -116,6 +130,7 @@ test("react: useSteadySocket in StrictMode: one connection, state, lastMessage, 
     assert.equal(await page.evaluate(() => window.__effects), 2, "StrictMode ran the mount effect twice (development build)");
     assert.equal(await page.evaluate(() => window.__ws), 1, "one WebSocket made");
     assert.equal(await connections(), 1, "the server sees one connection");
+    assert.deepEqual(wasm, [{ status: 200, type: "application/wasm" }], "Vite emitted the wasm; it is served once");
     const states = await page.evaluate(() => window.__states);
     assert.equal(states[0], "connecting");
     assert.equal(states.at(-1), "open");

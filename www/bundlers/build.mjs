@@ -9,6 +9,7 @@
 //   webpack         main-init.js    webpack 5, no configuration for the wasm
 //   esbuild         main-url.js     --loader:.wasm=file
 //   esbuild-inline  main-inline.js  steadysocket/inline, no configuration
+//   esbuild-plain   main-init.js    no recipe: the wasm is not emitted (the test expects the 404)
 //   rollup          main-url.js     @rollup/plugin-node-resolve + @rollup/plugin-url
 //   rollup-inline   main-inline.js  @rollup/plugin-node-resolve only
 //   react           react/          Vite + React (steadysocket/react), built with `vite build`
@@ -142,6 +143,8 @@ const apps = {
   webpack: () => webpackApp("webpack", "main-init.js"),
   esbuild: () => esbuildApp("esbuild", "main-url.js", { wasmFile: true }),
   "esbuild-inline": () => esbuildApp("esbuild-inline", "main-inline.js", { wasmFile: false }),
+  // The counter-example (tests/e2e/bundlers.test.mjs expects its 404): esbuild without the recipe.
+  "esbuild-plain": () => esbuildApp("esbuild-plain", "main-init.js", { wasmFile: false }),
   rollup: () => rollupApp("rollup", "main-url.js", { wasmFile: true }),
   "rollup-inline": () => rollupApp("rollup-inline", "main-inline.js", { wasmFile: false }),
   react: () => viteApp("react", "react"),
