@@ -53,6 +53,8 @@ command -v chromedriver >/dev/null 2>&1 || need_pkgs+=(chromium-driver)
 command -v gzip >/dev/null 2>&1 || need_pkgs+=(gzip)
 # The real STOMP broker of the peer tests (scripts/rabbitmq.sh runs it privately, on loopback).
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need_pkgs+=(rabbitmq-server)
+# The README's Python wire-protocol server, run by tests/e2e/node.test.mjs (Debian's python3).
+/usr/bin/python3 -c 'import websockets' >/dev/null 2>&1 || need_pkgs+=(python3-websockets)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "apt-get install ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

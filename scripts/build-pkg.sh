@@ -96,7 +96,7 @@ if [ "${MINIFY_NAMES:-1}" = 1 ]; then node scripts/minify-names.mjs "$OUT" "$NAM
 
 # Merge pkg-template/ (main entry only): every file is copied; its package.json gets
 # the crate version from Cargo.toml (single source of truth).
-if [ "$NAME" = "$MAIN" ]; then cp -R pkg-template/. "$OUT/"; else echo '{"version":"0"}' >"$OUT/package.json"; fi
+if [ "$NAME" = "$MAIN" ]; then cp -R pkg-template/. "$OUT/"; else echo '{"version":"0","type":"module"}' >"$OUT/package.json"; fi
 CARGO_VERSION=$(cargo metadata --no-deps --format-version 1 --offline \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
       const p=JSON.parse(s).packages.find(p=>p.name==="steadysocket");
@@ -126,8 +126,10 @@ if [ -x "$ESBUILD" ]; then
   # (column 3) is copied beside it, and the entry exports its class (column 4).
   sed "s#\"./steadysocket.js\"#\"./$NAME.js\"#" src/facade.js >"$OUT/facade.js"
   [ "$FACADE" = src/facade.js ] || cp "$FACADE" "$OUT/$(basename "$FACADE")"
-  printf 'export { default, initSync } from "./%s.js";\nexport { %s } from "./%s";\n' \
-    "$NAME" "$(entry_field 4)" "$(basename "$FACADE")" >"$OUT/entry.js"
+  # The entry (scripts/pkg-entry.js): the class, initSync, and init (which reads the wasm file
+  # itself in Node).
+  sed -e "s#__NAME__#$NAME#g" -e "s#__CLASS__#$(entry_field 4)#g" -e "s#__FACADE__#$(basename "$FACADE")#g" \
+    scripts/pkg-entry.js >"$OUT/entry.js"
   "$ESBUILD" "$OUT/entry.js" --bundle --minify --format=esm --log-level=error --outfile="$OUT/$NAME.min.js"
   mv "$OUT/$NAME.min.js" "$OUT/$NAME.js"
   rm -rf "$OUT/snippets" "$OUT/entry.js" "$OUT/facade.js" "$OUT/$(basename "$FACADE")"
@@ -136,15 +138,50 @@ else
   exit 1
 fi
 
-# Instantiate the optimised module once in Node, through the generated glue: catches a
-# broken optimiser or glue/wasm mismatch here rather than in the browser. (If a wasm start
-# function ever needs browser globals, this check must be revisited.)
-node --input-type=module -e '
-  import { readFileSync } from "node:fs";
-  const [glue, wasm] = process.argv.slice(1);
-  const { initSync } = await import(glue);
-  initSync({ module: readFileSync(wasm) });
-' "$(pwd)/$OUT/$NAME.js" "$wasm" || { echo "build-pkg: the optimised module does not instantiate (see above)" >&2; exit 1; }
+# The embedded-wasm variant (`steadysocket/inline`, `steadysocket/E/inline`): the wasm as base64
+# in a module beside the entry; its init()/initSync() need no argument and no bundler
+# configuration, at the price of ~4/3 of the wasm's bytes inside the JS (measured in the README,
+# "Setup by environment"). It shares the entry's glue, so a bundle holding both has one copy.
+node - "$OUT" "$NAME" "$(entry_field 4)" <<'JS'
+const fs = require("fs");
+const [out, name, cls] = process.argv.slice(2);
+const b64 = fs.readFileSync(`${out}/${name}_bg.wasm`).toString("base64");
+fs.writeFileSync(`${out}/inline.js`, `// steadysocket: ${name}_bg.wasm embedded as base64; init() and initSync() need no argument.
+import init, { initSync as initSyncWith } from "./${name}.js";
+export { ${cls} } from "./${name}.js";
+const B = "${b64}";
+/** The embedded wasm's bytes (decoded on each call). */
+export const wasmBytes = () => Uint8Array.from(atob(B), (c) => c.charCodeAt(0));
+export default (m) => init(m === undefined ? { module_or_path: wasmBytes() } : m);
+export const initSync = (m) => initSyncWith(m === undefined ? { module: wasmBytes() } : m);
+`);
+fs.writeFileSync(`${out}/inline.d.ts`, `// steadysocket: the ${name} entry with its wasm embedded (base64): init() and initSync()
+// need no argument and no bundler configuration.
+export * from "./${name}.js";
+import type { InitInput, InitOutput, SyncInitInput } from "./${name}.js";
+/** Instantiates the embedded wasm (or the given module_or_path); resolves at once when already done. */
+export default function init(module_or_path?: { module_or_path: InitInput | Promise<InitInput> }): Promise<InitOutput>;
+/** Instantiates the embedded wasm (or the given module) synchronously. */
+export function initSync(module?: { module: SyncInitInput }): InitOutput;
+/** The embedded wasm's bytes (decoded on each call). */
+export function wasmBytes(): Uint8Array;
+`);
+JS
+
+# Instantiate the optimised module in Node, through the generated glue: catches a broken
+# optimiser or glue/wasm mismatch here rather than in the browser. (If a wasm start function
+# ever needs browser globals, this check must be revisited.) Three ways, each in a fresh
+# process: initSync with the bytes, init() with no argument (reads the file in Node), and the
+# embedded variant's initSync().
+for how in sync init inline; do
+  node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    const [dir, name, how] = process.argv.slice(1);
+    if (how === "sync") (await import(`${dir}/${name}.js`)).initSync({ module: readFileSync(`${dir}/${name}_bg.wasm`) });
+    if (how === "init") await (await import(`${dir}/${name}.js`)).default();
+    if (how === "inline") (await import(`${dir}/inline.js`)).initSync();
+  ' "$(pwd)/$OUT" "$NAME" "$how" || { echo "build-pkg: the optimised module does not instantiate ($how; see above)" >&2; exit 1; }
+done
 
 if [ "$NAME" != "$MAIN" ]; then
   # Another entry: its files only; the main build adds it to package.json and checks the tarball.
@@ -164,6 +201,10 @@ const [file, ...entries] = process.argv.slice(2);
 const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
 for (const e of entries) {
   pkg.exports[`./${e}`] = { types: `./${e}/${e}.d.ts`, import: `./${e}/${e}.js`, default: `./${e}/${e}.js` };
+  pkg.exports[`./${e}/inline`] = { types: `./${e}/inline.d.ts`, import: `./${e}/inline.js`, default: `./${e}/inline.js` };
+  // `import wasmUrl from "steadysocket/E/E_bg.wasm"` (esbuild's file loader, Rollup's url plugin):
+  // typed as a default string export.
+  pkg.exports[`./${e}/${e}_bg.wasm`] = { types: "./wasm-url.d.ts", default: `./${e}/${e}_bg.wasm` };
   pkg.files.push(`${e}/`);
 }
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
@@ -172,12 +213,18 @@ JS
 # A .gitignore inside pkg/ would also make npm skip files; the repo's .gitignore covers pkg/.
 # The npm README: the user-facing part of the repo README (between the npm:start/end
 # markers), under pkg-template/README-header.md. One source for the options table.
+# Several npm:start/end pairs may mark parts of it (e.g. the wire protocol, further down); the
+# marker lines themselves are left out.
 {
   cat pkg-template/README-header.md
-  sed -n '/<!-- npm:start -->/,/<!-- npm:end -->/p' README.md | sed '1d;$d'
+  awk '/<!-- npm:start -->/ { on = 1; next } /<!-- npm:end -->/ { on = 0; next } on' README.md
 } > "$OUT/README.md"
 grep -q "maxDelayMs" "$OUT/README.md" || { echo "build-pkg: pkg/README.md lacks the options table" >&2; exit 1; }
 rm -f "$OUT/README-header.md"
+# The licences (the crate is MIT OR Apache-2.0) and the React hook (`steadysocket/react`,
+# src/react.js as is: it imports `react` and ./steadysocket.js, and bundles neither).
+cp LICENSE-MIT LICENSE-APACHE "$OUT/"
+cp src/react.js src/react.d.ts "$OUT/"
 
 # Check the tarball npm would publish: the entry points must be in it, and so must every
 # file we copied from pkg-template/ (catches a new file missing from "files").
@@ -186,7 +233,8 @@ node -e '
 const fs = require("fs"), path = require("path");
 const [name, out, tpl, json] = process.argv.slice(1);
 const packed = new Set(JSON.parse(json)[0].files.map(f => f.path));
-const want = [`${name}.js`, `${name}_bg.wasm`, `${name}.d.ts`, `${name}_bg.wasm.d.ts`, "package.json"];
+const want = [`${name}.js`, `${name}_bg.wasm`, `${name}.d.ts`, `${name}_bg.wasm.d.ts`, "package.json",
+  "inline.js", "inline.d.ts", "react.js", "react.d.ts", "LICENSE-MIT", "LICENSE-APACHE"];
 const walk = (dir, rel = "") => fs.readdirSync(dir, { withFileTypes: true }).flatMap(e =>
   e.isDirectory() ? walk(path.join(dir, e.name), rel + e.name + "/") : [rel + e.name]);
 want.push(...walk(tpl).filter(f => f !== "README-header.md"), "README.md");

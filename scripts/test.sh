@@ -158,9 +158,19 @@ export STEADYSOCKET_SERVER="http://127.0.0.1:$PORT"
 step build-pkg scripts/build-pkg.sh
 # Size regression guard: gzip -9 of wasm + JS glue against size-budget.txt.
 step size scripts/size-check.sh
+# The tarball's exact file list (tests/pack/files.txt), exports targets, README and licences.
+step pack node tests/pack/check.mjs
 
 # --- e2. bundler check: www/vite/ imports `steadysocket` (pkg/) and builds; e2e loads dist/ --
 step vite sh -c 'npx --no-install vite build --config www/vite/vite.config.js && ls -l www/vite/dist/assets/*.wasm'
+# --- e3. every bundler recipe (README "Setup by environment"): pkg/ packed, unpacked into
+# www/bundlers/node_modules/, and built by webpack, esbuild, Rollup and Vite + React into
+# www/bundlers/dist/ (tests/e2e/bundlers.test.mjs drives them); any bundler warning fails it.
+step bundlers node www/bundlers/build.mjs
+# The installed package's types through its `exports` (moduleResolution bundler and node16,
+# --strict): the wasm-URL imports, the inline and React subpaths.
+step types-pkg sh -c 'npx --no-install tsc -p www/bundlers/types/tsconfig.bundler.json &&
+  npx --no-install tsc -p www/bundlers/types/tsconfig.node16.json'
 
 # --- f. browser tests (wasm-bindgen-test in headless Chromium via chromedriver) -------------
 # STEADYSOCKET_SERVER is read at compile time (option_env!), which cargo tracks: a new port
