@@ -103,7 +103,7 @@ export class Hub {
   v = null; // promises returned by `open` handlers during this dispatch
 
   /** The socket (for the DOM surface, replies and the gate), if still alive. */
-  get s() {
+  get sk() {
     return this.w?.deref();
   }
 
@@ -143,7 +143,7 @@ export class Hub {
   }
 
   has(n) {
-    return this.l.some((x) => x[0] == n) || !!this.s?._d?.has(n);
+    return this.l.some((x) => x[0] == n) || !!this.sk?._d?.has(n);
   }
 
   /**
@@ -163,7 +163,7 @@ export class Hub {
     const err = n == "error", g = this.g;
     if (err) this.x = true;
     this.run(this.l, this.l.filter((x) => x[0] == n), a, g);
-    const s = this.s;
+    const s = this.sk;
     if (this.g == g && s?._d?.has(n)) s._fire(n, dom ? dom() : domEvent(n, a));
     if (err) this.x = false;
   }
@@ -178,7 +178,7 @@ export class Hub {
 
   /** A request from the server (`id` on `conn`): its `handle` handler's answer goes back. */
   ask(type, data, id, conn) {
-    const s = this.s;
+    const s = this.sk;
     if (!s) return;
     const f = this.hs.get(type);
     const reply = (ok, v) => s._reply(conn, id, ok, v);
@@ -198,7 +198,7 @@ export class Hub {
     switch (k) {
       case 0: return this.emit("state", { from: STATES[a], to: STATES[b] });
       case 1: {
-        const s = this.s, conn = s?._c().o();
+        const s = this.sk, conn = s?._c().o();
         const ev = { reconnected: !!a, attempt: b };
         if (s?._open) s._open(ev, conn);
         this.v = [];
@@ -227,7 +227,7 @@ export class Hub {
       }
       case 6: {
         const g = this.g;
-        const dom = (n) => () => new MessageEvent(n, { data: this.s?._bin(v) });
+        const dom = (n) => () => new MessageEvent(n, { data: this.sk?._bin(v) });
         if (this.m == 1) {
           if (this.has("message")) this.emit("message", { type: null, data: v }, dom("message"));
           if (this.g != g) return;

@@ -347,8 +347,7 @@ impl Core {
             None => UrlSource::Provider(url.unchecked_into()),
         };
         let idle = n.first().is_some_and(|m| (*m as u32) & IDLE != 0);
-        let driver =
-            Driver::build(source, protocols, config, proto, Rc::new(JsSink { hub }), idle);
+        let driver = Driver::build(source, protocols, config, proto, Rc::new(JsSink { hub }), idle);
         Ok(Core { driver: RefCell::new(Some(driver)) })
     }
 

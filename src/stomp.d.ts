@@ -74,8 +74,12 @@ export interface StompOptions {
   queue?: QueueOptions;
   /** An attempt whose WebSocket has not opened after this many ms counts as failed. @default 10000 */
   connectTimeoutMs?: number;
-  /** From the WebSocket opening, how long (ms, > 0) to wait for `CONNECTED`. @default 10000 */
+  /** From the WebSocket opening, how long (ms, > 0) to wait for `CONNECTED`; also how long an `open` handler's Promise may hold the queued frames. @default 10000 */
   handshakeTimeoutMs?: number;
+  /** `false`: start in state `closed` and connect on `connect()`; frames published before are queued. @default true */
+  autoConnect?: boolean;
+  /** Asked when the open connection closes (after `reconnect.stopOnCodes`): `false` stops reconnecting (`reconnect-stopped`). @default undefined */
+  shouldReconnect?: (ev: { code: number; reason: string; wasClean: boolean }) => boolean | void;
   /** Default receipt deadline in ms, counted from the call (queued time included). @default 10000 */
   requestTimeoutMs?: number;
   /** Largest inbound STOMP frame (bytes); a larger one is a `protocol` error and the connection is dropped. @default 16777216 */
@@ -153,7 +157,7 @@ export interface StompError extends Error {
 }
 
 export interface OpenEvent { reconnected: boolean; attempt: number }
-export interface CloseEvent { code: number; reason: string; wasClean: boolean; willReconnect: boolean }
+export interface SocketCloseEvent { code: number; reason: string; wasClean: boolean; willReconnect: boolean }
 /** `delayMs` is `null` while waiting for the network to come back. */
 export interface ReconnectingEvent { attempt: number; delayMs: number | null }
 export interface StateEvent { from: State; to: State }
@@ -199,7 +203,7 @@ export interface StompFrameEvent {
 
 export interface StompEvents {
   open: OpenEvent;
-  close: CloseEvent;
+  close: SocketCloseEvent;
   reconnecting: ReconnectingEvent;
   state: StateEvent;
   error: StompErrorEvent;
@@ -224,17 +228,47 @@ export interface Metrics {
   rttJitter?: number;
 }
 
+declare global {
+  // `Symbol.dispose` for libs older than esnext.disposable/es2025 (as @types/node declares it).
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /** A STOMP 1.2 client over a WebSocket that stays connected. */
-export class StompClient {
-  constructor(url: string | UrlProvider, options?: StompOptions);
+export class StompClient extends EventTarget {
+  constructor(url: string | URL | UrlProvider, options?: StompOptions);
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSING: 2;
+  static readonly CLOSED: 3;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+  /** As `WebSocket.readyState`: 0 connecting or reconnecting, 1 open, 2 closing, 3 closed. */
+  readonly readyState: 0 | 1 | 2 | 3;
+  /** The absolute ws:/wss: URL (a provider's: the latest attempt's, "" before one). */
+  readonly url: string;
+  /** The WebSocket subprotocol the broker selected (e.g. "v12.stomp"), "" when not open. */
+  readonly protocol: string;
+  readonly extensions: string;
+  /** Bytes not on the wire yet: the socket's buffer + the queue. */
+  readonly bufferedAmount: number;
   readonly state: State;
   /** Frames waiting in the queue. */
   readonly queued: number;
   /** Always `undefined`: STOMP heart-beats give no round-trip sample. */
   readonly rtt: number | undefined;
   metrics(): Metrics;
-  on<E extends keyof StompEvents>(event: E, handler: (ev: StompEvents[E]) => void): () => void;
-  off<E extends keyof StompEvents>(event: E, handler: (ev: StompEvents[E]) => void): void;
+  on<E extends keyof StompEvents>(event: E, handler: (ev: StompEvents[E]) => unknown): () => void;
+  /** As `on`, for the next event only. */
+  once<E extends keyof StompEvents>(event: E, handler: (ev: StompEvents[E]) => unknown): () => void;
+  off<E extends keyof StompEvents>(event: E, handler: (ev: StompEvents[E]) => unknown): void;
+  onopen: ((ev: Event & OpenEvent) => unknown) | null;
+  onclose: ((ev: CloseEvent & { willReconnect: boolean }) => unknown) | null;
+  onerror: ((ev: ErrorEvent & { kind: string }) => unknown) | null;
+  onmessage: ((ev: MessageEvent) => unknown) | null;
   /**
    * Subscribes now if open, and again on every reconnect (before the queued backlog).
    * `headers.ack` is `"auto"` (default), `"client"` or `"client-individual"`; `headers.id`
@@ -254,8 +288,12 @@ export class StompClient {
    */
   close(code?: number, reason?: string): void;
   reconnect(): void;
+  /** Starts connecting if `closed` (`autoConnect: false`, or after `close()`); otherwise nothing. */
+  connect(): void;
   /** Closes at once (no `DISCONNECT`); every other method throws an `Error` afterwards. */
   free(): void;
+  /** `free()`, for `using`. */
+  [Symbol.dispose](): void;
 }
 
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;

@@ -100,9 +100,11 @@ fn the_gate_holds_the_backlog_and_new_sends_until_released() {
     // A new send waits behind the backlog; the handshake's own message goes through.
     assert_eq!(s.send(3), Ok(Sent::Queued));
     assert_eq!(s.e.send_on(conn, frame(11), 11, s.now), Ok(Sent::Sent));
-    let (id, sent) = s.e.request_on(conn, None, 12, s.now, |id| {
-        Frame::Text(steadysocket::core::envelope::encode_request("r", id, "12"))
-    }).expect("request_on");
+    let (id, sent) =
+        s.e.request_on(conn, None, 12, s.now, |id| {
+            Frame::Text(steadysocket::core::envelope::encode_request("r", id, "12"))
+        })
+        .expect("request_on");
     assert_eq!(sent, Sent::Sent);
     s.pump();
     assert_eq!(s.sent_numbers(), vec![10, 11, 12]);
@@ -210,9 +212,8 @@ fn stale_gate_calls_are_harmless() {
     // Its sends through the gate are dropped as connection-lost, never sent on the new one.
     s.events.clear();
     assert_eq!(s.e.send_on(old, frame(7), 7, s.now), Ok(Sent::Dropped));
-    let (id, _) = s
-        .e
-        .request_on(old, None, 8, s.now, |id| {
+    let (id, _) =
+        s.e.request_on(old, None, 8, s.now, |id| {
             Frame::Text(steadysocket::core::envelope::encode_request("r", id, "8"))
         })
         .expect("request_on");
@@ -279,11 +280,18 @@ fn an_idle_engine_queues_until_connect_and_close_drops_the_queue() {
             s.e.close(1000, "", s.now);
         }
         s.pump();
-        let drops = s.events.iter().filter(|e| matches!(e, Event::Dropped { reason: DropReason::Closed, .. })).count();
+        let drops = s
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::Dropped { reason: DropReason::Closed, .. }))
+            .count();
         assert_eq!(drops, 2);
         assert!(s.events.contains(&Event::RequestFailed { id, failure: Failure::Closed }));
         assert_eq!(s.send(3), Err(SendError::Closed));
-        assert!(!s.events.iter().any(|e| matches!(e, Event::Close { .. })), "never opened: no close event");
+        assert!(
+            !s.events.iter().any(|e| matches!(e, Event::Close { .. })),
+            "never opened: no close event"
+        );
     }
 }
 

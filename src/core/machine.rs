@@ -558,6 +558,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// A new engine; its first action is `Connect`. `config` must be valid
     /// (see [`Config::validate`]), but nothing here panics on odd values.
     pub fn new(config: Config, now: f64) -> Self {
+        Self::with_start(config, now, true)
+    }
+
+    /// [`new`](Self::new) (`connect` true) or [`new_idle`](Self::new_idle) (`connect`
+    /// false): one body, so a driver that chooses at run time compiles it once.
+    pub fn with_start(config: Config, now: f64, connect: bool) -> Self {
         let Config {
             reconnect,
             heartbeat,
@@ -604,7 +610,13 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             metrics: Metrics::default(),
             actions: VecDeque::new(),
         };
-        e.start_attempt(now);
+        if connect {
+            e.start_attempt(now);
+        } else {
+            e.state = State::Closed;
+            e.idle = true;
+            e.down_since = None;
+        }
         e
     }
 
@@ -613,15 +625,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// (within the queue's limits and TTL; request deadlines run) instead of failing.
     /// `close`/`shutdown` before that drop the queue (`closed`).
     pub fn new_idle(config: Config, now: f64) -> Self {
-        let mut e = Self::new(config, now);
-        e.actions.clear();
-        e.conn = 0;
-        e.metrics.attempts = 0;
-        e.deadline = None;
-        e.down_since = None;
-        e.state = State::Closed;
-        e.idle = true;
-        e
+        Self::with_start(config, now, false)
     }
 
     /// Starts connecting if `closed` (never started, or closed since); otherwise nothing.

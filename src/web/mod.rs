@@ -250,6 +250,7 @@ pub(crate) struct Driver {
 impl Driver {
     /// Starts connecting (in a microtask, so handlers registered right after construction
     /// see every event). `config` must be validated.
+    #[cfg_attr(not(feature = "rust-api"), allow(dead_code))]
     pub fn new(
         url: UrlSource,
         protocols: Vec<String>,
@@ -285,11 +286,7 @@ impl Driver {
             );
             Shared {
                 inner: RefCell::new(Inner {
-                    engine: if idle {
-                        Engine::new_idle(config, now())
-                    } else {
-                        Engine::new(config, now())
-                    },
+                    engine: Engine::with_start(config, now(), !idle),
                     proto,
                     socket: None,
                     armed_at: None,
@@ -322,6 +319,7 @@ impl Driver {
     }
 
     /// Sends (or queues) a frame.
+    #[cfg_attr(not(feature = "rust-api"), allow(dead_code))]
     pub fn send(&self, frame: JsFrame, meta: Kind) -> Result<Sent, SendError> {
         self.send_via(None, frame, meta)
     }
@@ -329,6 +327,7 @@ impl Driver {
     /// Starts a request. `encode` builds the frame from the request id and must not run
     /// user code (it runs inside the engine step); `before_run` registers the caller's
     /// pending entry before any resulting action (e.g. an immediate failure) is performed.
+    #[cfg_attr(not(feature = "rust-api"), allow(dead_code))]
     pub fn request(
         &self,
         timeout_ms: Option<f64>,

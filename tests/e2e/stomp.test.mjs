@@ -781,3 +781,45 @@ stest("transactions: abort delivers nothing, commit delivers", async (t) => {
   assert.deepEqual(r.txFrames, ["BEGIN:tx1", "SEND:tx1", "SEND:tx1", "ABORT:tx1", "BEGIN:tx2", "SEND:tx2", "COMMIT:tx2"]);
   assert.deepEqual(r.errors, []);
 });
+
+stest("WebSocket conventions on StompClient: readyState, url, protocol, DOM events, autoConnect, gating", async (t) => {
+  if (!canRun(t)) return;
+  const r = await inPage(async ({ StompClient, broker, guest, clients, inbox, args }) => {
+    const c = new StompClient(broker, { connectHeaders: guest, autoConnect: false, reconnect: { minDelayMs: 50 } });
+    clients.push(c);
+    const out = { rs: [c.readyState], state: c.state, url: c.url, target: c instanceof EventTarget };
+    const dom = [];
+    c.addEventListener("open", (e) => dom.push(["open", e.reconnected]));
+    c.onclose = (e) => dom.push(["close", e.code, e.willReconnect]);
+    // An open handler's Promise holds the queued publishes (the subscription still goes first).
+    let release;
+    c.on("open", () => new Promise((r) => (release = r)));
+    const box = inbox();
+    c.subscribe(args.queue, box.cb, {}, {});
+    out.queuedBefore = c.publish({ destination: args.queue, body: "one" });
+    c.connect();
+    out.rs.push(c.readyState);
+    await new Promise((r) => { const i = setInterval(() => release && (clearInterval(i), r()), 5); });
+    out.rs.push(c.readyState);
+    out.protocol = c.protocol;
+    out.during = [c.publish({ destination: args.queue, body: "two" }), c.queued];
+    out.early = box.msgs.length;
+    release();
+    const got = await box.count(2);
+    out.bodies = got.map((m) => m.body);
+    c.close();
+    await new Promise((r) => { const i = setInterval(() => c.state == "closed" && (clearInterval(i), r()), 5); });
+    out.rs.push(c.readyState);
+    out.dom = dom;
+    return out;
+  }, { queue: `/queue/conv-${Date.now()}` });
+  assert.deepEqual(r.rs, [3, 0, 1, 3]);
+  assert.equal(r.state, "closed");
+  assert.match(r.url, /^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+  assert.equal(r.target, true);
+  assert.equal(r.protocol, "v12.stomp");
+  assert.deepEqual(r.during, ["queued", 2]);
+  assert.equal(r.early, 0, "nothing published before the open handler's Promise settled");
+  assert.deepEqual(r.bodies, ["one", "two"]);
+  assert.deepEqual(r.dom, [["open", false], ["close", 1000, false]]);
+});

@@ -61,3 +61,16 @@ export async function conventions(): Promise<void> {
   }
   s.free();
 }
+
+import { StompClient } from "steadysocket/stomp";
+
+export function stompConventions(): void {
+  using c = new StompClient("/ws", { autoConnect: false, shouldReconnect: (e) => e.code < 4000 });
+  const rs: 0 | 1 | 2 | 3 = c.readyState;
+  if (rs === StompClient.CLOSED) c.connect();
+  c.onopen = async () => {};
+  c.addEventListener("close", () => {});
+  c.once("open", () => {});
+  const target: EventTarget = c;
+  void [target, c.url, c.protocol, c.bufferedAmount];
+}

@@ -531,7 +531,8 @@ fn request(conn: &Conn, id: Value, ty: &str, data: Value, tasks: &mut JoinSet<()
     if let Some(token) = &conn.auth {
         if ty == "auth" {
             let ok = data.get("token").and_then(Value::as_str) == Some(token.as_str());
-            let result = if ok { Ok(json!(true)) } else { Err(("bad token".into(), "unauthorized")) };
+            let result =
+                if ok { Ok(json!(true)) } else { Err(("bad token".into(), "unauthorized")) };
             // `delayMs`: the check takes that long (an async lookup); until it is done, the
             // connection stays unauthenticated.
             let ms = data.get("delayMs").and_then(Value::as_u64).unwrap_or(0).min(10_000);
