@@ -183,14 +183,15 @@ export class Hub {
     const f = this.hs.get(type);
     const reply = (ok, v) => s._reply(conn, id, ok, v);
     if (!f) return reply(0, { code: "no-handler", message: `no handler for "${type}"` });
-    let r;
+    let r, then;
     try {
       r = f(data, { type, id });
+      then = isFn(r?.then);
+      if (then) r.then((v) => reply(1, v), (e) => reply(0, remote(e)));
     } catch (e) {
       return reply(0, remote(e));
     }
-    if (isFn(r?.then)) r.then((v) => reply(1, v), (e) => reply(0, remote(e)));
-    else reply(1, r);
+    if (!then) reply(1, r);
   }
 
   /** One engine note (codes: src/js.rs `JsSink::note`). */
@@ -198,7 +199,7 @@ export class Hub {
     switch (k) {
       case 0: return this.emit("state", { from: STATES[a], to: STATES[b] });
       case 1: {
-        const s = this.sk, conn = s?._c().o();
+        const s = this.dead ? null : this.sk, conn = s?._c().o();
         const ev = { reconnected: !!a, attempt: b };
         if (s?._open) s._open(ev, conn);
         this.v = [];
@@ -259,10 +260,13 @@ export class Hub {
 
 /** The error object a failed `handle` handler sends back: `{message, code?}`. */
 const remote = (e) => {
-  const o = { message: e instanceof Error ? String(e.message) : typeof e == "string" ? e : describe(e) };
+  // Never throws: the thrown value may be a Proxy, or an Error whose getters throw.
+  const o = { message: "unknown error" };
   try {
-    if (typeof e?.code == "string" || typeof e?.code == "number") o.code = e.code;
-  } catch { /* a throwing getter: no code */ }
+    o.message = e instanceof Error ? String(e.message) : typeof e == "string" ? e : describe(e);
+    const c = e?.code;
+    if (typeof c == "string" || typeof c == "number") o.code = c;
+  } catch { /* a throwing getter: what we have */ }
   return o;
 };
 
@@ -656,7 +660,11 @@ export class Base extends ET {
       f = this._encReply(id, ok, v);
     } catch (e) {
       this._h.emit("error", { kind: "handler", message: `the reply to request ${id} could not be encoded: ${describe(e)}`, error: e });
-      f = this._encReply(id, 0, { code: "bad-reply", message: "the handler's result could not be encoded" });
+      try {
+        f = this._encReply(id, 0, { code: "bad-reply", message: "the handler's result could not be encoded" });
+      } catch {
+        return; // a codec that cannot encode an error reply either: nothing to send
+      }
     }
     c.cf(conn, f, f.length);
   }

@@ -362,6 +362,9 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     s.handle("twice", () => "first");
     s.handle("twice", () => "second");
     s.handle("circ", () => { const o = {}; o.o = o; return o; });
+    const evil = new Proxy({}, { get() { throw new Error("trap"); }, getPrototypeOf() { throw new Error("trap"); } });
+    s.handle("proxy", () => evil); // reading its `then` throws
+    s.handle("thrownProxy", () => { throw evil; });
     const handlerErrs = [];
     s.on("error", (e) => handlerErrs.push(e.kind));
     await until(s, "open");
@@ -376,7 +379,9 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     ask("twice", null);
     ask("unknown", null);
     ask("circ", null);
-    await new Promise((r) => { const i = setInterval(() => answers.length >= 8 && (clearInterval(i), r()), 5); });
+    ask("proxy", null);
+    ask("thrownProxy", null);
+    await new Promise((r) => { const i = setInterval(() => answers.length >= 10 && (clearInterval(i), r()), 5); });
     s.free();
 
     // A codec: decode gives {type, id, data}; the reply is encode({replyTo, data}).
@@ -403,9 +408,11 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     { replyTo: 6, data: "second" },
     { replyTo: 7, error: { code: "no-handler", message: 'no handler for "unknown"' } },
     { replyTo: 8, error: { code: "bad-reply", message: "the handler's result could not be encoded" } },
+    { replyTo: 9, error: { message: "trap" } },
+    { replyTo: 10, error: { message: "unknown error" } },
   ]);
   assert.deepEqual(got.handlerErrs, ["handler"]);
-  assert.deepEqual(got.msgs.filter((m) => m[0] != "ask"), [["add", 1], ["later", 2], ["boom", 3], ["reject", 4], ["gone", 5], ["twice", 6], ["unknown", 7], ["circ", 8]]);
+  assert.deepEqual(got.msgs.filter((m) => m[0] != "ask"), [["add", 1], ["later", 2], ["boom", 3], ["reject", 4], ["gone", 5], ["twice", 6], ["unknown", 7], ["circ", 8], ["proxy", 9], ["thrownProxy", 10]]);
   assert.deepEqual(got.typed, [], "requests go to handle(), not to onMessage handlers");
   assert.deepEqual(got.raws, [{ answer: 7, result: 42 }]);
 });
