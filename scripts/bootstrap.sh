@@ -71,4 +71,13 @@ if [ -f package-lock.json ]; then
     touch "$stamp"
   fi
 fi
+# 5b. React 18 for the bundlers' react18 app: its own small project and lockfile
+#     (www/bundlers/react18/), since npm refuses React 18 next to the root's React 19.
+r18=www/bundlers/react18
+stamp=$r18/node_modules/.bootstrap-stamp
+if [ ! -f "$stamp" ] || [ "$r18/package-lock.json" -nt "$stamp" ]; then
+  log "npm ci --prefix $r18"
+  npm ci --prefix "$r18" --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
 log "ok (wasm-bindgen $WB_VERSION, $NPM_TOOLCHAIN, $(wasm-pack --version), $(chromium --version 2>/dev/null | head -n1))"

@@ -164,8 +164,10 @@ step pack node tests/pack/check.mjs
 # --- e2. bundler check: www/vite/ imports `steadysocket` (pkg/) and builds; e2e loads dist/ --
 step vite sh -c 'npx --no-install vite build --config www/vite/vite.config.js && ls -l www/vite/dist/assets/*.wasm'
 # --- e3. every bundler recipe (README "Setup by environment"): pkg/ packed, unpacked into
-# www/bundlers/node_modules/, and built by webpack, esbuild, Rollup and Vite + React into
-# www/bundlers/dist/ (tests/e2e/bundlers.test.mjs drives them); any bundler warning fails it.
+# www/bundlers/node_modules/, and built by webpack, esbuild, Rollup and Vite + React (19, and
+# 18 from www/bundlers/react18/) into www/bundlers/dist/ (tests/e2e/bundlers.test.mjs drives
+# them; tests/e2e/node.test.mjs and runners.test.mjs (Vitest, Jest) use the unpacked package
+# in Node); any bundler warning fails it.
 step bundlers node www/bundlers/build.mjs
 # The installed package's types through its `exports` (moduleResolution bundler and node16,
 # --strict): the wasm-URL imports, the inline and React subpaths.

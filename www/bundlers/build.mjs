@@ -12,13 +12,18 @@
 //   esbuild-plain   main-init.js    no recipe: the wasm is not emitted (the test expects the 404)
 //   rollup          main-url.js     @rollup/plugin-node-resolve + @rollup/plugin-url
 //   rollup-inline   main-inline.js  @rollup/plugin-node-resolve only
-//   react           react/          Vite + React (steadysocket/react), built with `vite build`
+//   react           react/          Vite + React 19 (steadysocket/react), built with `vite build`
+//   react18         react/          the same app against React 18: react/'s files are copied into
+//                                   react18/app/ and the package into react18/node_modules/, so
+//                                   `react` resolves to react18/'s own install (React 18.3, npm ci
+//                                   --prefix www/bundlers/react18 by scripts/bootstrap.sh), not
+//                                   the root's React 19 (npm refuses both in one tree)
 // (No bundler: www/bundlers/esm/index.html, an import map, nothing to build. Vite without React:
 // www/vite/, the "vite" step of scripts/test.sh.)
 //
 // Usage: node www/bundlers/build.mjs [app…]   (default: every app)
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -139,6 +144,24 @@ async function viteApp(app, dir) {
   if (warnings.length) fail(app, JSON.stringify(warnings));
 }
 
+// The React app against React 18: www/bundlers/react18/ is its own npm project (package.json +
+// lockfile: react and react-dom 18.3.1); the app's sources and the unpacked package are copied
+// in so that Node resolution finds React 18 from both (no alias).
+async function react18App(app) {
+  const proj = path.join(here, "react18");
+  if (!existsSync(path.join(proj, "node_modules/react/package.json"))) {
+    fail(app, "www/bundlers/react18/node_modules missing: run scripts/bootstrap.sh (npm ci --prefix www/bundlers/react18)");
+  }
+  const src = path.join(proj, "app");
+  rmSync(src, { recursive: true, force: true });
+  mkdirSync(src, { recursive: true });
+  for (const f of ["index.html", "main.js"]) cpSync(path.join(here, "react", f), path.join(src, f));
+  const installed = path.join(proj, "node_modules/steadysocket");
+  rmSync(installed, { recursive: true, force: true });
+  cpSync(path.join(here, "node_modules/steadysocket"), installed, { recursive: true });
+  await viteApp(app, "react18/app");
+}
+
 const apps = {
   webpack: () => webpackApp("webpack", "main-init.js"),
   esbuild: () => esbuildApp("esbuild", "main-url.js", { wasmFile: true }),
@@ -148,6 +171,7 @@ const apps = {
   rollup: () => rollupApp("rollup", "main-url.js", { wasmFile: true }),
   "rollup-inline": () => rollupApp("rollup-inline", "main-inline.js", { wasmFile: false }),
   react: () => viteApp("react", "react"),
+  react18: () => react18App("react18"),
 };
 
 // ---- main ------------------------------------------------------------------------------------

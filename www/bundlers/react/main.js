@@ -1,15 +1,17 @@
 // A React app on `steadysocket/react`, rendered in StrictMode and built by Vite in development
 // mode (www/bundlers/build.mjs), so that React runs every effect twice (mount → unmount →
 // mount): the hook must end with one live connection. Driven by tests/e2e/bundlers.test.mjs.
-// No JSX (no compiler plugin needed): createElement as h.
-import { StrictMode, createElement as h, useEffect, useState } from "react";
+// The same file is built against React 19 (app react) and React 18 (app react18, from a copy
+// under www/bundlers/react18/app/). No JSX (no compiler plugin needed): createElement as h.
+import { StrictMode, createElement as h, useEffect, useState, version } from "react";
 import { createRoot } from "react-dom/client";
 import { useSteadySocket } from "steadysocket/react";
 
 const tag = new URLSearchParams(location.search).get("tag") ?? "react";
 const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws?tag=${encodeURIComponent(tag)}`;
 // For the test: how often the component's mount effect ran (2 in StrictMode development
-// builds), and every state the hook reported, in order.
+// builds), every state the hook reported, in order, and the React version bundled.
+window.__react = version;
 window.__effects = 0;
 window.__states = [];
 

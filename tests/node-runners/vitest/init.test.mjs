@@ -1,0 +1,17 @@
+// Vitest: `await init()` with no argument (the wasm file read from the package), a global
+// WebSocket from `ws`, a request and an event round trip against the reference server, free().
+import { WebSocket } from "ws";
+import { expect, test } from "vitest";
+import init, { SteadySocket } from "steadysocket";
+import { roundTrip } from "../roundtrip.mjs";
+
+globalThis.WebSocket = WebSocket;
+await init();
+
+test("await init(), ws: request and event round trip", async () => {
+  expect(await roundTrip(SteadySocket, "vitest-init")).toEqual({
+    reply: { n: 42, from: "vitest-init" },
+    note: { from: "vitest-init" },
+    globalWebSocket: "function",
+  });
+});
