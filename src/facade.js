@@ -34,7 +34,7 @@ const describe = (e) => {
 /** The `send`/`request` refusal for a wasm status (3 closed, 4 queue-full, 5 freed). */
 export const refusal = (r) =>
   r == 5 ? freed() : r == 3 ? kindErr("closed", P + "the socket is closed") : kindErr("queue-full", P + 'the queue is full (queue.overflow is "error")');
-export const freed = () => new Error(P + "the socket was freed (free() was called); create a new one");
+export const freed = () => kindErr("closed", P + "the socket was freed (free() was called); create a new one");
 
 /** `(type, data)` of a queued frame for `drop`/`sent`: `raw` frames are `(null, frame)`. */
 const parts = (raw, v) => {
@@ -176,13 +176,17 @@ export class Hub {
     }
   }
 
+  /** `(type, data)` of a queued frame for `drop`/`sent` events (`raw`: `(null, frame)`). */
+  desc(raw, v) {
+    return this.d ? codecParts(this.d, raw, v) : parts(raw, v);
+  }
+
   /** A request from the server (`id` on `conn`): its `handle` handler's answer goes back. */
   ask(type, data, id, conn) {
     const s = this.sk;
     if (!s) return;
     const f = this.hs.get(type);
     const reply = (ok, v) => s._reply(conn, id, ok, v);
-    if (!f) return reply(0, { code: "no-handler", message: `no handler for "${type}"` });
     let r, then;
     try {
       r = f(data, { type, id });
@@ -206,7 +210,7 @@ export class Hub {
         this.emit("open", ev);
         const v = this.v;
         this.v = null;
-        if (v.length && s) {
+        if (v.length && s && !this.dead) {
           // The backlog waits for the app's handshake (the open handlers' Promises).
           const h = s._c().hd();
           if (h) Promise.all(v).then(() => s._rl(h), (e) => s._rl(h, "an open handler's Promise rejected: " + describe(e)));
@@ -219,10 +223,15 @@ export class Hub {
       case 15:
       case 5: {
         const g = this.g; // free() in a `message` handler also skips the typed handlers
+        // A numeric `id`: a request if the app handles its type (else an ordinary event).
+        const ask = k == 15 && this.hs.has(v);
+        if (ask && !(Number.isSafeInteger(a) && a >= 0)) {
+          return this.emit("error", { kind: "protocol", message: `malformed frame: the id of a "${v}" request must be an integer from 0 to 2^53-1, got ${a}` });
+        }
         const ev = k == 15 ? { type: v, data: w, id: a } : { type: v, data: w };
         if (this.has("message")) this.emit("message", ev, () => new MessageEvent("message", { data: ev }));
         if (this.g != g) return;
-        if (k == 15) return this.ask(v, w, a, b);
+        if (ask) return this.ask(v, w, a, b);
         this.run(this.t, this.t.filter((x) => x[0] === v), w, g);
         return;
       }
@@ -247,7 +256,7 @@ export class Hub {
       case 10: {
         const n = k == 9 ? "drop" : "sent";
         if (this.has(n)) {
-          const [type, data] = this.d ? codecParts(this.d, a, v) : parts(a, v);
+          const [type, data] = this.desc(a, v);
           this.emit(n, k == 9 ? { type, data, reason: DROPS[b] } : { type, data });
         }
         return;
@@ -405,7 +414,9 @@ export class Base extends ET {
   _on = {}; // onopen/onmessage/onclose/onerror: name → [handler, wrapper]
   _bq = null; // pending Blob reads: later sends wait behind them (order kept)
   _ib = 0; // running a send that waited behind a Blob
-  _bsz = 0; // bytes of Blobs being read
+  _bsz = 0; // bytes of the sends waiting behind Blobs being read (the Blobs included)
+  _bn = 0; // how many sends wait there
+  _idle = false; // autoConnect: false and not started yet (sends queue while `closed`)
   _via = 0; // the open event's connection while its send/request runs (through the gate)
 
   constructor(url, packed, o, p, pong, f, hub = new Hub()) {
@@ -421,6 +432,7 @@ export class Base extends ET {
     this._h = hub;
     hub.w = new WeakRef(this);
     hub.r = o?.shouldReconnect ?? null;
+    this._idle = o?.autoConnect === false;
     const [n, protocols, ping, codes] = packed;
     const t = numOpt(o, "handshakeTimeoutMs");
     // NaN is the wasm's "none": refuse it here (as connectTimeoutMs: NaN is).
@@ -501,7 +513,7 @@ export class Base extends ET {
   }
 
   get queued() {
-    return this._c().q();
+    return this._c().q() + this._bn;
   }
 
   get rtt() {
@@ -546,9 +558,9 @@ export class Base extends ET {
     if (i >= 0) l.splice(i, 1);
   }
 
-  addEventListener(type, listener, options) {
-    this._d.add(String(type));
-    super.addEventListener?.(type, listener, options);
+  addEventListener(...a) {
+    super.addEventListener?.(...a);
+    this._d.add(String(a[0]));
   }
 
   /** Dispatches a DOM event to the DOM listeners (the open gate sees what `onopen` returns). */
@@ -565,8 +577,12 @@ export class Base extends ET {
   _set(n, f) {
     const o = this._on[n];
     f = isFn(f) || (typeof f == "object" && f) ? f : null;
-    if (o) o[0] = f;
-    else if (f) {
+    if (o && f) o[0] = f;
+    else if (o) {
+      // As the native `on<name>` = null: the listener goes (a later handler is added last).
+      delete this._on[n];
+      this.removeEventListener(n, o[1]);
+    } else if (f) {
       const x = (this._on[n] = [f, (ev) => {
         const h = x[0];
         if (!isFn(h)) return;
@@ -605,30 +621,49 @@ export class Base extends ET {
     return p;
   }
 
-  /** Sends a Blob (raw frame): read first; later sends wait for it. */
-  _blob(b) {
-    this._c();
-    const n = b.size;
-    this._bsz += n;
-    this._chain(
-      () => b.arrayBuffer().finally(() => (this._bsz -= n)),
-      (buf) => this._tx(new Uint8Array(buf), buf.byteLength, 1),
-    ).catch((e) => this._lost(b, e));
-    return "queued";
+  /** Throws the `closed` refusal when closing or closed (not the idle start of `autoConnect: false`). */
+  _open0() {
+    if (this._c().s() >= 3 && !this._idle) throw refusal(3);
   }
 
-  /** A send that waited behind a Blob was refused: its `drop` event. */
-  _lost(data, e) {
-    const reason = e?.kind == "closed" ? "closed" : e?.kind == "queue-full" ? "overflow" : null;
-    if (reason && !this._h.dead) this._h.emit("drop", { type: null, data, reason });
+  /** Sends a Blob (raw frame): read first; later sends wait for it, in order. */
+  _blob(b) {
+    this._open0();
+    return this._wait(b.size, (via) => this._chain(
+      () => b.arrayBuffer(),
+      (buf) => this._with(via, () => this._tx(new Uint8Array(buf), buf.byteLength, 1)),
+    ), b, 1);
+  }
+
+  /**
+   * Queues a send behind the Blobs being read: `n` bytes counted in `bufferedAmount` and one
+   * message in `queued` until it runs; a refusal then is its `drop` event (an outcome: also
+   * after free()).
+   */
+  _wait(n, run, data, raw) {
+    const via = this._via;
+    this._bsz += n;
+    this._bn++;
+    run(via).then(
+      () => {},
+      (e) => {
+        const reason = e?.kind == "closed" ? "closed" : e?.kind == "queue-full" ? "overflow" : null;
+        if (!reason) return;
+        const [type, d] = data instanceof Blob ? [null, data] : this._h.desc(raw, data);
+        this._h.emit("drop", { type, data: d, reason });
+      },
+    ).finally(() => {
+      this._bsz -= n;
+      this._bn--;
+    });
+    return "queued";
   }
 
   /** Sends (or queues) a frame: a string or Uint8Array; `raw` for `drop`/`sent` events. */
   _tx(v, len, raw) {
     if (this._bq && !this._ib) {
-      const via = this._via;
-      this._chain(null, () => this._with(via, () => this._tx(v, len, raw))).catch((e) => this._lost(v, e));
-      return "queued";
+      this._open0();
+      return this._wait(len, (via) => this._chain(null, () => this._with(via, () => this._tx(v, len, raw))), v, raw);
     }
     const r = this._c().t(v, len, raw, this._via || undefined);
     if (r > 2) throw refusal(r);
@@ -671,7 +706,10 @@ export class Base extends ET {
 
   /** A v1 reply frame (a codec's class overrides it). */
   _encReply(id, ok, v) {
-    return JSON.stringify(ok ? { replyTo: id, data: v === undefined ? null : v } : { replyTo: id, error: v });
+    // `undefined` is `null`; a value JSON has no text for (a function, a Symbol) is refused.
+    const d = v === undefined ? "null" : JSON.stringify(v);
+    if (d === undefined) throw new TypeError(`a ${typeof v} is not JSON`);
+    return `{"replyTo":${id},"${ok ? "data" : "error"}":${d}}`;
   }
 
   /** A request Promise for the wasm's answer `id` (an id, or minus a refusal). */
@@ -687,15 +725,18 @@ export class Base extends ET {
     if (c.c(code, reason === undefined ? "" : typeof reason == "string" ? reason : undefined)) {
       throw argErr(TypeError, "reason", `must be a string, got ${typeOf(reason)}`);
     }
+    this._idle = false;
   }
 
   reconnect() {
     this._c().rc();
+    this._idle = false;
   }
 
   /** Starts connecting if closed (`autoConnect: false`, or after `close()`); otherwise nothing. */
   connect() {
     this._c().cn();
+    this._idle = false;
   }
 }
 
@@ -868,11 +909,6 @@ export class SteadySocket extends Base {
 
   request(type, data, options) {
     const c = this._c();
-    if (this._bq && !this._ib) {
-      // Behind a Blob being read: in order, after it.
-      const via = this._via;
-      return this._chain(null, () => this._with(via, () => this.request(type, data, options)));
-    }
     if (this.#m == 1) throw new TypeError(P + 'request() needs replies: protocol "raw" has none (use "v1" or a codec)');
     if (typeof type != "string") throw new TypeError(P + "request: type must be a string");
     let t;
@@ -883,6 +919,25 @@ export class SteadySocket extends Base {
       }
       t = options.timeoutMs;
       if (t !== undefined && typeof t != "number") throw argErr(TypeError, "timeoutMs", `must be a number, got ${typeOf(t)}`);
+    }
+    if (this._bq && !this._ib) {
+      // Behind a Blob being read: checked and serialized now (as without one), sent in order
+      // after it.
+      // (A codec's data is its own business: handed over as it is.)
+      this._open0();
+      let j = "null", snap = data;
+      if (this.#m == 0) {
+        try {
+          j = JSON.stringify(data) ?? "null";
+        } catch (e) {
+          throw notJson(e);
+        }
+        snap = JSON.parse(j);
+      }
+      const via = this._via;
+      let out;
+      this._wait(j.length, () => (out = this._chain(null, () => this._with(via, () => this.request(type, snap, options)))), `{"type":${JSON.stringify(type)},"data":${j}}`, 0);
+      return out;
     }
     if (this.#m == 2) {
       // The codec is user code: it encodes with the id the request will get, before the
@@ -903,7 +958,13 @@ export class SteadySocket extends Base {
   sendRaw(data) {
     this._c();
     if (globalThis.Blob && data instanceof Blob) return this._blob(data);
-    const v = bytes(data);
+    let v;
+    try {
+      v = bytes(data);
+    } catch (e) {
+      // e.g. a detached ArrayBuffer
+      throw new TypeError(`${P}${this.#m == 1 ? "send" : "sendRaw"}: data cannot be read: ${describe(e)}`);
+    }
     if (v === undefined) {
       throw new TypeError(`${P}${this.#m == 1 ? "send" : "sendRaw"}: data must be a string, ArrayBuffer, ArrayBufferView or Blob, got ${typeOf(data)}`);
     }

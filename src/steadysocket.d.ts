@@ -322,7 +322,7 @@ export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMa
    * Answers the server's requests `{"type", "id", "data"}` of `type`: the handler's return
    * value (or Promise) goes back as `{"replyTo": id, "data"}`, a throw or rejection as
    * `{"replyTo": id, "error": {"message", "code"?}}`. One handler per type (a new one
-   * replaces it); a request with no handler is answered with the error code `no-handler`.
+   * replaces it). Without a handler for its type, a frame with an `id` stays an ordinary event (no reply).
    * Returns a function that removes the handler. Throws `TypeError` with `protocol: "raw"`.
    */
   handle<K extends keyof Srv & string>(type: K, handler: (data: Srv[K][0], req: ServerRequest) => Srv[K][1] | PromiseLike<Srv[K][1]>): () => void;

@@ -1197,7 +1197,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                     [
                         "an open handler's Promise did not settle within handshakeTimeoutMs (",
                         &super::text::num(ms),
-                        " ms); send its own messages with the open event's send/request (the socket's wait for it)",
+                        " ms); send its own messages with the open event's send/request (the socket's send/request wait for it)",
                     ]
                     .concat(),
                     CODE_TIMEOUT,

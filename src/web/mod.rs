@@ -650,12 +650,11 @@ impl Shared {
                     };
                     (get_or_null(&obj, &k.ty), data, Reflect::get(&obj, &k.id).ok())
                 });
-                // An integer `id` >= 0 makes it a request from the server.
+                // A numeric `id`: maybe a request from the server (the facade decides: it knows
+                // which types the app handles, and checks the id).
                 match id.and_then(|v| v.as_f64()) {
-                    Some(id) if id >= 0.0 && id.fract() == 0.0 && id <= 9_007_199_254_740_991.0 => {
-                        self.sink.note(Note::Request { ty, data, id, conn });
-                    }
-                    _ => self.sink.note(Note::Message { ty, data }),
+                    Some(id) => self.sink.note(Note::Request { ty, data, id, conn }),
+                    None => self.sink.note(Note::Message { ty, data }),
                 }
             }
             #[cfg(feature = "stomp")]

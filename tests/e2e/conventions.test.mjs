@@ -283,7 +283,7 @@ test("ready-gating: the backlog and new sends wait for the open handler's Promis
     const bare = new SteadySocket(ws(args.t) + "&auth=secret");
     const refused = [];
     bare.onMessage("error", (d) => refused.push(d.refused));
-    bare.on("open", () => { bare.request("auth", { token: "secret", delayMs: 100 }); });
+    bare.on("open", () => { bare.request("auth", { token: "secret", delayMs: 100 }).catch(() => {}); });
     bare.send("m", 0);
     await until(bare, "message", (m) => m.type == "error");
     out.bare = refused;
@@ -346,7 +346,7 @@ test("ready-gating: the backlog and new sends wait for the open handler's Promis
   assert.equal(got.timeoutRecovered, "sent");
 });
 
-test("handle(): the server's requests get replies (value, Promise, errors, no handler, codec)", async () => {
+test("handle(): the server's requests get replies (value, Promise, errors, unhandled types stay events, bad ids, codec)", async () => {
   const t = tag("ask");
   const got = await inPage(async ({ SteadySocket, ws, until, args }) => {
     const s = new SteadySocket(ws(args.t));
@@ -354,6 +354,8 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     s.on("message", (m) => m.type != "answer" && msgs.push([m.type, m.id ?? null]));
     const typed = [];
     s.onMessage("add", (d) => typed.push(d));
+    s.onMessage("unknown", (d) => typed.push(["unknown", d]));
+    s.onMessage("gone", (d) => typed.push(["gone", d]));
     s.handle("add", ([a, b]) => a + b);
     s.handle("later", async (d, req) => { await new Promise((r) => setTimeout(r, 20)); return { got: d, req }; });
     s.handle("boom", () => { throw Object.assign(new Error("no way"), { code: "E_NO" }); });
@@ -365,23 +367,31 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     const evil = new Proxy({}, { get() { throw new Error("trap"); }, getPrototypeOf() { throw new Error("trap"); } });
     s.handle("proxy", () => evil); // reading its `then` throws
     s.handle("thrownProxy", () => { throw evil; });
+    s.handle("fn", () => () => 1);
+    s.handle("sym", () => Symbol("x"));
     const handlerErrs = [];
-    s.on("error", (e) => handlerErrs.push(e.kind));
+    s.on("error", (e) => handlerErrs.push(e.kind == "protocol" ? e.message : e.kind));
     await until(s, "open");
     const answers = [];
     s.onMessage("answer", (a) => answers.push(a));
-    const ask = (type, data) => s.send("ask", { type, data });
+    const ask = (type, data, id) => s.send("ask", { type, data, id });
     ask("add", [2, 3]);
     ask("later", "x");
     ask("boom", null);
     ask("reject", null);
-    ask("gone", null);
+    ask("gone", "g");
     ask("twice", null);
-    ask("unknown", null);
+    ask("unknown", "u");
     ask("circ", null);
     ask("proxy", null);
     ask("thrownProxy", null);
-    await new Promise((r) => { const i = setInterval(() => answers.length >= 10 && (clearInterval(i), r()), 5); });
+    ask("fn", null);
+    ask("sym", null);
+    ask("add", [1, 1], 2 ** 53); // not a safe integer: a protocol error, not delivered
+    ask("add", [1, 1], 1.5);
+    ask("add", [1, 1], -1);
+    ask("add", [4, 4], 0);
+    await new Promise((r) => { const i = setInterval(() => answers.length >= 11 && (clearInterval(i), r()), 5); });
     s.free();
 
     // A codec: decode gives {type, id, data}; the reply is encode({replyTo, data}).
@@ -399,21 +409,29 @@ test("handle(): the server's requests get replies (value, Promise, errors, no ha
     c.free();
     return { answers: answers.sort((a, b) => a.replyTo - b.replyTo), msgs, typed, raws, handlerErrs };
   }, { t });
+  const bad = { code: "bad-reply", message: "the handler's result could not be encoded" };
   assert.deepEqual(got.answers, [
+    { replyTo: 0, data: 8 },
     { replyTo: 1, data: 5 },
     { replyTo: 2, data: { got: "x", req: { type: "later", id: 2 } } },
     { replyTo: 3, error: { message: "no way", code: "E_NO" } },
     { replyTo: 4, error: { message: "plain string" } },
-    { replyTo: 5, error: { code: "no-handler", message: 'no handler for "gone"' } },
     { replyTo: 6, data: "second" },
-    { replyTo: 7, error: { code: "no-handler", message: 'no handler for "unknown"' } },
-    { replyTo: 8, error: { code: "bad-reply", message: "the handler's result could not be encoded" } },
+    { replyTo: 8, error: bad },
     { replyTo: 9, error: { message: "trap" } },
     { replyTo: 10, error: { message: "unknown error" } },
+    { replyTo: 11, error: bad },
+    { replyTo: 12, error: bad },
   ]);
-  assert.deepEqual(got.handlerErrs, ["handler"]);
-  assert.deepEqual(got.msgs.filter((m) => m[0] != "ask"), [["add", 1], ["later", 2], ["boom", 3], ["reject", 4], ["gone", 5], ["twice", 6], ["unknown", 7], ["circ", 8], ["proxy", 9], ["thrownProxy", 10]]);
-  assert.deepEqual(got.typed, [], "requests go to handle(), not to onMessage handlers");
+  assert.deepEqual(got.handlerErrs, [
+    "handler", "handler", "handler",
+    'malformed frame: the id of a "add" request must be an integer from 0 to 2^53-1, got 9007199254740992',
+    'malformed frame: the id of a "add" request must be an integer from 0 to 2^53-1, got 1.5',
+    'malformed frame: the id of a "add" request must be an integer from 0 to 2^53-1, got -1',
+  ]);
+  assert.deepEqual(got.msgs.filter((m) => m[0] != "ask"), [["add", 1], ["later", 2], ["boom", 3], ["reject", 4], ["gone", 5], ["twice", 6], ["unknown", 7], ["circ", 8], ["proxy", 9], ["thrownProxy", 10], ["fn", 11], ["sym", 12], ["add", 0]]);
+  // Unhandled types (none registered, or removed) stay ordinary events, unanswered.
+  assert.deepEqual(got.typed, [["gone", "g"], ["unknown", "u"]], "requests go to handle(), not to onMessage handlers");
   assert.deepEqual(got.raws, [{ answer: 7, result: 42 }]);
 });
 
@@ -459,4 +477,110 @@ test("before init(): the error says to call init() first", async () => {
   } finally {
     await p2.close();
   }
+});
+
+test("Blobs in flight: checks at the call, close/free outcomes, counts, e.send(Blob) through the gate", async () => {
+  const t = tag("blob2");
+  const got = await inPage(async ({ SteadySocket, ws, until, args }) => {
+    const out = {};
+    const err = (f) => { try { return f(); } catch (e) { return `${e.constructor.name}:${e.kind ?? ""}`; } };
+    // v1, open: request() behind a Blob checks and serializes at the call
+    const s = new SteadySocket(ws(args.t));
+    await until(s, "open");
+    s.sendRaw(new Blob(["x"]));
+    const obj = { v: "at-call" };
+    const p = s.request("echo", obj);
+    obj.v = "mutated-later";
+    out.snapshot = await p;
+    s.sendRaw(new Blob(["x"]));
+    out.badType = err(() => s.request(123));
+    out.badOpt = err(() => s.request("echo", 1, { bogus: 1 }));
+    out.badJson = err(() => s.request("echo", { toJSON() { throw new Error("nope"); } }));
+    // counted while waiting
+    s.sendRaw(new Blob([new Uint8Array(10)]));
+    s.send("x", "y".repeat(20));
+    out.counts = [s.queued >= 2, s.bufferedAmount >= 10 + 20];
+    await new Promise((r) => { const i = setInterval(() => s.queued == 0 && (clearInterval(i), r()), 5); });
+    // close() while a Blob is read: later sends throw closed; the waiting ones get drop events
+    const drops = [];
+    s.on("drop", (d) => drops.push([d.type, d.reason]));
+    s.sendRaw(new Blob([new Uint8Array(1 << 20)]));
+    s.send("chat", { text: "hi" });
+    s.close();
+    out.afterClose = [err(() => s.send("z", 1)), err(() => s.sendRaw(new Blob(["q"])))];
+    await new Promise((r) => { const i = setInterval(() => drops.length >= 2 && (clearInterval(i), r()), 5); });
+    out.closeDrops = drops;
+    s.free();
+
+    // free() while a Blob is read: every waiting send ends in a drop, the request rejects closed
+    const f = new SteadySocket(ws(args.t));
+    await until(f, "open");
+    const fdrops = [];
+    f.on("drop", (d) => fdrops.push([d.type, d.reason]));
+    f.sendRaw(new Blob([new Uint8Array(1 << 20)]));
+    f.send("after", 1);
+    const fr = f.request("echo", 1).catch((e) => e.kind);
+    f.free();
+    out.freeReq = await fr;
+    await new Promise((r) => { const i = setInterval(() => fdrops.length >= 2 && (clearInterval(i), r()), 5); });
+    out.freeDrops = fdrops;
+
+    // raw: e.send(Blob) in a gated open handler goes through the gate
+    const g = new SteadySocket(ws(args.t, "/ws/raw"), { protocol: "raw", handshakeTimeoutMs: 2000 });
+    const frames = [];
+    g.binaryType = "arraybuffer";
+    g.onmessage = (e) => frames.push(typeof e.data == "string" ? e.data : `bin:${e.data.byteLength}`);
+    g.send("backlog");
+    g.on("open", async (e) => {
+      const echoed = new Promise((r) => g.once("raw", r));
+      out.viaBlob = e.send(new Blob(["hello-blob"]));
+      await echoed;
+    });
+    await new Promise((r) => { const i = setInterval(() => frames.length >= 2 && (clearInterval(i), r()), 5); });
+    out.gateOrder = frames;
+    g.free();
+
+    // on<name> = null removes the listener; a later handler comes after the others (native order)
+    const h = new SteadySocket(ws(args.t, "/ws/raw"), { protocol: "raw" });
+    const order = [];
+    h.onmessage = () => order.push("f");
+    h.addEventListener("message", () => order.push("g"));
+    h.onmessage = null;
+    h.onmessage = () => order.push("f2");
+    await until(h, "open");
+    h.send("ping!");
+    await until(h, "raw");
+    out.onOrder = order;
+    h.free();
+    return out;
+  }, { t });
+  assert.deepEqual(got.snapshot, { v: "at-call" });
+  assert.equal(got.badType, "TypeError:");
+  assert.equal(got.badOpt, "TypeError:");
+  assert.equal(got.badJson, "TypeError:");
+  assert.deepEqual(got.counts, [true, true]);
+  assert.deepEqual(got.afterClose, ["Error:closed", "Error:closed"]);
+  assert.deepEqual(got.closeDrops, [[null, "closed"], ["chat", "closed"]]);
+  assert.equal(got.freeReq, "closed");
+  assert.deepEqual(got.freeDrops.slice(0, 2), [[null, "closed"], ["after", "closed"]]);
+  assert.equal(got.viaBlob, "queued");
+  assert.deepEqual(got.gateOrder, ["bin:10", "backlog"]);
+  assert.deepEqual(got.onOrder, ["g", "f2"]);
+});
+
+test("free() inside an async open handler: outcomes delivered, nothing thrown", async () => {
+  const t = tag("freeopen");
+  errors.length = 0;
+  const got = await inPage(async ({ SteadySocket, ws, args }) => {
+    const s = new SteadySocket(ws(args.t));
+    const log = [];
+    s.on("drop", (e) => log.push(`drop ${e.type} ${e.reason}`));
+    s.on("open", async () => { s.free(); });
+    s.send("b", 1);
+    const p = s.request("echo", 1).catch((e) => `rejected ${e.kind}`);
+    log.push(await Promise.race([p, new Promise((r) => setTimeout(() => r("PENDING"), 2000))]));
+    return log;
+  }, { t });
+  assert.deepEqual(got, ["drop b closed", "drop echo closed", "rejected closed"]);
+  assert.deepEqual(errors, [], errors.join("\n"));
 });
