@@ -352,6 +352,9 @@ pub enum SocketEvent {
     },
     /// A heartbeat round trip was measured.
     Rtt(crate::core::Rtt),
+    /// The socket's buffer drained to the low water mark after going above the high one
+    /// (see [`Builder::water_marks`]): messages flow again.
+    Drain,
     /// A queued message was dropped.
     Dropped {
         /// Its type (`None` for raw frames).
@@ -524,6 +527,7 @@ impl Sink for RustSink {
                     SocketEvent::Sent { ty, data_json }
                 }
                 Event::Rtt(r) => SocketEvent::Rtt(r),
+                Event::Drain => SocketEvent::Drain,
                 Event::RequestFailed { id, failure } => {
                     return self.settle(
                         id,
@@ -696,6 +700,15 @@ impl Builder {
         self
     }
 
+    /// Backpressure: above `high` bytes in the socket's buffer, new messages wait in the
+    /// queue (its limits bound memory) until it drains to `low` ([`SocketEvent::Drain`];
+    /// [`SteadySocket::ready`] waits for it). JS `highWaterMark`/`lowWaterMark`. Default off.
+    /// `build()` checks `1 <= high` and `low <= high` ([`Error::Option`]).
+    pub fn water_marks(mut self, high: usize, low: usize) -> Self {
+        self.config.water_marks = Some((high, low));
+        self
+    }
+
     /// Jitter RNG seed. Default: random.
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
@@ -771,7 +784,12 @@ impl Builder {
         let url = self.url.source(&mut hooks);
         let sink = Rc::new(RustSink { codec, _hooks: hooks, ..RustSink::default() });
         let driver = Driver::new(url, self.protocols, self.config, proto, sink.clone());
-        Ok(SteadySocket { driver, sink, protocol: self.protocol })
+        Ok(SteadySocket {
+            driver,
+            sink,
+            protocol: self.protocol,
+            next_sub: std::cell::Cell::new(0),
+        })
     }
 
     /// No browser: see [`build`](Self::build).
@@ -816,7 +834,13 @@ pub struct SteadySocket {
     driver: Driver,
     sink: Rc<RustSink>,
     protocol: Protocol,
+    /// The last [`SubscriptionId`] given.
+    next_sub: std::cell::Cell<u64>,
 }
+
+/// A subscription of [`SteadySocket::subscribe`], for [`SteadySocket::unsubscribe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubscriptionId(u64);
 
 impl std::fmt::Debug for SteadySocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -898,6 +922,66 @@ impl SteadySocket {
     /// Metrics now.
     pub fn metrics(&self) -> Metrics {
         self.driver.read(|e, now| e.metrics(now))
+    }
+
+    /// Whether new messages go straight out: `false` while the socket's buffer is above the
+    /// high water mark ([`Builder::water_marks`]) and messages wait in the queue.
+    pub fn writable(&self) -> bool {
+        self.driver.read(|e, _| !e.congested())
+    }
+
+    /// Resolves when new messages go straight out again ([`writable`](Self::writable)): at
+    /// once if they do, else at the next [`SocketEvent::Drain`] (or when the connection is no
+    /// longer open, or the socket is dropped).
+    pub async fn ready(&self) {
+        let mut events = self.events();
+        if self.writable() {
+            return;
+        }
+        loop {
+            let next = std::future::poll_fn(|cx| {
+                futures_core::Stream::poll_next(std::pin::Pin::new(&mut events), cx)
+            })
+            .await;
+            match next {
+                None | Some(SocketEvent::Drain) => return,
+                Some(SocketEvent::State { to, .. }) if to != State::Open => return,
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// A subscription: `{"type": ty, "data": data}` sent on every open after the open and
+    /// before the queued backlog (and now, if this connection's backlog already went), until
+    /// [`unsubscribe`](Self::unsubscribe). Not a queued message (no `Sent`/`Dropped` events).
+    ///
+    /// # Errors
+    /// [`Error::Serde`] (or the codec's error); [`Error::Unsupported`] with [`Protocol::Raw`].
+    pub fn subscribe<T: Serialize + ?Sized>(
+        &self,
+        ty: &str,
+        data: &T,
+    ) -> Result<SubscriptionId, Error> {
+        let frame = match &self.protocol {
+            Protocol::V1 => {
+                let json = serde_json::to_string(data).map_err(|e| Error::Serde(e.to_string()))?;
+                JsFrame::text(encode_event(ty, &json))
+            }
+            Protocol::Raw { .. } => return Err(raw_unsupported("subscribe")),
+            Protocol::Codec(c) => {
+                let data = serde_json::to_value(data).map_err(|e| Error::Serde(e.to_string()))?;
+                c.encode(&json!({"type": ty, "data": data}))?.into_frame()
+            }
+        };
+        let id = self.next_sub.get() + 1;
+        self.next_sub.set(id);
+        self.driver.subscribe(id, frame);
+        Ok(SubscriptionId(id))
+    }
+
+    /// Stops a subscription (nothing is sent); whether it was registered.
+    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        self.driver.unsubscribe(id.0)
     }
 
     /// Sends a typed event `{"type": ty, "data": data}` (with [`Protocol::Codec`], the

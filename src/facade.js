@@ -9,7 +9,7 @@ import { Core, initSync } from "./steadysocket.js";
 
 export const P = "steadysocket: ";
 const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
-const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw"];
+const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw", "drain"];
 // The wasm side's enum orders (src/core): ErrorKind, DropReason, requests::Failure, Sent.
 const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler", "heartbeat-timeout", "handshake"];
 const DROPS = ["overflow", "expired", "closed", "connection-lost"];
@@ -263,6 +263,7 @@ export class Hub {
       }
       case 11: return this.emit("rtt", { rtt: undef(a), srtt: undef(b), jitter: undef(c) });
       case 12: return this.settle(a, false, kindErr(FAILURES[b], P + "request failed: " + FAILURES[b]));
+      case 16: return this.emit("drain", {});
     }
   }
 }
@@ -318,7 +319,7 @@ export function pack(o, extra = [], hb = ["intervalMs", "timeoutMs", "ping"]) {
   let protocols = [], ping, codes = [];
   n[17] = Math.random() * 9007199254740991; // the jitter seed
   if (o == null) return [n, protocols, ping, codes];
-  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes", "handshakeTimeoutMs", "autoConnect", "shouldReconnect", ...extra]);
+  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes", "handshakeTimeoutMs", "autoConnect", "shouldReconnect", "highWaterMark", "lowWaterMark", ...extra]);
   const ac = o.autoConnect, sr = o.shouldReconnect;
   if (ac !== undefined && typeof ac != "boolean") throw optErr(TypeError, "autoConnect", `must be a boolean, got ${typeOf(ac)}`);
   if (ac === false) n[0] |= 1 << 23;
@@ -434,11 +435,14 @@ export class Base extends ET {
     hub.r = o?.shouldReconnect ?? null;
     this._idle = o?.autoConnect === false;
     const [n, protocols, ping, codes] = packed;
-    const t = numOpt(o, "handshakeTimeoutMs");
+    const t = numOpt(o, "handshakeTimeoutMs"), hw = numOpt(o, "highWaterMark"), lw = numOpt(o, "lowWaterMark");
     // NaN is the wasm's "none": refuse it here (as connectTimeoutMs: NaN is).
-    if (t !== t) throw optErr(RangeError, "handshakeTimeoutMs", "must be a finite number > 0, got NaN");
+    for (const [k, v] of [["handshakeTimeoutMs", t], ["highWaterMark", hw], ["lowWaterMark", lw]]) {
+      if (v !== v) throw optErr(RangeError, k, "must be a number, got NaN");
+    }
+    if (lw !== undefined && hw === undefined) throw optErr(TypeError, "lowWaterMark", "needs highWaterMark");
     try {
-      this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN]), pong, f);
+      this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN, hw ?? NaN, lw ?? NaN]), pong, f);
     } catch (e) {
       if (!ready()) throw new Error(P + "the WebAssembly module is not loaded: call `await init()` (the package's default export) once before creating a socket, or `initSync({ module })` (see the README, \"Setup by environment\")");
       throw e;
@@ -514,6 +518,11 @@ export class Base extends ET {
 
   get queued() {
     return this._c().q() + this._bn;
+  }
+
+  /** `false` while the socket's buffer is above `highWaterMark`: sends wait in the queue until `drain`. */
+  get writable() {
+    return this._c().wr();
   }
 
   get rtt() {
@@ -774,6 +783,7 @@ const matcher = (m) => {
 export class SteadySocket extends Base {
   #m; // 0 v1, 1 raw, 2 codec
   #enc; // a codec's encode
+  #subs = 0; // the last subscription key
 
   constructor(url, options) {
     const o = options ?? undefined;
@@ -843,6 +853,53 @@ export class SteadySocket extends Base {
 
   _encReply(id, ok, v) {
     return this.#m == 2 ? this.#encode(ok ? { replyTo: id, data: v === undefined ? null : v } : { replyTo: id, error: v }) : super._encReply(id, ok, v);
+  }
+
+  /**
+   * A message sent on every open: after the `open` handlers (and any open gate), before the
+   * backlog; now too if the connection's backlog already went. Returns `{unsubscribe}`;
+   * `unsubscribe(type?, data?)` stops it and, with a `type`, sends that message (e.g. a leave).
+   * `protocol: "raw"`: `subscribe(frame)`.
+   */
+  subscribe(type, data) {
+    const c = this._c();
+    let v;
+    if (this.#m == 1) {
+      v = bytes(type);
+      if (v === undefined) throw new TypeError(`${P}subscribe: frame must be a string, ArrayBuffer or ArrayBufferView, got ${typeOf(type)}`);
+    } else {
+      if (typeof type != "string") throw new TypeError(P + "subscribe: type must be a string");
+      const msg = { type, data: data === undefined ? null : data };
+      if (this.#m == 2) v = this.#encode(msg);
+      else {
+        try {
+          v = JSON.stringify(msg);
+        } catch (e) {
+          throw notJson(e);
+        }
+      }
+    }
+    const key = ++this.#subs;
+    c.sb(key, v, v.length);
+    let on = true;
+    return {
+      unsubscribe: (t, d) => {
+        if (!on) return false;
+        on = false;
+        this.#c0()?.ub(key);
+        if (t !== undefined) this.#m == 1 ? this.send(t) : this.send(t, d);
+        return true;
+      },
+    };
+  }
+
+  /** The Core, or null after free(). */
+  #c0() {
+    try {
+      return this._c();
+    } catch {
+      return null;
+    }
   }
 
   /**

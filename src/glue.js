@@ -154,6 +154,11 @@ export class Port {
     }
   }
 
+  /** The socket's `bufferedAmount` (0 without one). */
+  b() {
+    return this.w?.bufferedAmount ?? 0;
+  }
+
   /** Starts the closing handshake, keeping the listeners. */
   c(code, reason) {
     try {

@@ -208,7 +208,7 @@ impl Sink for JsSink {
     /// (a raw, b reason, v frame), 10 sent (a raw, v frame), 11 rtt (a, b, c; NaN = none),
     /// 12 request failed (a id, b failure), 13 protocol frame (a conn, v headers, w body), 14
     /// server error (v message, w `[headers, body]`), 15 request from the server (a id, b
-    /// conn, v type, w data). Enums go as their declaration index.
+    /// conn, v type, w data), 16 drain. Enums go as their declaration index.
     fn note(&self, note: Note) {
         let u = &JsValue::UNDEFINED;
         match note {
@@ -244,6 +244,7 @@ impl Sink for JsSink {
                     self.e(10, raw, 0.0, 0.0, &frame.value, u)
                 }
                 Event::Rtt(r) => self.e(11, opt(r.latest), opt(r.smoothed), opt(r.jitter), u, u),
+                Event::Drain => self.e(16, 0.0, 0.0, 0.0, u, u),
                 Event::RequestFailed { id, failure } => {
                     self.e(12, id as f64, f64::from(failure as u8), 0.0, u, u)
                 }
@@ -321,6 +322,9 @@ impl Core {
         if let Some(t) = at(1) {
             crate::core::validate::positive_ms("handshakeTimeoutMs", t)?;
             config.session.handshake_timeout_ms = t;
+        }
+        if let Some(high) = at(4) {
+            config.water_marks = Some(crate::core::validate::water_marks(high, at(5))?);
         }
         let func = || f.clone().dyn_into::<js_sys::Function>().ok();
         let proto = match kind {
@@ -432,6 +436,23 @@ impl Core {
     /// fulfilled, else why one rejected (the connection fails).
     pub fn rl(&self, conn: f64, err: Option<String>) {
         self.with((), |d| d.release(conn as u64, err.map_or(Ok(()), Err)));
+    }
+
+    /// Registers (or replaces) subscription `key`: sent on every open before the backlog, and
+    /// now if the backlog already went; whether it was sent now.
+    pub fn sb(&self, key: f64, frame: JsValue, len: u32) -> bool {
+        let frame = JsFrame { value: frame, len: len as usize };
+        self.with(false, |d| d.subscribe(key as u64, frame))
+    }
+
+    /// Forgets subscription `key`; whether it existed.
+    pub fn ub(&self, key: f64) -> bool {
+        self.with(false, |d| d.unsubscribe(key as u64))
+    }
+
+    /// Whether new messages go straight out (not held above the high water mark).
+    pub fn wr(&self) -> bool {
+        self.with(false, |d| d.read(|e, _| !e.congested()))
     }
 
     /// The current connection id (the open event's, while it is dispatched).

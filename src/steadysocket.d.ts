@@ -128,6 +128,14 @@ export interface Options {
   /** `false`: start in state `closed` and connect on `connect()`; sends made before are queued. @default true */
   autoConnect?: boolean;
   /**
+   * Backpressure (bytes, integer >= 1): once the socket's own buffer goes above it, new
+   * messages wait in the queue (`send` returns `"queued"`, `writable` is `false`) until it
+   * drains to `lowWaterMark` (`drain` event). @default undefined (off)
+   */
+  highWaterMark?: number;
+  /** Where the buffer must drain to (bytes, 0..highWaterMark). Needs `highWaterMark`. @default highWaterMark / 4 */
+  lowWaterMark?: number;
+  /**
    * Asked when the open connection closes (after `reconnect.stopOnCodes`, which wins):
    * return `false` to stop reconnecting (state `closed`, `error` kind `reconnect-stopped`).
    * A throw counts as `true` and fires an `error` event (kind `handler`). @default undefined
@@ -200,6 +208,8 @@ export interface Events<In, Out> {
   rtt: RttEvent;
   /** Frames that are not typed events; with `protocol: "raw"` every frame (which also fires `message` with `type: null`). */
   raw: string | Uint8Array;
+  /** The socket's buffer drained to `lowWaterMark` after going above `highWaterMark`. */
+  drain: {};
 }
 
 /** `sent`: on the wire now; `queued`: waiting for the connection; `dropped`: refused by the overflow policy (a `drop` event says so too). */
@@ -261,6 +271,13 @@ export interface SteadySocketEventMap {
   rtt: CustomEvent<RttEvent>;
   drop: CustomEvent<DropEvent<AnyMap>>;
   sent: CustomEvent<SentEvent<AnyMap>>;
+  drain: CustomEvent<{}>;
+}
+
+/** A handle of `subscribe`. */
+export interface Subscription {
+  /** Stops re-sending it; with a `type`, sends that message too (e.g. a leave). Returns `false` if already stopped. */
+  unsubscribe(type?: string, data?: unknown): boolean;
 }
 
 /** What a `handle` handler gets beside the data. */
@@ -297,6 +314,8 @@ export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMa
   /** How binary frames reach DOM `message`/`raw` listeners (`on()` handlers always get `Uint8Array`). @default "arraybuffer" */
   binaryType: "arraybuffer" | "blob";
   readonly queued: number;
+  /** `false` while the socket's buffer is above `highWaterMark` (sends wait in the queue until `drain`). */
+  readonly writable: boolean;
   /** Latest heartbeat RTT in ms (kept across reconnects until a new sample). */
   readonly rtt: number | undefined;
   /** The DOM-style handlers (one each; an `onopen` returning a Promise gates the backlog like an `open` handler). */
@@ -318,6 +337,13 @@ export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMa
   send<K extends keyof Out & string>(type: K, ...data: DataArg<Out[K]>): SendResult;
   /** Throws `TypeError` with `protocol: "raw"` (no replies). */
   request<K extends keyof Req & string>(type: K, ...args: [Req[K][0]] extends [void] ? [data?: Req[K][0], options?: { timeoutMs?: number }] : [data: Req[K][0], options?: { timeoutMs?: number }]): Promise<Req[K][1]>;
+  /**
+   * A message sent on every open: after the `open` handlers (and any open gate), before the
+   * queued backlog; now too if this connection's backlog already went. `protocol: "raw"`:
+   * `subscribe(frame)`.
+   */
+  subscribe<K extends keyof Out & string>(type: K, ...data: DataArg<Out[K]>): Subscription;
+  subscribe(this: string extends keyof Out ? SteadySocket<In, Out, Req, Srv> : never, frame: string | ArrayBuffer | ArrayBufferView): Subscription;
   /**
    * Answers the server's requests `{"type", "id", "data"}` of `type`: the handler's return
    * value (or Promise) goes back as `{"replyTo": id, "data"}`, a throw or rejection as

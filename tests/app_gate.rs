@@ -320,3 +320,122 @@ fn should_reconnect_false_stops_like_a_stop_code() {
     assert!(s.e.poll_action().is_none());
     let _ = Action::<u32>::Flush;
 }
+
+// ---------- subscriptions (issue 13) ----------
+
+fn sub(n: u32) -> Frame {
+    Frame::Text(format!("SUB{n}"))
+}
+
+fn texts(s: &Sim) -> Vec<String> {
+    s.sent
+        .iter()
+        .map(|(_, f)| match f {
+            Frame::Text(t) => t.clone(),
+            Frame::Binary(b) => format!("<{} bytes>", b.len()),
+        })
+        .collect()
+}
+
+#[test]
+fn subscriptions_go_after_open_handlers_and_the_gate_before_the_backlog_on_every_open() {
+    let held = Rc::new(Cell::new(None));
+    let mut s = Sim::new(quiet());
+    let h = held.clone();
+    s.on_open = Some(Box::new(move |e: &mut Engine<u32>, now| {
+        e.send(frame(10), 10, now).expect("open handler send");
+        h.set(e.hold(now));
+    }));
+    assert!(!s.e.subscribe(1, sub(1), s.now), "not open: registered only");
+    s.send(1).expect("queued");
+    s.open();
+    // Gated: the handler's message only.
+    assert_eq!(texts(&s), vec![encode_event("m", "10")]);
+    // Registered while gated: waits for the flush too.
+    assert!(!s.e.subscribe(2, sub(2), s.now));
+    s.e.release(held.get().expect("held"), Ok(()), s.now);
+    s.pump();
+    assert_eq!(
+        texts(&s),
+        vec![encode_event("m", "10"), "SUB1".into(), "SUB2".into(), encode_event("m", "1")]
+    );
+    // After the flush: at once; replacing keeps the place; unsubscribe forgets.
+    assert!(s.e.subscribe(3, sub(3), s.now));
+    s.pump();
+    assert!(s.e.subscribe(1, Frame::Text("SUB1b".into()), s.now));
+    s.pump();
+    assert!(s.e.unsubscribe(2));
+    assert!(!s.e.unsubscribe(2));
+    // A reconnect re-sends them (in registration order) before the backlog, every time.
+    s.on_open = None;
+    s.drop_conn();
+    s.send(4).expect("queued while down");
+    s.sent.clear();
+    s.advance(1000.0);
+    s.open();
+    assert_eq!(texts(&s), vec!["SUB1b".to_string(), "SUB3".into(), encode_event("m", "4")]);
+    assert_eq!(s.e.metrics(s.now).messages_out, 3, "subscriptions are not counted as messages");
+}
+
+// ---------- backpressure (issue 13) ----------
+
+fn marked() -> Config {
+    Config { water_marks: Some((100, 40)), ..quiet() }
+}
+
+#[test]
+fn above_the_high_water_mark_sends_wait_in_the_queue_until_the_drain() {
+    let mut s = Sim::new(marked());
+    s.open();
+    // Each frame is ~25 bytes: the 5th crosses 100.
+    let mut results = vec![];
+    for n in 1..=8 {
+        s.e.set_socket_buffered(
+            s.sent.iter().map(|(_, f)| steadysocket::core::envelope::WireFrame::wire_len(f)).sum(),
+        );
+        results.push(s.send(n).expect("accepted"));
+    }
+    assert!(s.e.congested());
+    let sent_now = results.iter().filter(|r| **r == Sent::Sent).count();
+    assert!((4..=5).contains(&sent_now), "{results:?}");
+    assert!(results[sent_now..].iter().all(|r| *r == Sent::Queued), "{results:?}");
+    assert_eq!(s.e.queued(), 8 - sent_now);
+    // Still above the low mark at the next check: nothing moves.
+    s.e.set_socket_buffered(90);
+    s.advance(20.0);
+    assert!(s.e.congested());
+    assert_eq!(s.sent_numbers().len(), sent_now);
+    // Drained to the low mark: a Drain event, then the held messages go, in order, until the
+    // buffer is above the high mark again.
+    s.e.set_socket_buffered(40);
+    s.advance(20.0);
+    assert!(s.events.iter().any(|e| matches!(e, Event::Drain)));
+    let after = s.sent_numbers();
+    assert!(after.len() > sent_now, "{after:?}");
+    assert_eq!(after, (1..=after.len() as u32).collect::<Vec<_>>(), "in order");
+    // Eventually everything goes (the socket keeps draining).
+    for _ in 0..10 {
+        s.e.set_socket_buffered(0);
+        s.advance(20.0);
+    }
+    assert_eq!(s.sent_numbers(), (1..=8).collect::<Vec<_>>());
+    assert!(!s.e.congested());
+    // The queue limits still bound memory while congested (drop-oldest by default).
+    let small = Config {
+        queue: steadysocket::core::OutboxConfig { max_messages: 3, ..Default::default() },
+        ..marked()
+    };
+    let mut s = Sim::new(small);
+    s.open();
+    s.e.set_socket_buffered(1000);
+    for n in 1..=50 {
+        s.send(n).expect("accepted");
+    }
+    assert!(s.e.queued() <= 3);
+    let drops = s
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Dropped { reason: DropReason::Overflow, .. }))
+        .count();
+    assert!(drops >= 46, "{drops}");
+}

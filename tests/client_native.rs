@@ -79,6 +79,7 @@ fn every_option(b: Builder) -> Builder {
     .max_message_bytes(1 << 20)
     .protocols(vec!["chat.v1".into()])
     .protocol(Protocol::V1)
+    .water_marks(1 << 20, 1 << 18)
     .seed(7)
 }
 
@@ -100,6 +101,11 @@ fn surface(s: &SteadySocket) -> Result<(), Error> {
     is_future(&r);
     let r: RequestFuture<Value> = s.request_with_timeout("add", &[1, 2], Some(500.0));
     is_future(&r);
+    let sub: steadysocket::client::SubscriptionId = s.subscribe("watch", &json!({"room": "a"}))?;
+    let _: bool = s.unsubscribe(sub);
+    let _: bool = s.writable();
+    let ready = s.ready();
+    let _ = ready;
     s.close(1000, "bye")?;
     s.reconnect();
     Ok(())

@@ -57,6 +57,12 @@ impl Driver {
     ) -> Result<(u64, Sent), SendError> {
         match self.0 {}
     }
+    pub fn subscribe(&self, _: u64, _: JsFrame) -> bool {
+        match self.0 {}
+    }
+    pub fn unsubscribe(&self, _: u64) -> bool {
+        match self.0 {}
+    }
     pub fn close(&self, _: u16, _: &str) {
         match self.0 {}
     }

@@ -104,7 +104,15 @@ pub struct Config {
     /// What the wire protocol asks of the session (handshake, goodbye, pong). Default:
     /// protocol v1's ([`Session::default`]).
     pub session: Session,
+    /// Backpressure `(high, low)` in bytes of the socket's own buffer (as the driver reports
+    /// it with [`Engine::set_socket_buffered`]) plus what is in flight to it: above `high`,
+    /// new messages wait in the queue (its limits and overflow policy bound memory) until
+    /// the socket's buffer drains to `low` or below ([`Event::Drain`]). Default `None` (off).
+    pub water_marks: Option<(usize, usize)>,
 }
+
+/// How often (ms) the socket's buffer is checked while above the high water mark.
+pub const DRAIN_POLL_MS: f64 = 20.0;
 
 /// The protocol seam's engine half: what a wire protocol needs from the session lifecycle.
 /// The protocol itself (encoding and classifying frames) lives with the driver; the engine
@@ -150,6 +158,7 @@ impl Default for Config {
             close_timeout_ms: 3000.0,
             seed: 0x5eed,
             session: Session::default(),
+            water_marks: None,
         }
     }
 }
@@ -297,6 +306,9 @@ pub enum Event<M, F = Frame> {
     },
     /// A heartbeat pong gave a new round-trip sample.
     Rtt(Rtt),
+    /// The socket's buffer drained to the low water mark after going above the high one:
+    /// held messages are being sent, new ones go straight out again.
+    Drain,
     /// A request failed (its promise should reject).
     RequestFailed {
         /// The request id.
@@ -515,6 +527,16 @@ pub struct Engine<M, F = Frame> {
     /// Never started (`autoConnect: false`): `closed`, but messages queue until
     /// [`Engine::connect`].
     idle: bool,
+    /// Subscriptions: sent on every open when the backlog is (after the `open` handlers and
+    /// any open gate, before the backlog), and at once when registered after that.
+    subs: Vec<(u64, F)>,
+    /// Whether this connection's backlog went out (so a new subscription goes at once).
+    flushed: bool,
+    water_marks: Option<(usize, usize)>,
+    /// The socket's own buffer, as last reported, plus bytes handed to it since.
+    buffered: usize,
+    /// Above the high water mark: new messages wait in the queue; the next drain check.
+    congested: Option<f64>,
     /// Frames sent on every (re)open before the backlog (subscriptions), by key, in order.
     standing: Vec<Standing<F>>,
     /// `close()` said goodbye: the code and reason to close with once it is answered.
@@ -574,6 +596,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             close_timeout_ms,
             seed,
             session,
+            water_marks,
         } = config;
         let mut e = Self {
             reconnect: reconnect.map(|r| Reconnect {
@@ -592,6 +615,11 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             handshaking: false,
             gated: false,
             idle: false,
+            subs: Vec::new(),
+            flushed: false,
+            water_marks,
+            buffered: 0,
+            congested: None,
             standing: Vec::new(),
             bye: None,
             answered: false,
@@ -692,7 +720,8 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             (Some(h), State::Open) => Some(h.deadline()),
             _ => None,
         };
-        [self.deadline, hb, self.requests.next_deadline(), self.outbox.next_expiry()]
+        let drain = self.congested.filter(|_| self.state == State::Open);
+        [self.deadline, hb, self.requests.next_deadline(), self.outbox.next_expiry(), drain]
             .into_iter()
             .flatten()
             .reduce(f64::min)
@@ -755,6 +784,42 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             Ok(()) => self.actions.push_back(Action::Flush),
             Err(why) => self.gate_failed(why, 1000, now),
         }
+    }
+
+    /// The socket's own buffered byte count (the driver reports it before each send and each
+    /// timer input when water marks are set; see [`Config::water_marks`]).
+    pub fn set_socket_buffered(&mut self, bytes: usize) {
+        self.buffered = bytes;
+    }
+
+    /// Whether new messages are held because the socket's buffer is above the high water
+    /// mark (until [`Event::Drain`]).
+    pub fn congested(&self) -> bool {
+        self.congested.is_some() && self.state == State::Open
+    }
+
+    /// Registers (or replaces, keeping its place) subscription `key`: `frame` is sent on every
+    /// open together with the backlog, before it (after the `open` handlers and any open
+    /// gate), and now if this connection's backlog already went. Returns whether it was sent
+    /// now. Not a queued message: never in the queue, no `sent`/`drop` events, not in
+    /// `messages_out` (bytes are counted).
+    pub fn subscribe(&mut self, key: u64, frame: F, now: f64) -> bool {
+        let now_too = self.state == State::Open && !self.gated && self.flushed;
+        if now_too {
+            self.push_frame(frame.clone(), None, now);
+        }
+        match self.subs.iter_mut().find(|s| s.0 == key) {
+            Some(s) => s.1 = frame,
+            None => self.subs.push((key, frame)),
+        }
+        now_too
+    }
+
+    /// Forgets subscription `key`; whether it existed.
+    pub fn unsubscribe(&mut self, key: u64) -> bool {
+        let n = self.subs.len();
+        self.subs.retain(|s| s.0 != key);
+        self.subs.len() != n
     }
 
     /// Whether the backlog is held by [`hold`](Self::hold).
@@ -844,6 +909,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// The session opened: heartbeat, standing frames, `Open`, then the backlog.
     fn ready(&mut self, beat: Option<(u32, u32)>, now: f64) {
         self.handshaking = false;
+        self.flushed = false;
+        self.buffered = 0;
+        self.congested = None;
         self.deadline = None;
         self.opened_at = now;
         if let Some(t) = self.down_since.take() {
@@ -876,8 +944,23 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if self.state != State::Open || self.gated {
             return;
         }
+        if !self.flushed {
+            self.flushed = true;
+            for i in 0..self.subs.len() {
+                if let Some((_, f)) = self.subs.get(i) {
+                    let f = f.clone();
+                    self.push_frame(f, None, now);
+                }
+            }
+        }
+        if self.congested.is_some() {
+            return;
+        }
         self.expire_queue(now);
-        while let Some(e) = self.outbox.pop_front() {
+        // Stops when the socket's buffer goes above the high water mark (the rest waits for
+        // the drain).
+        while self.congested.is_none() {
+            let Some(e) = self.outbox.pop_front() else { break };
             let frame = e.frame.clone();
             let request = e.request();
             self.transmit(e.frame, Msg { meta: e.meta.clone(), request }, now);
@@ -1205,6 +1288,17 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 );
             }
             State::Open => {
+                if let (Some(at), Some((_, low))) = (self.congested, self.water_marks) {
+                    if now >= at {
+                        if self.buffered <= low {
+                            self.congested = None;
+                            self.emit(Event::Drain);
+                            self.actions.push_back(Action::Flush);
+                        } else {
+                            self.congested = Some(now + DRAIN_POLL_MS);
+                        }
+                    }
+                }
                 let beat = self.heartbeat.as_ref().map_or(Beat::Idle, |h| h.poll(now));
                 match beat {
                     Beat::Idle => {}
@@ -1635,7 +1729,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         match self.state {
             State::Closed if self.idle => self.enqueue(frame, request, meta, now),
             State::Closing | State::Closed => Err(SendError::Closed),
-            State::Open if !self.gated => {
+            State::Open if !self.gated && self.congested.is_none() => {
                 self.transmit(frame, Msg { meta, request }, now);
                 Ok(Sent::Sent)
             }
@@ -1677,6 +1771,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 
     fn push_frame(&mut self, frame: F, msg: Option<Msg<M>>, now: f64) {
         self.metrics.bytes_out += frame.wire_len() as u64;
+        if let Some((high, _)) = self.water_marks {
+            self.buffered = self.buffered.saturating_add(frame.wire_len());
+            if self.buffered > high && self.congested.is_none() {
+                self.congested = Some(now + DRAIN_POLL_MS);
+            }
+        }
         if let Some(h) = &mut self.heartbeat {
             h.on_outbound(now);
         }

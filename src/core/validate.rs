@@ -121,6 +121,9 @@ impl Config {
     /// # Errors
     /// The first invalid option, as an [`OptionError`] of kind `Range` naming its path.
     pub fn validate(&self) -> Result<(), OptionError> {
+        if let Some((high, low)) = self.water_marks {
+            water_marks(high as f64, Some(low as f64))?;
+        }
         if let Some(r) = &self.reconnect {
             let b = &r.backoff;
             // >= 1: with 0, every delay is 0 (0 × factorⁿ) and a server that accepts and
@@ -363,4 +366,28 @@ mod tests {
             assert_eq!(range_path(protocols(&list)).as_deref(), Some(path), "{list:?}");
         }
     }
+}
+
+/// The backpressure water marks `(high, low)` from the JS options `highWaterMark` and
+/// `lowWaterMark` (bytes): `high` an integer `>= 1`, `low` an integer in `0..=high`
+/// (default `high / 4`).
+///
+/// # Errors
+/// A range error naming the option.
+pub fn water_marks(high: f64, low: Option<f64>) -> Result<(usize, usize), OptionError> {
+    let int = |v: f64| v.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&v);
+    if !int(high) || high < 1.0 {
+        return Err(OptionError::range_error(
+            "highWaterMark",
+            ["must be an integer >= 1, got ", &super::text::num(high)].concat(),
+        ));
+    }
+    let low = low.unwrap_or((high / 4.0).floor());
+    if !int(low) || low > high {
+        return Err(OptionError::range_error(
+            "lowWaterMark",
+            ["must be an integer from 0 to highWaterMark, got ", &super::text::num(low)].concat(),
+        ));
+    }
+    Ok((high as usize, low as usize))
 }

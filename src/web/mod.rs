@@ -176,6 +176,8 @@ struct Inner {
     socket: Option<u64>,
     /// The deadline the Port's timer is armed for.
     armed_at: Option<f64>,
+    /// Water marks are set: report the socket's buffered amount before sends and timers.
+    marks: bool,
     url: Rc<UrlSource>,
 }
 
@@ -271,6 +273,7 @@ impl Driver {
         sink: Rc<dyn Sink>,
         idle: bool,
     ) -> Self {
+        let marks = config.water_marks.is_some();
         let q = js_sys::Array::new();
         for p in &protocols {
             q.push(&JsValue::from_str(p));
@@ -290,6 +293,7 @@ impl Driver {
                     proto,
                     socket: None,
                     armed_at: None,
+                    marks,
                     url: Rc::new(url),
                 }),
                 sink,
@@ -347,6 +351,16 @@ impl Driver {
         self.with(|e, now| e.reconnect(now));
     }
 
+    /// Registers subscription `key` ([`Engine::subscribe`]).
+    pub fn subscribe(&self, key: u64, frame: JsFrame) -> bool {
+        self.with(|e, now| e.subscribe(key, frame, now))
+    }
+
+    /// Forgets subscription `key` ([`Engine::unsubscribe`]).
+    pub fn unsubscribe(&self, key: u64) -> bool {
+        self.with(|e, _| e.unsubscribe(key))
+    }
+
     /// User `connect()`: starts if closed.
     pub fn connect(&self) {
         self.with(|e, now| e.connect(now));
@@ -371,6 +385,7 @@ impl Driver {
         frame: JsFrame,
         meta: Kind,
     ) -> Result<Sent, SendError> {
+        self.shared.report_buffered();
         self.with(|e, now| e.send_via(via, frame, meta, now))
     }
 
@@ -383,6 +398,7 @@ impl Driver {
         encode: impl FnOnce(u64) -> JsFrame,
         before_run: impl FnOnce(u64),
     ) -> Result<(u64, Sent), SendError> {
+        self.shared.report_buffered();
         let r = self.shared.inner.borrow_mut().engine.request_via(
             via,
             timeout_ms,
@@ -523,6 +539,9 @@ extern "C" {
     /// The current `WebSocket`, or `null`.
     #[wasm_bindgen(method, getter, js_name = w)]
     fn ws(this: &Port) -> JsValue;
+    /// The current socket's `bufferedAmount` (0 without one).
+    #[wasm_bindgen(method, js_name = b)]
+    fn buffered(this: &Port) -> f64;
     /// Releases the socket, the timer and the listeners; idempotent.
     #[wasm_bindgen(method, js_name = d)]
     fn d(this: &Port);
@@ -541,6 +560,15 @@ fn now() -> f64 {
 }
 
 impl Shared {
+    /// Reports the socket's buffered amount to the engine (water marks only).
+    fn report_buffered(&self) {
+        let mut i = self.inner.borrow_mut();
+        if i.marks {
+            let b = self.port.buffered() as usize;
+            i.engine.set_socket_buffered(b);
+        }
+    }
+
     /// Performs pending engine actions, in order (see [`Shared`] for the rules).
     fn pump(self: &Rc<Self>, ctx: Ctx) {
         if self.pumping.replace(true) {
@@ -784,6 +812,9 @@ impl Shared {
                     0 => e.on_open(conn, now),
                     3 => {
                         i.armed_at = None;
+                        if i.marks {
+                            i.engine.set_socket_buffered(self.port.buffered() as usize);
+                        }
                         i.engine.on_timer(now);
                     }
                     4 => e.on_online(now),

@@ -74,3 +74,15 @@ export function stompConventions(): void {
   const target: EventTarget = c;
   void [target, c.url, c.protocol, c.bufferedAmount];
 }
+
+export function delivery(): void {
+  const s = new SteadySocket<{}, { watch: { room: string }; ping: void }>("/ws", { highWaterMark: 1 << 20, lowWaterMark: 1 << 18 });
+  const sub = s.subscribe("watch", { room: "a" });
+  s.subscribe("ping");
+  // @ts-expect-error -- `watch` needs its data
+  s.subscribe("watch");
+  sub.unsubscribe("watch", { room: "b" });
+  const w: boolean = s.writable;
+  s.on("drain", () => void w);
+  s.addEventListener("drain", (e) => void e.detail);
+}

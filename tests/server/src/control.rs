@@ -40,8 +40,8 @@ pub(crate) async fn handle(
     }
     let q = Query::parse(q.as_deref());
     let result = match name.as_str() {
-        "drop" | "refuse" | "halfopen" | "close" | "garbage" | "delay" | "reset" | "stats"
-        | "log" | "log/clear" => run(&shared, &name, &q).await,
+        "drop" | "refuse" | "halfopen" | "stall" | "close" | "garbage" | "delay" | "reset"
+        | "stats" | "log" | "log/clear" => run(&shared, &name, &q).await,
         _ => return json(404, json!({ "error": format!("unknown control: {name}") })),
     };
     result.unwrap_or_else(|bad| bad.response())
@@ -89,6 +89,23 @@ async fn run(shared: &Shared, name: &str, q: &Query) -> Result<Response, BadPara
                 acks
             };
             json!({ "halfOpen": count_acks(acks).await })
+        }
+        "stall" => {
+            // Stop reading for `ms` (then read again): a slow consumer.
+            let ms = q.required_int("ms", 1, MAX_MS)?;
+            let acks: Vec<_> = {
+                let inner = shared.lock();
+                let mut acks = Vec::new();
+                for entry in inner.conns.values() {
+                    if !entry.frozen && tag_matches(tag, entry.tag.as_deref()) {
+                        let (ack, done) = oneshot::channel();
+                        let _ = entry.ctl.send(Ctl::Stall(Duration::from_millis(ms), ack));
+                        acks.push(done);
+                    }
+                }
+                acks
+            };
+            json!({ "stalled": count_acks(acks).await })
         }
         "close" => {
             let code = match q.get("code").map(str::parse::<u64>) {

@@ -38,6 +38,9 @@ pub(crate) enum Ctl {
     Drop(oneshot::Sender<()>),
     /// Stop reading and writing, ack, then drop after the duration.
     HalfOpen(Duration, oneshot::Sender<()>),
+    /// Stop reading (keep writing) for the duration, ack at once, then read again: a slow
+    /// consumer (the client's send buffer grows, then drains).
+    Stall(Duration, oneshot::Sender<()>),
 }
 
 /// What the writer sends.
@@ -231,10 +234,21 @@ async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
         authed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         asked: std::sync::atomic::AtomicU64::new(0),
     };
-    let ended = tokio::select! {
-        () = read_loop(&mut stream, &conn, kind) => None,
-        () = write_loop(&mut sink, out_rx) => None,
-        ctl = ctl_rx.recv() => ctl,
+    let mut out_rx = out_rx;
+    let ended = loop {
+        let ctl = tokio::select! {
+            () = read_loop(&mut stream, &conn, kind) => None,
+            () = write_loop(&mut sink, &mut out_rx) => None,
+            ctl = ctl_rx.recv() => ctl,
+        };
+        let Some(Ctl::Stall(d, ack)) = ctl else { break ctl };
+        let _ = ack.send(());
+        // Not reading; writing goes on (cancelled when the stall ends: a frame started is
+        // flushed by the next write).
+        tokio::select! {
+            () = sleep(d) => {}
+            () = write_loop(&mut sink, &mut out_rx) => {}
+        }
     };
     // Reader and writer are gone now: nothing reads or writes this socket any more.
     let mut acks = Vec::new();
@@ -249,13 +263,13 @@ async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
                     () = &mut deadline => break,
                     ctl = ctl_rx.recv() => match ctl {
                         Some(Ctl::Drop(ack)) => { acks.push(ack); break; }
-                        Some(Ctl::HalfOpen(_, ack)) => { let _ = ack.send(()); }
+                        Some(Ctl::HalfOpen(_, ack) | Ctl::Stall(_, ack)) => { let _ = ack.send(()); }
                         None => break,
                     },
                 }
             }
         }
-        None => {}
+        Some(Ctl::Stall(..)) | None => {}
     }
     // Unregister first, so a client that sees the socket close also sees it gone from stats.
     unregister(&shared, id);
@@ -293,7 +307,7 @@ fn broadcast(inner: &Inner, room: &str, ty: &str, data: Value) {
 /// Writes queued frames in order, each no earlier than its due time.
 async fn write_loop(
     sink: &mut SplitSink<WebSocket, Message>,
-    mut rx: mpsc::UnboundedReceiver<Item>,
+    rx: &mut mpsc::UnboundedReceiver<Item>,
 ) {
     let mut broken = false;
     while let Some(item) = rx.recv().await {
