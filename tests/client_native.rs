@@ -104,8 +104,7 @@ fn surface(s: &SteadySocket) -> Result<(), Error> {
     let sub: steadysocket::client::SubscriptionId = s.subscribe("watch", &json!({"room": "a"}))?;
     let _: bool = s.unsubscribe(sub);
     let _: bool = s.writable();
-    let ready = s.ready();
-    let _ = ready;
+    drop(s.ready());
     s.close(1000, "bye")?;
     s.reconnect();
     Ok(())

@@ -194,6 +194,30 @@ impl Config {
     }
 }
 
+/// The backpressure water marks `(high, low)` from the JS options `highWaterMark` and
+/// `lowWaterMark` (bytes): `high` an integer `>= 1`, `low` an integer in `0..=high`
+/// (default `high / 4`).
+///
+/// # Errors
+/// A range error naming the option.
+pub fn water_marks(high: f64, low: Option<f64>) -> Result<(usize, usize), OptionError> {
+    let int = |v: f64| v.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&v);
+    if !int(high) || high < 1.0 {
+        return Err(OptionError::range_error(
+            "highWaterMark",
+            ["must be an integer >= 1, got ", &super::text::num(high)].concat(),
+        ));
+    }
+    let low = low.unwrap_or((high / 4.0).floor());
+    if !int(low) || low > high {
+        return Err(OptionError::range_error(
+            "lowWaterMark",
+            ["must be an integer from 0 to highWaterMark, got ", &super::text::num(low)].concat(),
+        ));
+    }
+    Ok((high as usize, low as usize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,26 +392,3 @@ mod tests {
     }
 }
 
-/// The backpressure water marks `(high, low)` from the JS options `highWaterMark` and
-/// `lowWaterMark` (bytes): `high` an integer `>= 1`, `low` an integer in `0..=high`
-/// (default `high / 4`).
-///
-/// # Errors
-/// A range error naming the option.
-pub fn water_marks(high: f64, low: Option<f64>) -> Result<(usize, usize), OptionError> {
-    let int = |v: f64| v.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&v);
-    if !int(high) || high < 1.0 {
-        return Err(OptionError::range_error(
-            "highWaterMark",
-            ["must be an integer >= 1, got ", &super::text::num(high)].concat(),
-        ));
-    }
-    let low = low.unwrap_or((high / 4.0).floor());
-    if !int(low) || low > high {
-        return Err(OptionError::range_error(
-            "lowWaterMark",
-            ["must be an integer from 0 to highWaterMark, got ", &super::text::num(low)].concat(),
-        ));
-    }
-    Ok((high as usize, low as usize))
-}
