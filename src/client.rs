@@ -355,6 +355,14 @@ pub enum SocketEvent {
     /// The socket's buffer drained to the low water mark after going above the high one
     /// (see [`Builder::water_marks`]): messages flow again.
     Drain,
+    /// A message transmitted but not confirmed by a heartbeat pong when its connection was
+    /// lost: it may not have reached the server ([`Builder::confirm_sends`]).
+    Lost {
+        /// Its type (`None` for raw frames).
+        ty: Option<String>,
+        /// Its JSON data (`None` for raw frames).
+        data_json: Option<String>,
+    },
     /// A queued message was dropped.
     Dropped {
         /// Its type (`None` for raw frames).
@@ -528,6 +536,10 @@ impl Sink for RustSink {
                 }
                 Event::Rtt(r) => SocketEvent::Rtt(r),
                 Event::Drain => SocketEvent::Drain,
+                Event::Lost { meta, frame } => {
+                    let (ty, data_json) = self.describe(meta, &frame);
+                    SocketEvent::Lost { ty, data_json }
+                }
                 Event::RequestFailed { id, failure } => {
                     return self.settle(
                         id,
@@ -706,6 +718,14 @@ impl Builder {
     /// `build()` checks `1 <= high` and `low <= high` ([`Error::Option`]).
     pub fn water_marks(mut self, high: usize, low: usize) -> Self {
         self.config.water_marks = Some((high, low));
+        self
+    }
+
+    /// Report possibly lost sends ([`SocketEvent::Lost`]): messages transmitted since the
+    /// last heartbeat pong when the connection is lost (a ping goes out within 1 s of a
+    /// send). Needs the heartbeat. JS does this by default; here default `false`.
+    pub fn confirm_sends(mut self, on: bool) -> Self {
+        self.config.confirm_sends = on;
         self
     }
 

@@ -9,7 +9,7 @@ import { Core, initSync } from "./steadysocket.js";
 
 export const P = "steadysocket: ";
 const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
-const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw", "drain"];
+const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw", "drain", "lost"];
 // The wasm side's enum orders (src/core): ErrorKind, DropReason, requests::Failure, Sent.
 const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler", "heartbeat-timeout", "handshake"];
 const DROPS = ["overflow", "expired", "closed", "connection-lost"];
@@ -264,6 +264,13 @@ export class Hub {
       case 11: return this.emit("rtt", { rtt: undef(a), srtt: undef(b), jitter: undef(c) });
       case 12: return this.settle(a, false, kindErr(FAILURES[b], P + "request failed: " + FAILURES[b]));
       case 16: return this.emit("drain", {});
+      case 17: {
+        if (this.has("lost")) {
+          const [type, data] = this.desc(a, v);
+          this.emit("lost", { type, data });
+        }
+        return;
+      }
     }
   }
 }
@@ -815,7 +822,8 @@ export class SteadySocket extends Base {
       const g = isObj(hb) && hb.pong !== undefined ? matcher(hb.pong) : undefined;
       if (beats) f = g;
       else packed[0][0] |= 1 << 22; // no heartbeat
-    }
+      if (beats && g) packed[0][0] |= 1 << 24; // pongs recognized: confirm sends
+    } else packed[0][0] |= 1 << 24; // v1, a codec: pongs confirm sends
     if (m == 2) {
       // The codec's heartbeat frames: encode({type:"ping"}) unless heartbeat.ping is set, and
       // encode({type:"pong"}) to answer the peer's pings. They must be text; a codec that

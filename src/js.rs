@@ -93,13 +93,19 @@ const STOP_CODES: u32 = 1 << 21;
 const NO_HEARTBEAT: u32 = 1 << 22;
 /// `autoConnect: false`: start closed, queueing, until `connect()`.
 const IDLE: u32 = 1 << 23;
+/// Report unconfirmed sends as `lost` (`Config::confirm_sends`).
+const CONFIRM: u32 = 1 << 24;
 
 /// Builds the validated config from the packed options.
 fn config(n: &[f64], protocols: &[String], ping: Option<String>) -> Result<Config, OptionError> {
     let mask = n.first().copied().unwrap_or(0.0) as u32;
     let slot = |i: usize| (mask & (1 << (i - 1)) != 0).then(|| n.get(i).copied()).flatten();
     crate::core::validate::protocols(protocols)?;
-    let mut cfg = Config { seed: n.get(17).copied().unwrap_or(0.0) as u64, ..Config::default() };
+    let mut cfg = Config {
+        seed: n.get(17).copied().unwrap_or(0.0) as u64,
+        confirm_sends: mask & CONFIRM != 0,
+        ..Config::default()
+    };
     if mask & NO_RECONNECT != 0 {
         cfg.reconnect = None;
     } else {
@@ -208,7 +214,8 @@ impl Sink for JsSink {
     /// (a raw, b reason, v frame), 10 sent (a raw, v frame), 11 rtt (a, b, c; NaN = none),
     /// 12 request failed (a id, b failure), 13 protocol frame (a conn, v headers, w body), 14
     /// server error (v message, w `[headers, body]`), 15 request from the server (a id, b
-    /// conn, v type, w data), 16 drain. Enums go as their declaration index.
+    /// conn, v type, w data), 16 drain, 17 lost (a raw, v frame). Enums go as their declaration
+    /// index.
     fn note(&self, note: Note) {
         let u = &JsValue::UNDEFINED;
         match note {
@@ -245,6 +252,10 @@ impl Sink for JsSink {
                 }
                 Event::Rtt(r) => self.e(11, opt(r.latest), opt(r.smoothed), opt(r.jitter), u, u),
                 Event::Drain => self.e(16, 0.0, 0.0, 0.0, u, u),
+                Event::Lost { meta, frame } => {
+                    let raw = f64::from(u8::from(meta == Kind::Raw));
+                    self.e(17, raw, 0.0, 0.0, &frame.value, u)
+                }
                 Event::RequestFailed { id, failure } => {
                     self.e(12, id as f64, f64::from(failure as u8), 0.0, u, u)
                 }

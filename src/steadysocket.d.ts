@@ -210,6 +210,8 @@ export interface Events<In, Out> {
   raw: string | Uint8Array;
   /** The socket's buffer drained to `lowWaterMark` after going above `highWaterMark`. */
   drain: {};
+  /** A message that returned "sent" but was not confirmed by a heartbeat pong when its connection was lost: it may not have arrived. */
+  lost: { type: string | null; data: unknown };
 }
 
 /** `sent`: on the wire now; `queued`: waiting for the connection; `dropped`: refused by the overflow policy (a `drop` event says so too). */
@@ -272,6 +274,7 @@ export interface SteadySocketEventMap {
   drop: CustomEvent<DropEvent<AnyMap>>;
   sent: CustomEvent<SentEvent<AnyMap>>;
   drain: CustomEvent<{}>;
+  lost: CustomEvent<{ type: string | null; data: unknown }>;
 }
 
 /** A handle of `subscribe`. */

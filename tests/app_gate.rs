@@ -439,3 +439,54 @@ fn above_the_high_water_mark_sends_wait_in_the_queue_until_the_drain() {
         .count();
     assert!(drops >= 46, "{drops}");
 }
+
+// ---------- possibly lost sends (issue 13, default mode) ----------
+
+#[test]
+fn sends_not_confirmed_by_a_pong_are_reported_lost_when_the_connection_dies() {
+    let cfg = Config {
+        heartbeat: Some(HeartbeatConfig {
+            interval_ms: 25_000.0,
+            timeout_ms: 10_000.0,
+            ..HeartbeatConfig::default()
+        }),
+        confirm_sends: true,
+        ..quiet()
+    };
+    let mut s = Sim::new(cfg);
+    s.open();
+    s.send(1).expect("sent");
+    s.send(2).expect("sent");
+    // A ping goes out within CONFIRM_MS of the first unconfirmed send.
+    s.advance(steadysocket::core::machine::CONFIRM_MS);
+    assert_eq!(s.pings_sent(), 1);
+    s.send(3).expect("sent after the ping");
+    // The pong confirms 1 and 2 (sent before the ping), not 3.
+    s.inbound(r#"{"type":"pong"}"#);
+    s.send(4).expect("sent");
+    // A request is not tracked: it fails connection-lost by itself.
+    let (id, _) = s.request(5, None).expect("request");
+    s.drop_conn();
+    let lost: Vec<u32> = s
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Lost { meta, .. } => Some(*meta),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lost, vec![3, 4]);
+    assert!(s.events.contains(&Event::RequestFailed { id, failure: Failure::ConnectionLost }));
+    // The next connection starts clean.
+    s.events.clear();
+    s.advance(1000.0);
+    s.open();
+    s.drop_conn();
+    assert!(!s.events.iter().any(|e| matches!(e, Event::Lost { .. })));
+    // Off by default.
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.send(1).expect("sent");
+    s.drop_conn();
+    assert!(!s.events.iter().any(|e| matches!(e, Event::Lost { .. })));
+}

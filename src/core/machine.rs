@@ -109,7 +109,21 @@ pub struct Config {
     /// new messages wait in the queue (its limits and overflow policy bound memory) until
     /// the socket's buffer drains to `low` or below ([`Event::Drain`]). Default `None` (off).
     pub water_marks: Option<(usize, usize)>,
+    /// Report sends that may have been lost: messages (not requests) transmitted since the
+    /// last heartbeat pong are *unconfirmed* (a pong proves the peer read everything sent
+    /// before its ping); a ping goes out within [`CONFIRM_MS`] of a send; when the connection
+    /// is lost, each unconfirmed message is reported with [`Event::Lost`]. Needs the probe
+    /// heartbeat and a peer whose pongs are recognized ([`FrameKind::Pong`]). Default `false`.
+    pub confirm_sends: bool,
 }
+
+/// With [`Config::confirm_sends`]: a ping goes out at most this long (ms) after a send that
+/// is not yet confirmed.
+pub const CONFIRM_MS: f64 = 1000.0;
+
+/// With [`Config::confirm_sends`]: at most this many unconfirmed messages are remembered (the
+/// oldest is forgotten beyond; only a peer that never answers pings gets there).
+pub const CONFIRM_MAX: usize = 4096;
 
 /// How often (ms) the socket's buffer is checked while above the high water mark.
 pub const DRAIN_POLL_MS: f64 = 20.0;
@@ -159,6 +173,7 @@ impl Default for Config {
             seed: 0x5eed,
             session: Session::default(),
             water_marks: None,
+            confirm_sends: false,
         }
     }
 }
@@ -309,6 +324,14 @@ pub enum Event<M, F = Frame> {
     /// The socket's buffer drained to the low water mark after going above the high one:
     /// held messages are being sent, new ones go straight out again.
     Drain,
+    /// A message that was transmitted but never confirmed (no heartbeat pong after it) when
+    /// its connection was lost: it may not have reached the peer ([`Config::confirm_sends`]).
+    Lost {
+        /// The caller's data for it.
+        meta: M,
+        /// Its frame.
+        frame: F,
+    },
     /// A request failed (its promise should reject).
     RequestFailed {
         /// The request id.
@@ -537,6 +560,15 @@ pub struct Engine<M, F = Frame> {
     buffered: usize,
     /// Above the high water mark: new messages wait in the queue; the next drain check.
     congested: Option<f64>,
+    confirm_sends: bool,
+    /// Transmitted messages not yet confirmed by a pong: (serial, meta, frame).
+    unconfirmed: VecDeque<(u64, M, F)>,
+    /// Serial of the last transmitted message.
+    out_serial: u64,
+    /// The serial the outstanding ping confirms when its pong comes.
+    ping_mark: Option<u64>,
+    /// When to ping to confirm the unconfirmed messages.
+    confirm_at: Option<f64>,
     /// Frames sent on every (re)open before the backlog (subscriptions), by key, in order.
     standing: Vec<Standing<F>>,
     /// `close()` said goodbye: the code and reason to close with once it is answered.
@@ -597,6 +629,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             seed,
             session,
             water_marks,
+            confirm_sends,
         } = config;
         let mut e = Self {
             reconnect: reconnect.map(|r| Reconnect {
@@ -620,6 +653,11 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             water_marks,
             buffered: 0,
             congested: None,
+            confirm_sends,
+            unconfirmed: VecDeque::new(),
+            out_serial: 0,
+            ping_mark: None,
+            confirm_at: None,
             standing: Vec::new(),
             bye: None,
             answered: false,
@@ -720,11 +758,20 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             (Some(h), State::Open) => Some(h.deadline()),
             _ => None,
         };
-        let drain = self.congested.filter(|_| self.state == State::Open);
-        [self.deadline, hb, self.requests.next_deadline(), self.outbox.next_expiry(), drain]
-            .into_iter()
-            .flatten()
-            .reduce(f64::min)
+        let open = self.state == State::Open;
+        let drain = self.congested.filter(|_| open);
+        let confirm = self.confirm_at.filter(|_| open);
+        [
+            self.deadline,
+            hb,
+            self.requests.next_deadline(),
+            self.outbox.next_expiry(),
+            drain,
+            confirm,
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(f64::min)
     }
 
     // ----- inputs from the socket -----
@@ -912,6 +959,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.flushed = false;
         self.buffered = 0;
         self.congested = None;
+        self.unconfirmed.clear();
+        self.ping_mark = None;
+        self.confirm_at = None;
         self.deadline = None;
         self.opened_at = now;
         if let Some(t) = self.down_since.take() {
@@ -1115,6 +1165,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         match kind {
             FrameKind::Pong => {
                 self.answered = true;
+                if let Some(mark) = self.ping_mark.take() {
+                    while self.unconfirmed.front().is_some_and(|u| u.0 <= mark) {
+                        self.unconfirmed.pop_front();
+                    }
+                    self.confirm_at = (!self.unconfirmed.is_empty()).then_some(now + CONFIRM_MS);
+                }
                 if let Some(h) = &mut self.heartbeat {
                     if h.on_pong(now) {
                         let rtt = h.rtt();
@@ -1296,6 +1352,17 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                             self.actions.push_back(Action::Flush);
                         } else {
                             self.congested = Some(now + DRAIN_POLL_MS);
+                        }
+                    }
+                }
+                if self.confirm_at.is_some_and(|t| now >= t) {
+                    self.confirm_at = None;
+                    if !self.unconfirmed.is_empty() {
+                        if self.heartbeat.as_ref().is_some_and(Heartbeat::probing) {
+                            // A ping is out: its pong confirms what it can; ask again after.
+                            self.confirm_at = Some(now + CONFIRM_MS);
+                        } else {
+                            self.probe(now);
                         }
                     }
                 }
@@ -1764,6 +1831,18 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     fn transmit(&mut self, frame: F, msg: Msg<M>, now: f64) {
         if let Some(id) = msg.request {
             self.requests.transmitted(id, self.conn);
+        } else if self.confirm_sends && self.heartbeat.is_some() {
+            // A request settles (or fails connection-lost) by itself; a plain message waits
+            // for the next pong.
+            self.out_serial += 1;
+            if self.unconfirmed.len() >= CONFIRM_MAX {
+                // A peer that never answers pings cannot confirm: bound the memory.
+                self.unconfirmed.pop_front();
+            }
+            self.unconfirmed.push_back((self.out_serial, msg.meta.clone(), frame.clone()));
+            if self.confirm_at.is_none() {
+                self.confirm_at = Some(now + CONFIRM_MS);
+            }
         }
         self.metrics.messages_out += 1;
         self.push_frame(frame, Some(msg), now);
@@ -1791,6 +1870,16 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.push_frame(F::text(ping), None, now);
         if let Some(h) = &mut self.heartbeat {
             h.on_ping_sent(now);
+        }
+        self.ping_mark = Some(self.out_serial);
+    }
+
+    /// The connection is gone: every unconfirmed message is reported [`Event::Lost`].
+    fn report_lost(&mut self) {
+        self.ping_mark = None;
+        self.confirm_at = None;
+        while let Some((_, meta, frame)) = self.unconfirmed.pop_front() {
+            self.emit(Event::Lost { meta, frame });
         }
     }
 
@@ -1839,6 +1928,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.heartbeat_stop();
         self.deadline = None;
         self.down_since = Some(now);
+        self.report_lost();
         for id in self.requests.lose_connection(self.conn) {
             self.emit(Event::RequestFailed { id, failure: Failure::ConnectionLost });
         }

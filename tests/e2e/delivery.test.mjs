@@ -114,3 +114,32 @@ test("backpressure: a stalled server fills the socket, sends wait in the bounded
   assert.equal(got.inOrder, true);
   assert.ok(got.drains.length >= 1 && got.drains.every((w) => w === true), JSON.stringify(got.drains));
 });
+
+test("default mode: every send the server never read is reported (lost events), none silent", async () => {
+  const t = tag("lost");
+  const got = await inPage(async ({ SteadySocket, ws, until, args }) => {
+    const log = async () => (await (await fetch(`/control/log?tag=${args.t}`, { method: "POST" })).json()).events.filter((e) => e.type == "m").map((e) => e.data);
+    const s = new SteadySocket(ws(args.t), { heartbeat: { intervalMs: 400, timeoutMs: 600 }, reconnect: { minDelayMs: 50, jitter: 0 } });
+    const lost = [], results = [];
+    s.on("lost", (e) => lost.push(e.data));
+    await until(s, "open");
+    let n = 0;
+    const send = () => results.push([++n, s.send("m", n)]);
+    for (let i = 0; i < 5; i++) send();
+    await until(s, "rtt"); // a pong: 1-5 confirmed
+    await fetch(`/control/halfopen?tag=${args.t}&ms=5000`, { method: "POST" });
+    const closed = until(s, "close", () => true, 5000);
+    const timer = setInterval(send, 50); // "sent" into a server that no longer reads
+    await closed;
+    clearInterval(timer);
+    const seen = await log();
+    s.free();
+    return { lost, seen, results };
+  }, { t });
+  const sent = got.results.filter(([, r]) => r == "sent").map(([i]) => i);
+  const unread = sent.filter((i) => !got.seen.includes(i));
+  assert.ok(unread.length > 0, "some sends went into the half-open server");
+  const silent = unread.filter((i) => !got.lost.includes(i));
+  assert.deepEqual(silent, [], `every unread send is reported lost (lost: ${got.lost}, seen: ${got.seen})`);
+  assert.ok(got.lost.every((i) => i > 5), "confirmed sends are not reported");
+});
