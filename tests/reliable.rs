@@ -12,6 +12,7 @@
 //!   server event at most once in order and every missing one inside a reported gap, and
 //!   the queue never exceeds its limit.
 #![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
 use std::collections::{HashSet, VecDeque};
 
@@ -211,7 +212,7 @@ impl World {
         }
     }
 
-    fn to_server(&mut self, k: usize) {
+    fn at_server(&mut self, k: usize) {
         for _ in 0..k {
             let Some(t) = self.to_server.pop_front() else { return };
             let v: Value = serde_json::from_str(&t).expect("json");
@@ -256,7 +257,7 @@ impl World {
         }
     }
 
-    fn to_client(&mut self, k: usize) {
+    fn at_client(&mut self, k: usize) {
         for _ in 0..k {
             let Some(t) = self.to_client.pop_front() else { return };
             let Some(conn) = self.up else { return };
@@ -307,8 +308,8 @@ impl World {
     fn settle(&mut self) {
         for _ in 0..50 {
             self.open();
-            self.to_server(usize::MAX);
-            self.to_client(usize::MAX);
+            self.at_server(usize::MAX);
+            self.at_client(usize::MAX);
             self.advance(200.0);
             if self.up.is_some()
                 && self.e.state() == State::Open
@@ -360,8 +361,8 @@ fn hello_welcome_then_open() {
         Some(r#"{"type":"hello","data":{"session":"s1","ack":0}}"#)
     );
     w.send(1);
-    w.to_server(1);
-    w.to_client(1);
+    w.at_server(1);
+    w.at_client(1);
     assert_eq!(w.e.state(), State::Open);
     assert_eq!(w.to_server.front().map(String::as_str), Some(r#"{"seq":1,"type":"m","data":1}"#));
 }
@@ -383,7 +384,7 @@ fn unacked_messages_are_resent_and_processed_once() {
     }
     assert_eq!(w.e.metrics(w.now).unacked, 5);
     // The server processes 1..=3, its acks are lost, then the connection dies.
-    w.to_server(3);
+    w.at_server(3);
     w.to_client.clear();
     w.kill();
     assert_eq!(w.e.queued(), 5, "unacked messages stay queued");
@@ -407,7 +408,7 @@ fn requests_survive_a_drop_and_their_reply_is_replayed() {
         .expect("request");
     w.accepted.push((7, w.e.last_seq()));
     w.pump();
-    w.to_server(1); // processed; the reply and ack are lost
+    w.at_server(1); // processed; the reply and ack are lost
     w.to_client.clear();
     w.kill();
     w.settle();
@@ -421,9 +422,9 @@ fn duplicates_dropped_and_gaps_reported() {
     let mut w = World::new(config(100), 3);
     w.settle();
     w.server_emit(1);
-    w.to_client(1);
+    w.at_client(1);
     w.to_client.push_back(json!({"seq":1,"type":"e","data":1}).to_string());
-    w.to_client(1);
+    w.at_client(1);
     assert_eq!(w.got, [1]);
     assert_eq!(w.e.metrics(w.now).duplicates, 1);
     w.kill();
@@ -482,8 +483,8 @@ proptest! {
             match o {
                 Op::Send => { n += 1; w.send(n); }
                 Op::Emit => { k += 1; w.server_emit(k); }
-                Op::ToServer(c) => w.to_server(c),
-                Op::ToClient(c) => w.to_client(c),
+                Op::ToServer(c) => w.at_server(c),
+                Op::ToClient(c) => w.at_client(c),
                 Op::Drop => w.kill(),
                 Op::Open => w.open(),
                 Op::Wait(ms) => w.advance(f64::from(ms)),
