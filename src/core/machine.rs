@@ -1783,6 +1783,11 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         }
     }
 
+    /// Whether reliable mode is on ([`Config::reliable`]).
+    pub fn reliable(&self) -> bool {
+        self.reliable.is_some()
+    }
+
     /// Reliable mode: the sequence number of the latest message accepted by `send` or
     /// `request` (0 before the first; always 0 in at-most-once mode). Its ack comes as an
     /// [`Event::Acked`] with `upto` >= it; if it is dropped, its frame (in the
