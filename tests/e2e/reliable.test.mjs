@@ -1,7 +1,7 @@
 // Reliable mode (`delivery: "at-least-once"`, the protocol v1 extension) through the built
 // package (pkg/) in headless Chromium against the reference server. What's tested:
 // - numbered messages and requests sent while the server drops the connection again and
-//   again: the server's app log has each exactly once, in order; every request resolves;
+//   again (and goes half-open while send() returns "sent": the issue's bug): the server's app log has each exactly once, in order; every request resolves;
 //   server events pushed meanwhile reach the client once each, in order (no gap); the last
 //   message's ack Promise resolves (figures reported as test diagnostics)
 // - a replay buffer too small for what was missed: a `gap` event with the lost range, then
@@ -61,7 +61,16 @@ test("at-least-once under repeated drops: each message and request once, in orde
     await until(s, "open");
     const replies = [];
     let n = 0;
+    let lostSent = 0;
     for (let round = 0; round < args.ROUNDS; round++) {
+      if (round % 3 == 2) {
+        // The issue's bug: the server stops reading (then dies) while send() says "sent".
+        if (s.state !== "open") await until(s, "open", () => true, 10000);
+        await fetch(`/control/halfopen?tag=${args.t}&ms=100`, { method: "POST" });
+        const closed = until(s, "close", () => true, 10000);
+        for (let i = 0; i < args.PER_ROUND; i++) lostSent += s.send("m", ++n) == "sent";
+        await closed;
+      }
       for (let i = 0; i < args.PER_ROUND; i++) s.send("m", ++n);
       replies.push(s.request("echo", { round }, { timeoutMs: 20000 }));
       // The fault is in effect when the control answers: the socket was just dropped
@@ -78,7 +87,7 @@ test("at-least-once under repeated drops: each message and request once, in orde
     if (got.length < total || echoes.length < n) await until(s, "message", () => got.length >= total && echoes.length >= n, 15000);
     const m = s.metrics();
     s.free();
-    return { n, got, echoes, gaps, drops, closes, echoed, metrics: m };
+    return { n, got, echoes, gaps, drops, closes, echoed, metrics: m, lostSent };
   }, { t, ROUNDS, PER_ROUND, PUSH });
   const log = await serverLog(t, "m");
   const seen = log.map((e) => e.data);
@@ -94,8 +103,10 @@ test("at-least-once under repeated drops: each message and request once, in orde
   assert.deepEqual(r.gaps, []);
   assert.deepEqual(r.drops, []);
   assert.ok(r.closes >= ROUNDS / 2, `the connection was dropped ${r.closes} times`);
+  assert.ok(r.lostSent >= PER_ROUND, `"sent" into a dead server: ${r.lostSent}`);
+  assert.ok(r.metrics.resent >= r.lostSent, `re-sent ${r.metrics.resent} >= ${r.lostSent}`);
   tc.diagnostic(
-    `sent ${r.n} messages + ${ROUNDS} requests across ${r.closes} drops: server processed ${seen.length} ` +
+    `sent ${r.n} messages + ${ROUNDS} requests across ${r.closes} drops (${r.lostSent} of them "sent" into a half-open server): server processed ${seen.length} ` +
       `(0 duplicates), client got ${r.got.length}/${want.length} pushed events and ${r.echoes.length}/${r.n} echoes; resent ${r.metrics.resent}, ` +
       `duplicates dropped by the client ${r.metrics.duplicates}`,
   );
