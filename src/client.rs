@@ -372,6 +372,21 @@ pub enum SocketEvent {
         /// Why.
         reason: DropReason,
     },
+    /// Reliable mode: the server acknowledged every message with a seq up to `upto` (compare
+    /// with [`SteadySocket::last_seq`] read right after a `send`/`request`).
+    Acked {
+        /// The cumulative ack.
+        upto: u64,
+    },
+    /// Reliable mode: server messages `from..=to` were lost for good (`to` `None`: the
+    /// server lost the session, an unknown number from `from` on). Comes before the messages
+    /// after the gap.
+    Gap {
+        /// The first missing server seq.
+        from: u64,
+        /// The last missing server seq, if known.
+        to: Option<u64>,
+    },
     /// The peer reported an error in a frame of its protocol (a STOMP `ERROR` that answers
     /// no receipt); the connection's fate is the peer's (a broker usually closes it next).
     ServerError {
@@ -540,6 +555,8 @@ impl Sink for RustSink {
                     let (ty, data_json) = self.describe(meta, &frame);
                     SocketEvent::Lost { ty, data_json }
                 }
+                Event::Acked { upto } => SocketEvent::Acked { upto },
+                Event::Gap { from, to } => SocketEvent::Gap { from, to },
                 Event::RequestFailed { id, failure } => {
                     return self.settle(
                         id,
@@ -735,6 +752,27 @@ impl Builder {
         self
     }
 
+    /// Reliable mode (at-least-once with de-duplication and resume; protocol v1 only, with a
+    /// server implementing the README's "Reliable mode (protocol extension)"), with a random
+    /// session id. Default: off (at most once).
+    pub fn at_least_once(mut self) -> Self {
+        // From the (random) jitter seed, mixed (splitmix64).
+        let mix = |mut z: u64| {
+            z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let a = mix(self.config.seed);
+        let b = mix(a);
+        let hex = |n: u64| {
+            (0..13).map(move |i| char::from_digit(((n >> (i * 4)) & 15) as u32, 16).unwrap_or('0'))
+        };
+        self.config.reliable =
+            Some(crate::core::ReliableConfig::new(hex(a).chain(hex(b)).collect::<String>()));
+        self
+    }
+
     /// Validates and starts connecting (in the browser).
     ///
     /// # Errors
@@ -744,6 +782,13 @@ impl Builder {
     /// in the browser (see the [module docs](self)).
     pub fn build(mut self) -> Result<SteadySocket, Error> {
         self.url.check()?;
+        if self.config.reliable.is_some() && !matches!(self.protocol, Protocol::V1) {
+            return Err(crate::OptionError::type_error(
+                "delivery",
+                "at-least-once needs protocol v1",
+            )
+            .into());
+        }
         match &self.protocol {
             Protocol::V1 => {}
             Protocol::Raw { .. } => {
@@ -939,7 +984,14 @@ impl SteadySocket {
         self.driver.read(|e, _| e.queued())
     }
 
-    /// Metrics now.
+    /// Reliable mode: the seq of the latest message accepted by `send`/`request` (0 before
+    /// the first, and in at-most-once mode); it is acknowledged when a
+    /// [`SocketEvent::Acked`] with `upto` >= it arrives (or dropped: [`SocketEvent::Dropped`]).
+    pub fn last_seq(&self) -> u64 {
+        self.driver.read(|e, _| e.last_seq())
+    }
+
+    /// Counters and gauges.
     pub fn metrics(&self) -> Metrics {
         self.driver.read(|e, now| e.metrics(now))
     }

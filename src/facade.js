@@ -9,7 +9,7 @@ import { Core, initSync } from "./steadysocket.js";
 
 export const P = "steadysocket: ";
 const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
-const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw", "drain", "lost"];
+const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw", "drain", "lost", "gap"];
 // The wasm side's enum orders (src/core): ErrorKind, DropReason, requests::Failure, Sent.
 const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler", "heartbeat-timeout", "handshake"];
 const DROPS = ["overflow", "expired", "closed", "connection-lost"];
@@ -101,6 +101,7 @@ export class Hub {
   w = null; // a WeakRef to the socket (its DOM listeners, replies, the open gate)
   r = null; // the shouldReconnect option
   v = null; // promises returned by `open` handlers during this dispatch
+  a = new Map(); // reliable mode: seq → [resolve, reject] of `send(…, {ack: true})`, in seq order
 
   /** The socket (for the DOM surface, replies and the gate), if still alive. */
   get sk() {
@@ -255,6 +256,14 @@ export class Hub {
       case 9:
       case 10: {
         const n = k == 9 ? "drop" : "sent";
+        if (k == 9 && this.a.size && !a) {
+          // Reliable mode: the frame starts with its seq; its ack Promise rejects.
+          const q = +/^\{"seq":(\d+)/.exec(v)?.[1], f = this.a.get(q);
+          if (f) {
+            this.a.delete(q);
+            f[1](kindErr(DROPS[b], P + "message dropped: " + DROPS[b]));
+          }
+        }
         if (this.has(n)) {
           const [type, data] = this.desc(a, v);
           this.emit(n, k == 9 ? { type, data, reason: DROPS[b] } : { type, data });
@@ -263,8 +272,18 @@ export class Hub {
       }
       case 11: return this.emit("rtt", { rtt: undef(a), srtt: undef(b), jitter: undef(c) });
       case 12: return this.settle(a, false, kindErr(FAILURES[b], P + "request failed: " + FAILURES[b]));
-      case 16: return this.emit("drain", {});
-      case 17: {
+      case 16: {
+        // Reliable mode: the server acked every seq up to `a` (the Map is in seq order).
+        for (const [s, f] of this.a) {
+          if (s > a) break;
+          this.a.delete(s);
+          f[0]();
+        }
+        return;
+      }
+      case 17: return this.emit("gap", { from: a, to: undef(b) ?? null, count: b === b ? b - a + 1 : null });
+      case 18: return this.emit("drain", {});
+      case 19: {
         if (this.has("lost")) {
           const [type, data] = this.desc(a, v);
           this.emit("lost", { type, data });
@@ -427,7 +446,7 @@ export class Base extends ET {
   _idle = false; // autoConnect: false and not started yet (sends queue while `closed`)
   _via = 0; // the open event's connection while its send/request runs (through the gate)
 
-  constructor(url, packed, o, p, pong, f, hub = new Hub()) {
+  constructor(url, packed, o, p, pong, f, hub = new Hub(), sid = undefined) {
     super();
     if (globalThis.URL && url instanceof URL) url = url.href;
     if (typeof url == "string") {
@@ -449,7 +468,7 @@ export class Base extends ET {
     }
     if (lw !== undefined && hw === undefined) throw optErr(TypeError, "lowWaterMark", "needs highWaterMark");
     try {
-      this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN, hw ?? NaN, lw ?? NaN]), pong, f);
+      this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN, hw ?? NaN, lw ?? NaN]), pong, f, sid);
     } catch (e) {
       if (!ready()) throw new Error(P + "the WebAssembly module is not loaded: call `await init()` (the package's default export) once before creating a socket, or `initSync({ module })` (see the README, \"Setup by environment\")");
       throw e;
@@ -501,7 +520,7 @@ export class Base extends ET {
 
   /** Bytes not yet on the wire: the socket's buffer, the queue, and Blobs being read. */
   get bufferedAmount() {
-    const c = this._c(), m = new Float64Array(14);
+    const c = this._c(), m = new Float64Array(17);
     c.m(m);
     return (c.w()?.bufferedAmount ?? 0) + m[8] + this._bsz;
   }
@@ -537,12 +556,13 @@ export class Base extends ET {
   }
 
   metrics() {
-    const m = new Float64Array(14);
+    const m = new Float64Array(17);
     this._c().m(m);
     return {
       attempts: m[0], reconnects: m[1], downtimeMs: m[2], messagesIn: m[3], messagesOut: m[4],
       bytesIn: m[5], bytesOut: m[6], queued: m[7], queuedBytes: m[8], dropped: m[9],
       pendingRequests: m[10], rtt: undef(m[11]), srtt: undef(m[12]), rttJitter: undef(m[13]),
+      duplicates: m[14], resent: m[15], unacked: m[16],
     };
   }
 
@@ -791,6 +811,7 @@ export class SteadySocket extends Base {
   #m; // 0 v1, 1 raw, 2 codec
   #enc; // a codec's encode
   #subs = 0; // the last subscription key
+  #rel = false; // delivery: "at-least-once"
 
   constructor(url, options) {
     const o = options ?? undefined;
@@ -812,10 +833,18 @@ export class SteadySocket extends Base {
     // predicate) tells the answers apart (they are not delivered). The options are checked
     // either way (a typo must not silently leave the heartbeat off).
     const beats = m == 1 && isObj(hb) && hb.ping !== undefined;
+    // delivery: "at-least-once" (reliable mode, a v1 extension) or "at-most-once" (default).
+    const dv = isObj(o) ? o.delivery : undefined;
+    if (dv !== undefined && dv !== "at-most-once" && dv !== "at-least-once") {
+      throw optErr(typeof dv == "string" ? RangeError : TypeError, "delivery", `must be "at-most-once" or "at-least-once", got ${typeof dv == "string" ? `"${dv}"` : typeOf(dv)}`);
+    }
+    const rel = dv === "at-least-once";
+    if (rel && m != 0) throw optErr(TypeError, "delivery", `"at-least-once" needs protocol "v1" (its seqs and acks are a v1 extension)`);
     let po = o;
     if (isObj(o)) {
       po = { ...o, heartbeat: hb };
       delete po.protocol;
+      delete po.delivery;
     }
     const packed = pack(po, [], m == 1 ? ["intervalMs", "timeoutMs", "ping", "pong"] : undefined);
     if (m == 1) {
@@ -848,9 +877,12 @@ export class SteadySocket extends Base {
     const hub = new Hub();
     hub.m = m;
     hub.d = dec ?? null;
-    super(url, packed, o, [m], pong, f, hub);
+    // The session id: random, stable for the socket's life.
+    const sid = rel ? (globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36)) : undefined;
+    super(url, packed, o, [m], pong, f, hub, sid);
     this.#m = m;
     this.#enc = enc;
+    this.#rel = rel;
   }
 
   /** The open event's `send`/`request`: through the gate of an open handler's Promise. */
@@ -954,10 +986,25 @@ export class SteadySocket extends Base {
     return v;
   }
 
-  send(type, data) {
-    this._c();
+  send(type, data, options) {
+    const c = this._c();
     if (this.#m == 1) return this.sendRaw(type);
     if (typeof type != "string") throw new TypeError(P + "send: type must be a string");
+    if (options != null) {
+      if (!isObj(options)) throw argErr(TypeError, "options", `must be an object, got ${typeOf(options)}`);
+      for (const k of Object.keys(options)) {
+        if (k != "ack") throw argErr(TypeError, "options." + k, "is not a send option (known: ack)");
+      }
+      const a = options.ack;
+      if (a !== undefined && typeof a != "boolean") throw argErr(TypeError, "options.ack", `must be a boolean, got ${typeOf(a)}`);
+      if (a) {
+        if (!this.#rel) throw argErr(TypeError, "options.ack", 'needs delivery: "at-least-once" (the server acks messages only in reliable mode)');
+        const r = this.send(type, data);
+        // Settled by the server's ack (Hub.e 16), or rejected by the message's drop (9).
+        const seq = c.sq();
+        return r == "dropped" ? Promise.reject(kindErr("overflow", P + "message dropped: overflow")) : new Promise((res, rej) => this._h.a.set(seq, [res, rej]));
+      }
+    }
     if (this.#m == 2) {
       const v = this.#encode({ type, data: data === undefined ? null : data });
       return this._tx(v, v.length, 0);
@@ -1022,6 +1069,7 @@ export class SteadySocket extends Base {
 
   sendRaw(data) {
     this._c();
+    if (this.#rel) throw new TypeError(P + 'sendRaw is not available with delivery: "at-least-once" (raw frames cannot carry a seq)');
     if (globalThis.Blob && data instanceof Blob) return this._blob(data);
     let v;
     try {

@@ -6,6 +6,13 @@ export function trySend(ws, d) {
   try { ws.send(d); return true; } catch (e) { return false; }
 }
 
+/** Reliable mode: a JSON object text with `"seq": n` as its first member (undefined for anything else). */
+export function withSeq(f, n) {
+  if (typeof f != "string" || f[0] != "{") return;
+  const r = f.slice(1).trimStart();
+  return '{"seq":' + n + (r[0] == "}" ? "" : ",") + r;
+}
+
 /** UTF-8 byte length of a string, without copying it anywhere. */
 export function utf8Len(s) {
   let n = s.length;

@@ -214,8 +214,8 @@ impl Sink for JsSink {
     /// (a raw, b reason, v frame), 10 sent (a raw, v frame), 11 rtt (a, b, c; NaN = none),
     /// 12 request failed (a id, b failure), 13 protocol frame (a conn, v headers, w body), 14
     /// server error (v message, w `[headers, body]`), 15 request from the server (a id, b
-    /// conn, v type, w data), 16 drain, 17 lost (a raw, v frame). Enums go as their declaration
-    /// index.
+    /// conn, v type, w data), 16 acked (a upto), 17 gap (a from, b to or NaN), 18 drain,
+    /// 19 lost (a raw, v frame). Enums go as their declaration index.
     fn note(&self, note: Note) {
         let u = &JsValue::UNDEFINED;
         match note {
@@ -251,10 +251,14 @@ impl Sink for JsSink {
                     self.e(10, raw, 0.0, 0.0, &frame.value, u)
                 }
                 Event::Rtt(r) => self.e(11, opt(r.latest), opt(r.smoothed), opt(r.jitter), u, u),
-                Event::Drain => self.e(16, 0.0, 0.0, 0.0, u, u),
+                Event::Acked { upto } => self.e(16, upto as f64, 0.0, 0.0, u, u),
+                Event::Gap { from, to } => {
+                    self.e(17, from as f64, opt(to.map(|t| t as f64)), 0.0, u, u)
+                }
+                Event::Drain => self.e(18, 0.0, 0.0, 0.0, u, u),
                 Event::Lost { meta, frame } => {
                     let raw = f64::from(u8::from(meta == Kind::Raw));
-                    self.e(17, raw, 0.0, 0.0, &frame.value, u)
+                    self.e(19, raw, 0.0, 0.0, &frame.value, u)
                 }
                 Event::RequestFailed { id, failure } => {
                     self.e(12, id as f64, f64::from(failure as u8), 0.0, u, u)
@@ -311,7 +315,8 @@ impl Core {
     /// The protocol (the seam): `p` is `[kind, handshakeTimeoutMs or NaN, cx, cy]`, kind 0 v1,
     /// 1 raw (`f` the pong predicate or `undefined`), 2 a custom codec (`f` its `decode`), 3
     /// STOMP (the `stomp` feature; `cx`,`cy` its `heart-beat` ask); `pong` answers a peer's
-    /// ping (v1's default when `undefined` and kind 0).
+    /// ping (v1's default when `undefined` and kind 0); `sid`, with kind 0, turns reliable
+    /// mode on with that session id.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -323,10 +328,15 @@ impl Core {
         p: &[f64],
         pong: Option<String>,
         f: JsValue,
+        sid: Option<String>,
     ) -> Result<Core, JsValue> {
         let mut config = config(n, &protocols, ping)?;
         let at = |i: usize| p.get(i).copied().filter(|v| !v.is_nan());
         let kind = at(0).unwrap_or(0.0) as u32;
+        if let (Some(sid), 0) = (sid, kind) {
+            config.reliable = Some(crate::core::ReliableConfig::new(sid));
+            config.validate()?;
+        }
         if kind != 0 {
             config.session.pong = pong;
         }
@@ -394,7 +404,12 @@ impl Core {
         self.with(f64::NAN, |d| d.read(|e, _| opt(e.rtt().latest)))
     }
 
-    /// Writes the 14 metrics into `out` (the order of `metrics()` in the README; NaN for
+    /// Reliable mode: the seq of the latest accepted message.
+    pub fn sq(&self) -> f64 {
+        self.with(0.0, |d| d.read(|e, _| e.last_seq() as f64))
+    }
+
+    /// Writes the 17 metrics into `out` (the order of `metrics()` in the README; NaN for
     /// an RTT not measured yet).
     pub fn m(&self, out: &mut [f64]) {
         let Some(m) = self.with(None, |d| Some(d.read(|e, now| e.metrics(now)))) else { return };
@@ -413,6 +428,9 @@ impl Core {
             opt(m.rtt.latest),
             opt(m.rtt.smoothed),
             opt(m.rtt.jitter),
+            m.duplicates as f64,
+            m.resent as f64,
+            m.unacked as f64,
         ];
         for (o, x) in out.iter_mut().zip(v) {
             *o = x;

@@ -136,6 +136,15 @@ export interface Options {
   /** Where the buffer must drain to (bytes, 0..highWaterMark). Needs `highWaterMark`. @default highWaterMark / 4 */
   lowWaterMark?: number;
   /**
+   * `"at-least-once"`: reliable mode (protocol `"v1"` only, with a server implementing the
+   * README's "Reliable mode (protocol extension)"): messages carry seqs, stay queued until the
+   * server acks them, are re-sent after a reconnect and de-duplicated by the server; server
+   * messages are de-duplicated and replayed after a reconnect (a `gap` event reports what
+   * could not be). Requests survive reconnects. `sendRaw` throws. Other protocols throw `TypeError`.
+   * @default "at-most-once"
+   */
+  delivery?: "at-most-once" | "at-least-once";
+  /**
    * Asked when the open connection closes (after `reconnect.stopOnCodes`, which wins):
    * return `false` to stop reconnecting (state `closed`, `error` kind `reconnect-stopped`).
    * A throw counts as `true` and fires an `error` event (kind `handler`). @default undefined
@@ -196,7 +205,11 @@ export type SentEvent<Out> =
   | { [K in keyof Out & string]: { type: K; data: Out[K] } }[keyof Out & string]
   | { type: null; data: string | ArrayBuffer | ArrayBufferView };
 
+/** Reliable mode: server messages `from`..`to` are lost for good (`to`/`count` `null`: the server lost the session, an unknown number from `from` on). */
+export interface GapEvent { from: number; to: number | null; count: number | null }
+
 export interface Events<In, Out> {
+  gap: GapEvent;
   open: OpenEvent;
   close: SocketCloseEvent;
   reconnecting: ReconnectingEvent;
@@ -219,7 +232,7 @@ export type SendResult = "sent" | "queued" | "dropped";
 
 /** The rejection of `request()` and the exception of `send()`. */
 export interface SteadySocketError extends Error {
-  kind: "timeout" | "remote" | "connection-lost" | "closed" | "dropped" | "queue-full";
+  kind: "timeout" | "remote" | "connection-lost" | "closed" | "dropped" | "queue-full" | "overflow" | "expired";
   /** The server's error code, for `remote`. */
   code?: string;
   /** The server's whole error object, for `remote`. */
@@ -241,6 +254,12 @@ export interface Metrics {
   rtt?: number;
   srtt?: number;
   rttJitter?: number;
+  /** Reliable mode: duplicate server messages dropped. */
+  duplicates: number;
+  /** Reliable mode: messages transmitted again after a reconnect. */
+  resent: number;
+  /** Reliable mode: messages transmitted and awaiting the server's ack (included in `queued`). */
+  unacked: number;
 }
 
 type AnyMap = Record<string, any>;
@@ -273,6 +292,7 @@ export interface SteadySocketEventMap {
   rtt: CustomEvent<RttEvent>;
   drop: CustomEvent<DropEvent<AnyMap>>;
   sent: CustomEvent<SentEvent<AnyMap>>;
+  gap: CustomEvent<GapEvent>;
   drain: CustomEvent<{}>;
   lost: CustomEvent<{ type: string | null; data: unknown }>;
 }
@@ -338,6 +358,14 @@ export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMa
   off<E extends keyof Events<In, Out>>(event: E, handler: (ev: Events<In, Out>[E]) => unknown): void;
   onMessage<K extends keyof In & string>(type: K, handler: (data: In[K]) => void): () => void;
   send<K extends keyof Out & string>(type: K, ...data: DataArg<Out[K]>): SendResult;
+  /**
+   * With `delivery: "at-least-once"`: sends (or queues) and returns a Promise that resolves
+   * when the server acknowledges this message, and rejects (error `kind` = the drop reason:
+   * `overflow`, `expired`, `closed`) if it is dropped first. `{ack: true}` without reliable
+   * mode throws `TypeError`.
+   */
+  send<K extends keyof Out & string>(type: K, data: Out[K], options: { ack: true }): Promise<void>;
+  send<K extends keyof Out & string>(type: K, data: Out[K], options: { ack?: false }): SendResult;
   /** Throws `TypeError` with `protocol: "raw"` (no replies). */
   request<K extends keyof Req & string>(type: K, ...args: [Req[K][0]] extends [void] ? [data?: Req[K][0], options?: { timeoutMs?: number }] : [data: Req[K][0], options?: { timeoutMs?: number }]): Promise<Req[K][1]>;
   /**

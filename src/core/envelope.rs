@@ -45,6 +45,12 @@ pub trait WireFrame: Clone {
     fn wire_len(&self) -> usize;
     /// A text frame.
     fn text(s: String) -> Self;
+    /// Reliable mode: this frame with `"seq": seq` added, or `None` when it cannot carry one
+    /// (it is then sent as it is). Default `None`.
+    fn with_seq(&self, seq: u64) -> Option<Self> {
+        let _ = seq;
+        None
+    }
 }
 
 impl WireFrame for Frame {
@@ -53,6 +59,12 @@ impl WireFrame for Frame {
     }
     fn text(s: String) -> Self {
         Frame::Text(s)
+    }
+    fn with_seq(&self, seq: u64) -> Option<Self> {
+        match self {
+            Frame::Text(s) => super::reliable::with_seq(s, seq).map(Frame::Text),
+            Frame::Binary(_) => None,
+        }
     }
 }
 

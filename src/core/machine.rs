@@ -19,6 +19,7 @@ use super::envelope::{encode_request, Frame, FrameKind, WireFrame};
 use super::heartbeat::{Beat, Heartbeat, HeartbeatConfig, Rtt};
 use super::outbox::{Entry, Outbox, OutboxConfig, Push};
 use super::policy::{bound_retry_after, ClosePolicy};
+use super::reliable::{Inbound, Reliable, ReliableConfig};
 use super::requests::{Failure, Requests};
 use super::text::digits;
 
@@ -115,6 +116,9 @@ pub struct Config {
     /// is lost, each unconfirmed message is reported with [`Event::Lost`]. Needs the probe
     /// heartbeat and a peer whose pongs are recognized ([`FrameKind::Pong`]). Default `false`.
     pub confirm_sends: bool,
+    /// Reliable mode (protocol v1's extension: seqs, acks, resume; JS `delivery:
+    /// "at-least-once"`); it turns the session's handshake on. Default `None` (at most once).
+    pub reliable: Option<ReliableConfig>,
 }
 
 /// With [`Config::confirm_sends`]: a ping goes out at most this long (ms) after a send that
@@ -174,6 +178,7 @@ impl Default for Config {
             session: Session::default(),
             water_marks: None,
             confirm_sends: false,
+            reliable: None,
         }
     }
 }
@@ -332,6 +337,22 @@ pub enum Event<M, F = Frame> {
         /// Its frame.
         frame: F,
     },
+    /// Reliable mode: the server acknowledged every message with a seq up to `upto` (the
+    /// messages it covers have left the queue: see [`Engine::last_seq`]).
+    Acked {
+        /// The cumulative ack.
+        upto: u64,
+    },
+    /// Reliable mode: server messages `from..=to` were lost for good (the server's replay
+    /// buffer no longer had them); `to` is `None` when the server lost the whole session
+    /// (e.g. it expired), so an unknown number from `from` on may be lost. Comes before the
+    /// messages after the gap.
+    Gap {
+        /// The first missing server seq.
+        from: u64,
+        /// The last missing server seq, if known.
+        to: Option<u64>,
+    },
     /// A request failed (its promise should reject).
     RequestFailed {
         /// The request id.
@@ -410,7 +431,10 @@ impl<M, F> Action<M, F> {
         match self {
             Action::Emit(e) => !matches!(
                 e,
-                Event::Sent { .. } | Event::Dropped { .. } | Event::RequestFailed { .. }
+                Event::Sent { .. }
+                    | Event::Dropped { .. }
+                    | Event::RequestFailed { .. }
+                    | Event::Acked { .. }
             ),
             Action::Deliver(d) => !matches!(d, Delivery::Reply { .. }),
             _ => false,
@@ -508,6 +532,13 @@ pub struct Metrics {
     pub pending_requests: usize,
     /// Round-trip times (kept across reconnects until a new sample arrives).
     pub rtt: Rtt,
+    /// Reliable mode: duplicate server messages dropped so far.
+    pub duplicates: u64,
+    /// Reliable mode: messages transmitted again after a reconnect so far.
+    pub resent: u64,
+    /// Reliable mode: messages transmitted and awaiting the server's ack now (included in
+    /// `queued`).
+    pub unacked: usize,
 }
 
 /// A standing frame (see [`Engine::stand`]).
@@ -590,6 +621,8 @@ pub struct Engine<M, F = Frame> {
     down_since: Option<f64>,
     metrics: Metrics,
     actions: VecDeque<Action<M, F>>,
+    /// Reliable mode's sequence state.
+    reliable: Option<Reliable>,
 }
 
 impl<M, F: WireFrame> fmt::Debug for Engine<M, F> {
@@ -627,10 +660,14 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             max_message_bytes,
             close_timeout_ms,
             seed,
-            session,
+            mut session,
             water_marks,
             confirm_sends,
+            reliable,
         } = config;
+        session.handshake |= reliable.is_some();
+        // Reliable mode acks every message: nothing is left to report as possibly lost.
+        let confirm_sends = confirm_sends && reliable.is_none();
         let mut e = Self {
             reconnect: reconnect.map(|r| Reconnect {
                 backoff: Backoff::new(r.backoff, seed),
@@ -675,6 +712,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             down_since: Some(now),
             metrics: Metrics::default(),
             actions: VecDeque::new(),
+            reliable: reliable.map(Reliable::new),
         };
         if connect {
             e.start_attempt(now);
@@ -743,6 +781,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         m.queued = self.outbox.len();
         m.queued_bytes = self.outbox.bytes();
         m.pending_requests = self.requests.len();
+        m.unacked = self.outbox.in_flight();
         m.rtt = self.rtt();
         m
     }
@@ -761,6 +800,10 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         let open = self.state == State::Open;
         let drain = self.congested.filter(|_| open);
         let confirm = self.confirm_at.filter(|_| open);
+        let ack = match (&self.reliable, self.state) {
+            (Some(r), State::Open) => r.ack_due,
+            _ => None,
+        };
         [
             self.deadline,
             hb,
@@ -768,6 +811,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             self.outbox.next_expiry(),
             drain,
             confirm,
+            ack,
         ]
         .into_iter()
         .flatten()
@@ -982,6 +1026,10 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             }
             .with_rtt(rtt)
         });
+        if let Some(r) = &mut self.reliable {
+            r.ack_due = None;
+            self.metrics.resent += self.outbox.rewind() as u64;
+        }
         self.set_state(State::Open);
         self.send_standing(now);
         let attempt = self.reconnect.as_ref().map_or(0, |r| r.backoff.retries());
@@ -1007,6 +1055,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             return;
         }
         self.expire_queue(now);
+        if self.reliable.is_some() {
+            return self.transmit_unsent(now);
+        }
         // Stops when the socket's buffer goes above the high water mark (the rest waits for
         // the drain).
         while self.congested.is_none() {
@@ -1283,6 +1334,14 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             self.emit(Event::RequestFailed { id, failure: Failure::Timeout });
         }
         self.expire_queue(now);
+        if self.state == State::Open {
+            if let Some(r) = self.reliable.as_mut().filter(|r| r.ack_due.is_some_and(|d| now >= d))
+            {
+                if let Some(f) = r.take_ack() {
+                    self.push_frame(F::text(f), None, now);
+                }
+            }
+        }
         let due = self.deadline.is_some_and(|d| now >= d);
         match self.state {
             State::Connecting if due => {
@@ -1296,12 +1355,20 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 });
                 if handshaking {
                     let ms = self.session.handshake_timeout_ms;
+                    let hint = if self.reliable.is_some() {
+                        "; delivery \"at-least-once\" needs a server that implements reliable mode \
+                         (README: Reliable mode (protocol extension), \
+                         https://github.com/steadysocket/steadysocket#reliable-mode-protocol-extension)"
+                    } else {
+                        ""
+                    };
                     self.attempt_failed(
                         ErrorKind::Handshake,
                         [
                             "no handshake answer within handshakeTimeoutMs (",
                             &super::text::num(ms),
                             " ms)",
+                            hint,
                         ]
                         .concat(),
                         now,
@@ -1793,6 +1860,10 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         meta: M,
         now: f64,
     ) -> Result<Sent, SendError> {
+        let accepts = !matches!(self.state, State::Closing | State::Closed) || self.idle;
+        if self.reliable.is_some() && accepts {
+            return self.submit_reliable(frame, request, meta, now);
+        }
         match self.state {
             State::Closed if self.idle => self.enqueue(frame, request, meta, now),
             State::Closing | State::Closed => Err(SendError::Closed),
@@ -1826,6 +1897,147 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             }
             Push::Full(_) => Err(SendError::QueueFull),
         }
+    }
+
+    /// Reliable mode: the message gets the next seq and joins the outbox (its window); if
+    /// open, everything not transmitted yet goes now, in order.
+    fn submit_reliable(
+        &mut self,
+        frame: F,
+        request: Option<u64>,
+        meta: M,
+        now: f64,
+    ) -> Result<Sent, SendError> {
+        let seq = self.reliable.as_ref().map_or(0, |r| r.last_out) + 1;
+        let frame = frame.with_seq(seq).unwrap_or(frame);
+        let sent = match self.outbox.push_seq(frame, request, meta, seq, now) {
+            Push::Queued(evicted) => {
+                for e in evicted {
+                    self.dropped(e, DropReason::Overflow);
+                }
+                Sent::Queued
+            }
+            Push::Dropped(e) => {
+                self.dropped(e, DropReason::Overflow);
+                Sent::Dropped
+            }
+            Push::Full(_) => return Err(SendError::QueueFull),
+        };
+        if let Some(r) = &mut self.reliable {
+            r.last_out = seq;
+        }
+        if sent == Sent::Queued && self.state == State::Open && !self.gated {
+            self.transmit_unsent(now);
+            return Ok(Sent::Sent);
+        }
+        Ok(sent)
+    }
+
+    /// Reliable mode: transmits every outbox entry not transmitted on this connection yet, in
+    /// order. They stay queued until acked; a refused transmit reports nothing (`msg` is
+    /// `None`): the message is re-sent after the reconnect.
+    fn transmit_unsent(&mut self, now: f64) {
+        while let Some((frame, request, _)) = self.outbox.next_unsent() {
+            if let Some(id) = request {
+                // Connection 0: it survives connection losses (re-sent, reply replayed).
+                self.requests.transmitted(id, 0);
+            }
+            self.metrics.messages_out += 1;
+            self.push_frame(frame, None, now);
+        }
+    }
+
+    /// Whether reliable mode is on ([`Config::reliable`]).
+    pub fn reliable(&self) -> bool {
+        self.reliable.is_some()
+    }
+
+    /// Reliable mode: the sequence number of the latest message accepted by `send` or
+    /// `request` (0 before the first; always 0 in at-most-once mode). Its ack comes as an
+    /// [`Event::Acked`] with `upto` >= it; if it is dropped, its frame (in the
+    /// [`Event::Dropped`]) starts with `{"seq":N,`.
+    pub fn last_seq(&self) -> u64 {
+        self.reliable.as_ref().map_or(0, |r| r.last_out)
+    }
+
+    /// Reliable mode: the `hello` frame for the handshake of the current connection (the
+    /// driver performs [`Action::Handshake`] with it: `control(F::text(hello))`). `None` in
+    /// at-most-once mode.
+    pub fn hello(&mut self) -> Option<String> {
+        self.reliable.as_mut().map(Reliable::hello)
+    }
+
+    /// Reliable mode: a server message with seq `seq` arrived on `conn` (call it before
+    /// [`on_frame`](Self::on_frame)). Returns whether to go on with it: `false` for a
+    /// duplicate (drop it: feed nothing more) or a stale connection. A skipped range is
+    /// reported as an [`Event::Gap`]; acks are scheduled (batched) here.
+    pub fn on_seq(&mut self, conn: u64, seq: u64, now: f64) -> bool {
+        let live = conn == self.conn
+            && (matches!(self.state, State::Open | State::Closing)
+                || (self.state == State::Connecting && self.handshaking));
+        let Some(r) = self.reliable.as_mut().filter(|_| live) else { return live };
+        match r.inbound(seq, now) {
+            Inbound::Duplicate => {
+                self.metrics.duplicates += 1;
+                false
+            }
+            Inbound::Fresh { gap, ack_now } => {
+                let ack = if ack_now { r.take_ack() } else { None };
+                if let Some((from, to)) = gap {
+                    self.emit(Event::Gap { from, to: Some(to) });
+                }
+                if let (Some(f), State::Open) = (ack, self.state) {
+                    self.push_frame(F::text(f), None, now);
+                }
+                true
+            }
+        }
+    }
+
+    /// Reliable mode: the server's cumulative ack `upto` arrived on `conn` (an `ack` frame, or
+    /// a `welcome`'s `ack`): the messages it covers leave the queue ([`Event::Acked`]).
+    pub fn on_ack(&mut self, conn: u64, upto: u64, now: f64) {
+        let _ = now;
+        if conn != self.conn || self.reliable.is_none() {
+            return;
+        }
+        let acked = self.outbox.ack(upto);
+        // (An acked request stays pending until its reply, which the server replays if lost.)
+        if let Some(last) = acked.last() {
+            let upto = last.seq();
+            self.emit(Event::Acked { upto });
+        }
+    }
+
+    /// Reliable mode: the handshake's answer (`welcome`) on `conn`: `ack` as in
+    /// [`on_ack`](Self::on_ack); `resumed` false (the server did not know the session) after
+    /// server messages were received reports an open-ended [`Event::Gap`]; `gap` the range
+    /// the server could not replay. Then the session opens (as [`FrameKind::Ready`]).
+    pub fn on_welcome(
+        &mut self,
+        conn: u64,
+        ack: u64,
+        resumed: bool,
+        gap: Option<(u64, u64)>,
+        now: f64,
+    ) {
+        if conn != self.conn || !self.handshaking {
+            return;
+        }
+        self.on_ack(conn, ack, now);
+        if let Some(r) = &mut self.reliable {
+            let mut lost = None;
+            if let Some((from, to)) = gap.filter(|(f, t)| f <= t && *t > r.last_in) {
+                lost = Some((from.max(r.last_in + 1), Some(to)));
+                r.last_in = to;
+            } else if !resumed && r.last_in > 0 {
+                lost = Some((r.last_in + 1, None));
+            }
+            if let Some((from, to)) = lost {
+                self.emit(Event::Gap { from, to });
+            }
+        }
+        let _ = self.frame_delivery(conn, 0, FrameKind::Ready { beat: None }, now);
     }
 
     fn transmit(&mut self, frame: F, msg: Msg<M>, now: f64) {

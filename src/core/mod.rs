@@ -11,6 +11,7 @@
 //! - [`policy`]: the close-code table and `retryAfterMs`
 //! - [`envelope`]: the wire format
 //! - [`machine`]: the state machine composing them
+//! - [`reliable`]: reliable mode (seqs, acks, resume): a protocol v1 extension
 //! - [`stomp`]: STOMP 1.2 frames: encoder and streaming decoder
 //! - [`validate`]: option and argument checks shared by the JS and Rust facades
 
@@ -21,6 +22,7 @@ pub mod idmap;
 pub mod machine;
 pub mod outbox;
 pub mod policy;
+pub mod reliable;
 pub mod requests;
 pub mod stomp;
 pub mod text;
@@ -35,4 +37,5 @@ pub use machine::{
 };
 pub use outbox::{OutboxConfig, Overflow};
 pub use policy::ClosePolicy;
+pub use reliable::ReliableConfig;
 pub use requests::Failure;

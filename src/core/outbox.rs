@@ -82,6 +82,8 @@ pub struct Entry<M, F = Frame> {
     /// The request this frame carries, if it is a request (request ids fit in 32 bits:
     /// see `Requests::start`), keeping an entry at 24 bytes.
     request: Option<NonZeroU32>,
+    /// Reliable mode: the message's sequence number (0: none).
+    seq: u64,
     /// Caller-owned data handed back when the entry is dropped.
     pub meta: M,
 }
@@ -90,6 +92,11 @@ impl<M, F> Entry<M, F> {
     /// The request this frame carries, if it is a request.
     pub fn request(&self) -> Option<u64> {
         self.request.map(|r| u64::from(r.get()))
+    }
+
+    /// Its reliable-mode sequence number (0: none).
+    pub fn seq(&self) -> u64 {
+        self.seq
     }
 
     /// When it expires, if ever.
@@ -115,12 +122,15 @@ pub struct Outbox<M, F = Frame> {
     config: OutboxConfig,
     queue: Chunked<Entry<M, F>>,
     bytes: usize,
+    /// Reliable mode: how many entries at the front were transmitted and await their ack
+    /// (they still count against the limits).
+    sent: usize,
 }
 
 impl<M, F: WireFrame> Outbox<M, F> {
     /// An empty queue.
     pub fn new(config: OutboxConfig) -> Self {
-        Self { config, queue: Chunked::default(), bytes: 0 }
+        Self { config, queue: Chunked::default(), bytes: 0, sent: 0 }
     }
 
     /// Messages held.
@@ -140,11 +150,24 @@ impl<M, F: WireFrame> Outbox<M, F> {
 
     /// Adds `frame` at the back, applying the overflow policy.
     pub fn push(&mut self, frame: F, request: Option<u64>, meta: M, now: f64) -> Push<M, F> {
+        self.push_seq(frame, request, meta, 0, now)
+    }
+
+    /// As [`push`](Self::push), for a reliable-mode message with sequence number `seq`.
+    pub fn push_seq(
+        &mut self,
+        frame: F,
+        request: Option<u64>,
+        meta: M,
+        seq: u64,
+        now: f64,
+    ) -> Push<M, F> {
         let expires_at = self.config.ttl_ms.map_or(f64::INFINITY, |ttl| now + ttl);
         let entry = Entry {
             frame,
             expires_at,
             request: request.and_then(|r| u32::try_from(r).ok()).and_then(NonZeroU32::new),
+            seq,
             meta,
         };
         let size = entry.frame.wire_len();
@@ -183,7 +206,43 @@ impl<M, F: WireFrame> Outbox<M, F> {
     pub fn pop_front(&mut self) -> Option<Entry<M, F>> {
         let e = self.queue.pop_front()?;
         self.bytes -= e.frame.wire_len();
+        self.sent = self.sent.saturating_sub(1);
         Some(e)
+    }
+
+    /// Reliable mode: entries transmitted and awaiting their ack.
+    pub fn in_flight(&self) -> usize {
+        self.sent
+    }
+
+    /// Reliable mode: the next entry not transmitted yet (marked transmitted now), as copies
+    /// of its frame, request and meta.
+    pub fn next_unsent(&mut self) -> Option<(F, Option<u64>, M)>
+    where
+        M: Clone,
+    {
+        let e = self.queue.get(self.sent)?;
+        let out = (e.frame.clone(), e.request(), e.meta.clone());
+        self.sent += 1;
+        Some(out)
+    }
+
+    /// Reliable mode: removes the transmitted entries with a seq up to `seq` (the peer's
+    /// cumulative ack), oldest first.
+    pub fn ack(&mut self, seq: u64) -> Vec<Entry<M, F>> {
+        let mut out = Vec::new();
+        while self.sent > 0 && self.queue.front().is_some_and(|e| e.seq <= seq) {
+            if let Some(e) = self.pop_front() {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// Reliable mode: a new connection: every entry is to be transmitted again. Returns how
+    /// many were in flight.
+    pub fn rewind(&mut self) -> usize {
+        std::mem::take(&mut self.sent)
     }
 
     /// The earliest expiry time, if any entry can expire.
@@ -208,12 +267,16 @@ impl<M, F: WireFrame> Outbox<M, F> {
         let pos = self.queue.iter().position(|e| e.request() == Some(id))?;
         let e = self.queue.remove(pos)?;
         self.bytes -= e.frame.wire_len();
+        if pos < self.sent {
+            self.sent -= 1;
+        }
         Some(e)
     }
 
     /// Removes everything, oldest first.
     pub fn drain(&mut self) -> Vec<Entry<M, F>> {
         self.bytes = 0;
+        self.sent = 0;
         self.queue.drain()
     }
 }
@@ -270,6 +333,17 @@ impl<T> Chunked<T> {
 
     fn front(&self) -> Option<&T> {
         self.chunks.front().and_then(VecDeque::front)
+    }
+
+    /// The element at `pos` (in FIFO order).
+    fn get(&self, mut pos: usize) -> Option<&T> {
+        for c in &self.chunks {
+            if pos < c.len() {
+                return c.get(pos);
+            }
+            pos -= c.len();
+        }
+        None
     }
 
     fn iter(&self) -> impl Iterator<Item = &T> {
@@ -385,6 +459,30 @@ mod tests {
         assert_eq!(rest.len(), 2 * CHUNK + 6);
         assert!(rest.windows(2).all(|w| w[0] < w[1]));
         assert!(c.is_empty() && c.pop_front().is_none());
+    }
+
+    #[test]
+    fn reliable_window() {
+        let mut q = ob(3, 100, Overflow::DropOldest);
+        for i in 1..=3 {
+            q.push_seq(text(1), None, i, u64::from(i), 0.0);
+        }
+        assert_eq!(q.next_unsent().map(|x| x.2), Some(1));
+        assert_eq!(q.next_unsent().map(|x| x.2), Some(2));
+        assert_eq!(q.in_flight(), 2);
+        // Not transmitted yet: never acked, whatever the ack says.
+        assert_eq!(q.ack(9).iter().map(|e| e.seq()).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!((q.len(), q.in_flight()), (1, 0));
+        q.push_seq(text(1), None, 4, 4, 0.0);
+        q.push_seq(text(1), None, 5, 5, 0.0);
+        let Push::Queued(ev) = q.push_seq(text(1), None, 6, 6, 0.0) else { panic!() };
+        assert_eq!(ev.len(), 1); // the window counts against the limits
+        assert_eq!(q.next_unsent().map(|x| x.2), Some(4));
+        assert_eq!(q.rewind(), 1);
+        assert_eq!(q.next_unsent().map(|x| x.2), Some(4));
+        assert_eq!(q.remove_request(99), None);
+        assert_eq!(q.drain().len(), 3);
+        assert_eq!(q.in_flight(), 0);
     }
 
     #[test]

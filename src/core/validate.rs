@@ -124,6 +124,15 @@ impl Config {
         if let Some((high, low)) = self.water_marks {
             water_marks(high as f64, Some(low as f64))?;
         }
+        if let Some(r) = &self.reliable {
+            if !super::reliable::ReliableConfig::valid_session(&r.session) {
+                return Err(OptionError::range_error(
+                    "delivery",
+                    "needs a session id of 1-64 characters of A-Z a-z 0-9 - _".to_string(),
+                ));
+            }
+            non_negative("reliable.ackDelayMs", r.ack_delay_ms)?;
+        }
         if let Some(r) = &self.reconnect {
             let b = &r.backoff;
             // >= 1: with 0, every delay is 0 (0 × factorⁿ) and a server that accepts and

@@ -46,6 +46,10 @@ impl WireFrame for JsFrame {
         let len = s.len();
         JsFrame { value: JsValue::from_str(&s), len }
     }
+    fn with_seq(&self, seq: u64) -> Option<Self> {
+        let s = with_seq(&self.value, seq as f64)?;
+        Some(JsFrame::from_js_string(&s))
+    }
 }
 
 impl JsFrame {
@@ -644,13 +648,25 @@ impl Shared {
                 }
             }
             Action::Flush => self.inner.borrow_mut().engine.flush(now()),
-            // Only STOMP has a session handshake and goodbye (so far).
-            #[cfg(feature = "stomp")]
-            Action::Handshake { conn } => self.handshake(conn),
+            Action::Handshake { conn } => {
+                let mut i = self.inner.borrow_mut();
+                // Reliable mode's `hello` (v1), else STOMP's `CONNECT`.
+                match i.engine.hello() {
+                    Some(h) => drop(i.engine.control(JsFrame::text(h), now())),
+                    None => {
+                        drop(i);
+                        #[cfg(feature = "stomp")]
+                        self.handshake(conn);
+                        #[cfg(not(feature = "stomp"))]
+                        let _ = conn;
+                    }
+                }
+            }
+            // Only STOMP has a goodbye (so far).
             #[cfg(feature = "stomp")]
             Action::Goodbye { conn } => self.goodbye(conn),
             #[cfg(not(feature = "stomp"))]
-            Action::Handshake { .. } | Action::Goodbye { .. } => {}
+            Action::Goodbye { .. } => {}
             Action::Emit(ev) => self.sink.note(Note::Engine(ev)),
             Action::Deliver(d) => {
                 let Some(Inbound { data, parsed, conn }) = self.inbound.borrow_mut().pop_front()
@@ -862,7 +878,15 @@ impl Shared {
         } else {
             (0, FrameKind::Raw, None)
         };
-        let delivery = self.inner.borrow_mut().engine.on_frame(conn, len, kind, now);
+        let mut i = self.inner.borrow_mut();
+        let go = match &parsed {
+            Some(obj) if i.engine.reliable() => {
+                reliable_inbound(&mut i.engine, conn, obj, len, now)
+            }
+            _ => true,
+        };
+        let delivery = if go { i.engine.on_frame(conn, len, kind, now) } else { Delivery::Ignore };
+        drop(i);
         if delivery != Delivery::Ignore {
             self.inbound.borrow_mut().push_back(Inbound { data, parsed, conn });
         }
@@ -1097,8 +1121,46 @@ fn field<'a>(val: &JsValue, s: Option<&'a str>) -> Field<'a> {
     }
 }
 
+/// Reliable mode's look at a parsed v1 frame (before [`Engine::on_frame`]): a `welcome`
+/// opens the session, an `ack` settles the window, a `seq` is checked for duplicates.
+/// Returns whether to go on with the frame.
+fn reliable_inbound(
+    e: &mut Engine<Kind, JsFrame>,
+    conn: u64,
+    obj: &JsValue,
+    len: usize,
+    now: f64,
+) -> bool {
+    let get = |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).ok();
+    let num = |o: &JsValue, k: &str| get(o, k).and_then(|v| v.as_f64()).map(|n| n.max(0.0) as u64);
+    let data = get(obj, "data").unwrap_or(JsValue::UNDEFINED);
+    match get(obj, "type").and_then(|t| t.as_string()).as_deref() {
+        Some("welcome") if e.handshaking() => {
+            let gap = get(&data, "gap")
+                .filter(|g| g.is_object())
+                .map(|g| (num(&g, "from").unwrap_or(0), num(&g, "to").unwrap_or(0)));
+            let resumed = get(&data, "resumed").is_some_and(|r| r.is_truthy());
+            e.on_welcome(conn, num(&data, "ack").unwrap_or(0), resumed, gap, now);
+            false
+        }
+        Some("ack") => {
+            e.on_ack(conn, data.as_f64().map_or(0, |n| n.max(0.0) as u64), now);
+            e.on_frame(conn, len, FrameKind::Control, now);
+            false
+        }
+        _ => match num(obj, "seq") {
+            Some(seq) => e.on_seq(conn, seq, now),
+            None => true,
+        },
+    }
+}
+
 #[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
+    /// Reliable mode: a JSON object text with `"seq": n` first (`undefined` for anything
+    /// else: binary, not an object).
+    #[wasm_bindgen(js_name = withSeq)]
+    fn with_seq(frame: &JsValue, n: f64) -> Option<JsString>;
     /// UTF-8 length of a JS string, computed in JS (no copy, one call).
     #[wasm_bindgen(js_name = utf8Len)]
     fn utf8_len(s: &JsString) -> usize;

@@ -42,6 +42,11 @@ pub(crate) async fn handle(
     let result = match name.as_str() {
         "drop" | "refuse" | "halfopen" | "stall" | "close" | "garbage" | "delay" | "reset"
         | "stats" | "log" | "log/clear" => run(&shared, &name, &q).await,
+        "session" | "push" => match q.tag() {
+            Ok(tag) => crate::session::control_route(&shared, &name, &q, tag.as_deref())
+                .map(|v| json(200, v)),
+            Err(bad) => Err(bad),
+        },
         _ => return json(404, json!({ "error": format!("unknown control: {name}") })),
     };
     result.unwrap_or_else(|bad| bad.response())

@@ -13,6 +13,7 @@
 mod control;
 mod files;
 mod peers;
+mod session;
 mod ws;
 
 use std::collections::{HashMap, VecDeque};
@@ -155,6 +156,8 @@ struct Inner {
     refuse_tag: HashMap<String, Instant>,
     delay_all: Duration,
     delay_tag: HashMap<String, Duration>,
+    /// Reliable-mode sessions (see `session`).
+    sessions: session::Sessions,
 }
 
 const LOG_CAP: usize = 10_000;

@@ -56,8 +56,15 @@ pub(crate) enum Frame {
 /// One queued outbound frame, due at `at` (now + the delay in force when queued).
 pub(crate) struct Item {
     at: Instant,
-    frame: Frame,
+    pub frame: Frame,
     ack: Option<oneshot::Sender<()>>,
+}
+
+impl Item {
+    /// A frame due now, with no ack.
+    pub fn now(frame: Frame) -> Self {
+        Item { at: Instant::now(), frame, ack: None }
+    }
 }
 
 /// Sending side of a connection's outbound queue.
@@ -65,6 +72,8 @@ pub(crate) struct Item {
 pub(crate) struct Outbox {
     tx: mpsc::UnboundedSender<Item>,
     tag: Option<String>,
+    /// Reliable mode: the session its hello joined (events and replies get seqs).
+    session: Arc<std::sync::OnceLock<crate::session::SessionRef>>,
 }
 
 impl Outbox {
@@ -72,7 +81,11 @@ impl Outbox {
     pub fn push(&self, inner: &Inner, frame: Frame, ack: Option<oneshot::Sender<()>>) {
         let at = Instant::now() + inner.delay_for(self.tag.as_deref());
         // A send error means the connection is gone; the ack is then dropped, which callers see.
-        let _ = self.tx.send(Item { at, frame, ack });
+        let item = Item { at, frame, ack };
+        match self.session.get() {
+            Some(s) => crate::session::send(s, item, &self.tx),
+            None => drop(self.tx.send(item)),
+        }
     }
 }
 
@@ -159,7 +172,7 @@ fn register(
 ) -> Option<Pre> {
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
-    let outbox = Outbox { tx: out_tx, tag: tag.clone() };
+    let outbox = Outbox { tx: out_tx, tag: tag.clone(), session: Default::default() };
     let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
     let mut inner = shared.lock();
     if inner.conns.len() >= shared.config.max_connections {
@@ -273,6 +286,7 @@ async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
     }
     // Unregister first, so a client that sees the socket close also sees it gone from stats.
     unregister(&shared, id);
+    crate::session::detach(&conn.outbox.session, id);
     drop((sink, stream)); // closes TCP; no close frame if none was sent
     for ack in acks {
         let _ = ack.send(());
@@ -401,6 +415,21 @@ fn is_capacity_error(err: &axum::Error) -> bool {
 
 /// Handles one text frame on `/ws`. Returns true if the server started closing.
 fn handle_text(conn: &Conn, raw: &str, tasks: &mut JoinSet<()>) -> bool {
+    // Reliable mode (`session`): hello, acks, and dedupe by seq come first.
+    let (slot, own) = (&conn.outbox.session, &conn.outbox.tx);
+    match crate::session::inbound(&conn.shared, conn.id, conn.tag.as_deref(), slot, own, raw) {
+        crate::session::Seen::Done => false,
+        crate::session::Seen::Plain => handle_plain(conn, raw, None, tasks),
+        crate::session::Seen::Fresh(seq) => {
+            let closing = handle_plain(conn, raw, Some(seq), tasks);
+            crate::session::processed(slot, own);
+            closing
+        }
+    }
+}
+
+/// Handles one text frame (`seq`: its reliable-mode seq, logged with it).
+fn handle_plain(conn: &Conn, raw: &str, seq: Option<u64>, tasks: &mut JoinSet<()>) -> bool {
     let parsed: Option<serde_json::Map<String, Value>> = match serde_json::from_str(raw) {
         Ok(Value::Object(map)) if map.get("type").is_some_and(Value::is_string) => Some(map),
         _ => None,
@@ -422,14 +451,19 @@ fn handle_text(conn: &Conn, raw: &str, tasks: &mut JoinSet<()>) -> bool {
     let data = map.remove("data").unwrap_or(Value::Null);
     match map.get("id") {
         Some(id) if id.is_i64() || id.is_u64() => {
+            if let Some(seq) = seq {
+                // Reliable mode logs requests too: each processed message once.
+                conn.shared.lock().push_log(json!({ "tag": conn.tag, "type": ty, "data": data,
+                    "conn": conn.id, "seq": seq, "id": id }));
+            }
             request(conn, id.clone(), &ty, data, tasks);
             false
         }
-        _ => handle_event(conn, &ty, data, raw),
+        _ => handle_event(conn, &ty, data, raw, seq),
     }
 }
 
-fn handle_event(conn: &Conn, ty: &str, data: Value, raw: &str) -> bool {
+fn handle_event(conn: &Conn, ty: &str, data: Value, raw: &str, seq: Option<u64>) -> bool {
     if ty == "ping" {
         let mut pong = json!({ "type": "pong" });
         if !data.is_null() {
@@ -453,7 +487,11 @@ fn handle_event(conn: &Conn, ty: &str, data: Value, raw: &str) -> bool {
     }
     let shared = &conn.shared;
     let mut inner = shared.lock();
-    inner.push_log(json!({ "tag": conn.tag, "type": ty, "data": data, "conn": conn.id }));
+    let mut entry = json!({ "tag": conn.tag, "type": ty, "data": data, "conn": conn.id });
+    if let Some(seq) = seq {
+        entry["seq"] = seq.into();
+    }
+    inner.push_log(entry);
     let bad = |inner: &Inner, message: &str| {
         conn.outbox.push(inner, event("error", json!({ "message": message })), None);
         false
