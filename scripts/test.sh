@@ -180,6 +180,8 @@ step types-pkg sh -c 'npx --no-install tsc -p www/bundlers/types/tsconfig.bundle
 # Chromium flags. With `--features stomp`: tests/web_stomp.rs runs against the broker at
 # STEADYSOCKET_STOMP_URL (compile time; default ws://127.0.0.1:15674/ws) and skips each test
 # when none answers there.
+# The broker this run started (RMQ_WS_PORT), unless the caller names another.
+export STEADYSOCKET_STOMP_URL="${STEADYSOCKET_STOMP_URL:-ws://127.0.0.1:${RMQ_WS_PORT:-15674}/ws}"
 step browser env CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \

@@ -21,7 +21,7 @@ import { after, before, test } from "node:test";
 import { launchBrowser, openPage, screenshot, serverUrl, waitForText } from "./helpers.mjs";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const BROKER = process.env.RABBITMQ_WS_URL || "ws://127.0.0.1:15674/ws";
+const BROKER = process.env.RABBITMQ_WS_URL || `ws://127.0.0.1:${process.env.RMQ_WS_PORT || 15674}/ws`;
 const rand = () => Math.random().toString(36).slice(2, 10);
 const unexpected = (errors) => errors.filter((e) => !/WebSocket connection to .* failed/.test(e));
 
