@@ -2,7 +2,7 @@
 // - Server: the reference server as a child process on a fixed loopback port, restartable
 //   (SIGKILL and restart on the same port), with --log-file so what it received survives it;
 // - freePort(): a free 127.0.0.1 port, picked once per run (then fixed across restarts);
-// - writeResult(name, obj): build/chaos/<name>.json, merged by tests/chaos/summary.mjs;
+// - writeResult(name, obj): $CHAOS_OUT/<name>.json (default build/chaos), merged by tests/chaos/summary.mjs;
 // - pct(values, p), round(x, digits), sleep(ms) (pacing the faults only: never an assertion).
 
 import { spawn } from "node:child_process";
@@ -12,7 +12,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const outDir = path.join(repoRoot, "build", "chaos");
+// scripts/chaos.sh: build/chaos (full form) or build/chaos-short (the short form, in `make test`).
+export const outDir = path.resolve(repoRoot, process.env.CHAOS_OUT || path.join("build", "chaos"));
 mkdirSync(outDir, { recursive: true });
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
