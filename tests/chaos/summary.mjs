@@ -65,7 +65,8 @@ for (const r of r1) {
 if (results.R2) {
   const d = results.R2.detection;
   L.push(`R2 (${d.all.trials} trials, heartbeat ${results.R2.heartbeat.intervalMs}+${results.R2.heartbeat.timeoutMs} ms, bound ${results.R2.boundMs} ms): ` +
-    `detected p50 ${d.all.p50Ms} ms, max ${d.all.maxMs} ms (idle p50 ${d.idle.p50Ms}/max ${d.idle.maxMs}, sending p50 ${d.sending.p50Ms}/max ${d.sending.maxMs}); over bound ${results.R2.overBound}`);
+    `detected p50 ${d.all.p50Ms} ms, max ${d.all.maxMs} ms (idle p50 ${d.idle.p50Ms}/max ${d.idle.maxMs}, sending p50 ${d.sending.p50Ms}/max ${d.sending.maxMs}); over bound ${results.R2.overBound}; ` +
+    `sends that returned "sent" to the half-open peer: ${results.R2.halfOpenSends?.sentAfterFault}, unreported ${results.R2.halfOpenSends?.unreported}`);
 }
 if (results.R3) {
   const h = results.R3.healthy;
