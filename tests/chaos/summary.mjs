@@ -31,11 +31,12 @@ if (existsSync(r4log)) {
   const propsCases = Number(process.env.ENGINE_PROPS_CASES || 0);
   // engine_props: every proptest! property passed runs exactly `cases` cases.
   const propsSection = log.split(/Running tests\/engine_props\.rs/)[1] ?? "";
-  const propsPassed = [...propsSection.matchAll(/^test (\S+) \.\.\. ok$/gm)]
+  const propsPassed = [...propsSection.matchAll(/^test (\S+) \.\.\. (?:[^\n]*\n)?ok$/gm)]
     .map((m) => m[1])
     .filter((n) => /never_panics|invariants_hold/.test(n));
   if (propsCases && propsPassed.length) {
-    targets.push({ target: `engine_props (${propsPassed.join(", ")})`, cases: propsCases * propsPassed.length, seconds: null });
+    const secs = propsSection.match(/finished in ([\d.]+)s/);
+    targets.push({ target: `engine_props (${propsPassed.join(", ")})`, cases: propsCases * propsPassed.length, seconds: secs ? Number(secs[1]) : null });
   }
   const panicked = (log.match(/panicked at/g) ?? []).length;
   r4 = { targets, totalCases: targets.reduce((s, t) => s + t.cases, 0), panics: panicked, wallSeconds: status.r4?.seconds ?? null };
