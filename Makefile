@@ -1,5 +1,5 @@
 # Thin entry points; the work is in scripts/.
-.PHONY: all test demo build bench size fmt bootstrap clean
+.PHONY: all test chaos demo build bench size fmt bootstrap clean
 
 all: test
 
@@ -7,6 +7,12 @@ all: test
 ## TypeScript check, e2e. One summary line at the end.
 test:
 	scripts/test.sh
+
+## make chaos: the full chaos suite (scripts/chaos.sh): server kills under load, half-open
+## peers, a hidden tab for 10 minutes, >= 1M fuzz cases, malformed frames; writes
+## build/chaos/results.json and summary.txt. `make test` runs its short form.
+chaos:
+	scripts/chaos.sh
 
 ## make demo: bootstrap, build pkg/, run the reference server on $(PORT) (default 8080).
 demo:

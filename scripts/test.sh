@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The body of `make test`: every check, in pyramid order, each step timed and logged to
 # build/test-logs/<step>.log. Ends with ONE summary line:
-#   make test: PASS (fmt ok, clippy ok, native N tests, browser N (+N doc), e2e N, types ok, peers ok) in Ns
+#   make test: PASS (fmt ok, clippy ok, native N tests, browser N (+N doc), e2e N, types ok, chaos ok, peers ok) in Ns
 #   make test: FAIL at <step> (...) after Ns
 # The reference server runs for the browser/e2e steps and is always stopped on exit. RabbitMQ
 # (scripts/rabbitmq.sh: the STOMP e2e tests and the peers step) starts in the background right
@@ -212,6 +212,12 @@ E2E=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG_DIR/e2e.tap" | tail -n1)
 
 stop_server
 
+# --- h2. chaos, short form (README "Reliability (chaos suite)"; `make chaos` is the full one):
+# R4 fuzz targets at 2000 cases each, R2 20 half-open trials, R6 malformed/oversized frames,
+# R1 10 server kill/restart cycles under load; R3 (hidden tab) only in `make chaos` (the e2e
+# hidden.test.mjs covers a short hidden run). Its own servers on loopback; build/chaos-short/.
+step chaos env CHAOS_SKIP_BUILD=1 scripts/chaos.sh --short
+
 # --- i. real peers: RabbitMQ with Web-STOMP (scripts/rabbitmq.sh, private state under build/) --
 # On the broker started above (stopped on exit): a raw-frame smoke check of the setup, then the
 # broker facts tests/e2e/stomp.test.mjs relies on, checked with @stomp/stompjs and raw frames.
@@ -223,4 +229,4 @@ if [ ${#FAILED[@]} -gt 0 ]; then
   echo "make test: FAIL at ${FAILED[*]} (logs: $LOG_DIR/) after $((SECONDS - T0))s"
   exit 1
 fi
-echo "make test: PASS (fmt ok, clippy ok, native $NATIVE tests, browser $BROWSER (+$BROWSER_DOC doc), e2e ${E2E:-?}, types ok, peers ok) in $((SECONDS - T0))s"
+echo "make test: PASS (fmt ok, clippy ok, native $NATIVE tests, browser $BROWSER (+$BROWSER_DOC doc), e2e ${E2E:-?}, types ok, chaos ok, peers ok) in $((SECONDS - T0))s"

@@ -585,8 +585,13 @@ impl World {
     }
 }
 
+/// Cases per property: `ENGINE_PROPS_CASES` (the chaos suite raises it), default 400.
+fn cases() -> u32 {
+    std::env::var("ENGINE_PROPS_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn engine_invariants_hold(

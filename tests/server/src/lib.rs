@@ -43,6 +43,16 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Upgrades beyond this many open connections are accepted, then closed with 1013.
     pub max_connections: usize,
+    /// Append a JSON line per event/request received on `/ws` (`"dir":"in"`) and per stream
+    /// tick queued (`"dir":"out"`) to this file, written at once (it survives a SIGKILL). For
+    /// the chaos suite, which kills the server and still needs to know what it received.
+    pub log_file: Option<PathBuf>,
+    /// Every this many ms (0: never), send each `/ws?stream=1` connection a numbered event
+    /// `{"type":"tick","data":{"n":N}}`; N counts up server-wide from `stream_start` and only
+    /// while such a connection exists.
+    pub stream_every_ms: u64,
+    /// The first tick number.
+    pub stream_start: u64,
 }
 
 impl Default for Config {
@@ -52,6 +62,9 @@ impl Default for Config {
             root: PathBuf::from("."),
             max_message_bytes: 1 << 20,
             max_connections: 1000,
+            log_file: None,
+            stream_every_ms: 0,
+            stream_start: 1,
         }
     }
 }
@@ -64,8 +77,21 @@ pub async fn bind(
 ) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>> + Send)> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
     let addr = listener.local_addr()?;
-    let app = router(Arc::new(Shared::new(config)));
-    Ok((addr, async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await }))
+    let log_file = match &config.log_file {
+        Some(path) => Some(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
+        None => None,
+    };
+    let shared = Arc::new(Shared::new(config));
+    *shared.log_file.lock().unwrap_or_else(|p| p.into_inner()) = log_file;
+    let app = router(shared.clone());
+    Ok((addr, async move {
+        let ticker = (shared.config.stream_every_ms > 0).then(|| tokio::spawn(ws::ticker(shared)));
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        if let Some(ticker) = ticker {
+            ticker.abort();
+        }
+        served
+    }))
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -143,6 +169,8 @@ struct Shared {
     accepted: AtomicU64,
     refused: AtomicU64,
     inner: Mutex<Inner>,
+    /// `Config::log_file`, opened for appending.
+    log_file: Mutex<Option<std::fs::File>>,
 }
 
 /// Mutable state behind one lock. Never held across an `.await`.
@@ -171,6 +199,17 @@ impl Shared {
             accepted: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
+            log_file: Mutex::new(None),
+        }
+    }
+
+    /// Appends `entry` as one line to the `--log-file` (if any), with one `write` call.
+    fn log_line(&self, entry: &Value) {
+        let mut file = self.log_file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(file) = file.as_mut() {
+            let mut line = entry.to_string();
+            line.push('\n');
+            let _ = io::Write::write_all(file, line.as_bytes());
         }
     }
 

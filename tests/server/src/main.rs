@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use steadysocket_server::Config;
 
 const USAGE: &str = "usage: steadysocket-server [--port N] [--root DIR] [--port-file PATH] \
-[--max-message-bytes N] [--max-connections N]";
+[--max-message-bytes N] [--max-connections N] [--log-file PATH] [--stream-every-ms N] \
+[--stream-start N]";
 
 struct Args {
     config: Config,
@@ -35,6 +36,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--port-file" => port_file = Some(PathBuf::from(value()?)),
             "--max-message-bytes" => config.max_message_bytes = number(value()?)?,
             "--max-connections" => config.max_connections = number(value()?)?,
+            "--log-file" => config.log_file = Some(PathBuf::from(value()?)),
+            "--stream-every-ms" => config.stream_every_ms = number(value()?)? as u64,
+            "--stream-start" => config.stream_start = number(value()?)? as u64,
             _ => return Err(format!("unknown argument: {flag}")),
         }
     }

@@ -30,6 +30,8 @@ pub(crate) struct ConnEntry {
     pub room: Option<(String, String)>,
     /// Set once a half-open control froze this connection.
     pub frozen: bool,
+    /// Opened with `?stream=1`: receives the numbered ticks (`Config::stream_every_ms`).
+    pub stream: bool,
 }
 
 /// Commands that stop a connection's reader and writer.
@@ -127,6 +129,7 @@ fn upgrade(shared: Arc<Shared>, q: Option<String>, ws: WebSocketUpgrade, kind: K
     };
     // `auth=TOKEN`: events and requests are refused until an `auth` request with the token.
     let auth = query.get("auth").map(str::to_owned);
+    let stream = kind == Kind::Protocol && query.get("stream") == Some("1");
     if shared.lock().refusing(tag.as_deref(), Instant::now()) {
         shared.count(&shared.refused);
         return json_response(503, json!({ "error": "refusing connections" }));
@@ -137,7 +140,7 @@ fn upgrade(shared: Arc<Shared>, q: Option<String>, ws: WebSocketUpgrade, kind: K
     let hard_max = max.saturating_mul(2).max(max.saturating_add(1 << 20));
     // Register before answering 101, so a control call made as soon as the client sees
     // `open` always finds this connection (no window between upgrade and registration).
-    let pre = register(&shared, kind, tag, auth);
+    let pre = register(&shared, kind, tag, auth, stream);
     let id = pre.as_ref().map(|p| p.id);
     let failed = shared.clone();
     // `/ws` selects the subprotocol `steadysocket.v1` when the client offers it.
@@ -169,6 +172,7 @@ fn register(
     kind: Kind,
     tag: Option<String>,
     auth: Option<String>,
+    stream: bool,
 ) -> Option<Pre> {
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
@@ -185,6 +189,7 @@ fn register(
         ctl: ctl_tx,
         room: None,
         frozen: false,
+        stream,
     };
     inner.conns.insert(id, entry);
     Some(Pre { id, kind, tag, auth, outbox, out_rx, ctl_rx })
@@ -402,6 +407,30 @@ async fn read_loop(stream: &mut SplitStream<WebSocket>, conn: &Conn, kind: Kind)
     }
 }
 
+/// Sends the numbered ticks to `?stream=1` connections (see `Config::stream_every_ms`).
+pub(crate) async fn ticker(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(Duration::from_millis(shared.config.stream_every_ms));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut n = shared.config.stream_start;
+    loop {
+        every.tick().await;
+        let inner = shared.lock();
+        let to: Vec<(&u64, &ConnEntry)> =
+            inner.conns.iter().filter(|(_, e)| e.stream && !e.frozen).collect();
+        if to.is_empty() {
+            continue;
+        }
+        let frame = json!({ "type": "tick", "data": { "n": n } }).to_string();
+        for (_, entry) in &to {
+            entry.outbox.push(&inner, text(frame.clone()), None);
+        }
+        let conns: Vec<u64> = to.iter().map(|(id, _)| **id).collect();
+        shared.log_line(&json!({ "dir": "out", "type": "tick", "n": n, "conns": conns }));
+        drop(inner);
+        n += 1;
+    }
+}
+
 fn is_capacity_error(err: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
@@ -449,6 +478,12 @@ fn handle_plain(conn: &Conn, raw: &str, seq: Option<u64>, tasks: &mut JoinSet<()
     };
     let ty = map.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
     let data = map.remove("data").unwrap_or(Value::Null);
+    if ty != "ping" {
+        let id = map.get("id").cloned().unwrap_or(Value::Null);
+        conn.shared.log_line(&json!({
+            "dir": "in", "type": ty, "id": id, "data": data, "tag": conn.tag, "conn": conn.id,
+        }));
+    }
     match map.get("id") {
         Some(id) if id.is_i64() || id.is_u64() => {
             if let Some(seq) = seq {

@@ -1,0 +1,326 @@
+//! R4 of the chaos suite: fuzz targets (proptest's `TestRunner`, so every case is counted and
+//! timed) over the inbound side, which sees whatever a server or a network sends:
+//! - `envelope_decode`: wire protocol v1 decode + classification (`core::envelope::decode`) of
+//!   arbitrary text, of arbitrary bytes (lossy UTF-8) and of JSON-shaped envelopes built from
+//!   edge-case tokens then truncated or corrupted. Invariants: no panic; a non-object is `Raw`;
+//!   a `replyTo` gives `Reply` (a safe integer equal to it) or `Malformed`; nothing else;
+//! - `envelope_classify`: `classify` over every field shape with edge-case numbers (NaN, ±inf,
+//!   −0, fractions, 2^53 ± 1);
+//! - `stomp_decoder`: the STOMP 1.2 decoder (`core::stomp::Decoder`) over arbitrary and
+//!   STOMP-shaped bytes in arbitrary chunks with any frame limit: no panic, at most one error
+//!   and nothing after it, and after `reset()` a valid frame decodes;
+//! - `engine_inbound`: the engine (`core::Engine`, simulated driver) fed random sequences of
+//!   inbound frames (the JSON-shaped ones above), sends, requests, replies, time and drops:
+//!   no panic, an inbound frame never closes the connection, every `Malformed` frame is an
+//!   `error` event of kind `protocol`, every request settles exactly once by the end.
+//!
+//! Case counts: `CHAOS_FUZZ_CASES` (per target; default 2000, the short form in `make test`);
+//! `make chaos` sets it so the total is >= 1M (scripts/chaos.sh). Each target prints
+//! `chaos-fuzz: <target> <cases> cases in <s> s`. The engine's invariant model
+//! (tests/engine_props.rs) takes `ENGINE_PROPS_CASES` likewise.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use common::Sim;
+use proptest::prelude::*;
+use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
+use steadysocket::core::envelope::{classify, decode, Field};
+use steadysocket::core::stomp::{encode, Command, Decoder, Frame as StompFrame};
+use steadysocket::core::{Config, Delivery, ErrorKind, Event, FrameKind, State};
+
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+fn cases(default: u32) -> u32 {
+    std::env::var("CHAOS_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Runs `strategy` through `test` for `CHAOS_FUZZ_CASES` cases; prints the count and time.
+fn run<S: Strategy>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
+where
+    S::Value: std::fmt::Debug,
+{
+    let n = cases(2000);
+    let count = AtomicU64::new(0);
+    let config = RunnerConfig { cases: n, failure_persistence: None, ..RunnerConfig::default() };
+    let mut runner = TestRunner::new(config);
+    let t = Instant::now();
+    let result = runner.run(&strategy, |v| {
+        count.fetch_add(1, Ordering::Relaxed);
+        test(v)
+    });
+    let secs = t.elapsed().as_secs_f64();
+    // The line scripts/chaos.sh collects (cases run, including shrinking on a failure).
+    println!("chaos-fuzz: {name} {} cases in {secs:.2} s", count.load(Ordering::Relaxed));
+    if let Err(e) = result {
+        panic!("{name}: {e}");
+    }
+}
+
+/// JSON tokens that probe the edges of the envelope rules.
+const TOKENS: &[&str] = &[
+    r#""ping""#,
+    r#""pong""#,
+    r#""x""#,
+    r#""""#,
+    r#""\ud800""#,
+    r#""\u0000""#,
+    "0",
+    "42",
+    "-1",
+    "1.5",
+    "1e300",
+    "-0",
+    "1e999",
+    "9007199254740991",
+    "9007199254740992",
+    "9007199254740993",
+    "null",
+    "true",
+    "{}",
+    "[]",
+    r#"{"a":[1,{"b":null}]}"#,
+    r#"[[[[[]]]]]"#,
+    r#""__proto__""#,
+];
+const KEYS: &[&str] = &["type", "replyTo", "error", "id", "data", "__proto__", "type"];
+
+/// A JSON-shaped frame: an object of edge-case members, maybe truncated or corrupted, or
+/// arbitrary text, or arbitrary bytes read as lossy UTF-8.
+fn frame_text() -> impl Strategy<Value = String> {
+    let member = (prop::sample::select(KEYS), prop::sample::select(TOKENS))
+        .prop_map(|(k, v)| format!("\"{k}\":{v}"));
+    let object = prop::collection::vec(member, 0..5).prop_map(|m| format!("{{{}}}", m.join(",")));
+    let mutated =
+        (object.clone(), any::<usize>(), any::<u8>(), 0u8..3).prop_map(|(s, at, b, how)| {
+            let at = at % (s.len() + 1);
+            let mut bytes = s.into_bytes();
+            match how {
+                0 => bytes.truncate(at),
+                1 => bytes.insert(at, b),
+                _ => {
+                    if let Some(x) = bytes.get_mut(at) {
+                        *x = b;
+                    }
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        });
+    prop_oneof![
+        4 => object,
+        3 => mutated,
+        1 => any::<String>(),
+        1 => prop::collection::vec(any::<u8>(), 0..80).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        1 => (1usize..2000, any::<bool>()).prop_map(|(d, arr)| if arr {
+            format!(r#"{{"type":"deep","data":{}{}}}"#, "[".repeat(d), "]".repeat(d))
+        } else {
+            format!(r#"{{"type":"deep","data":{}1{}}}"#, r#"{"a":"#.repeat(d), "}".repeat(d))
+        }),
+    ]
+}
+
+#[test]
+fn envelope_decode() {
+    run("envelope_decode", frame_text(), |text| {
+        let d = decode(&text);
+        let parsed: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+        match parsed.as_ref() {
+            Some(serde_json::Value::Object(map)) => match (&d.kind, map.get("replyTo")) {
+                (FrameKind::Reply { id, .. }, Some(r)) => {
+                    let f = r.as_f64().expect("a numeric replyTo");
+                    prop_assert!(f <= MAX_SAFE && *id as f64 == f, "{text}");
+                }
+                (FrameKind::Malformed(_), Some(_)) => {}
+                (FrameKind::Event | FrameKind::Ping | FrameKind::Pong | FrameKind::Raw, None) => {}
+                (k, r) => prop_assert!(false, "{text}: {k:?} with replyTo {r:?}"),
+            },
+            _ => prop_assert_eq!(&d.kind, &FrameKind::Raw, "{}", text),
+        }
+        Ok(())
+    });
+}
+
+fn mk((k, s, n): &(u8, String, f64)) -> Field<'_> {
+    match k {
+        0 => Field::Absent,
+        1 => Field::Str(s),
+        2 => Field::Num(*n),
+        _ => Field::Other,
+    }
+}
+
+fn field() -> impl Strategy<Value = (u8, String, f64)> {
+    let num = prop_oneof![
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        Just(-0.0),
+        Just(0.5),
+        Just(MAX_SAFE),
+        Just(MAX_SAFE + 1.0),
+        Just(MAX_SAFE + 2.0),
+        Just(-1.0),
+        any::<f64>(),
+        (0u64..1000).prop_map(|n| n as f64),
+    ];
+    (0u8..4, prop_oneof![Just("ping".to_string()), Just("pong".into()), ".{0,6}"], num)
+}
+
+#[test]
+fn envelope_classify() {
+    run("envelope_classify", (field(), field(), any::<bool>()), |(t, r, err)| {
+        let kind = classify(mk(&t), mk(&r), err);
+        match (&kind, mk(&r)) {
+            (FrameKind::Reply { id, error }, Field::Num(n)) => {
+                prop_assert!(n >= 0.0 && n.fract() == 0.0 && n <= MAX_SAFE && *id as f64 == n);
+                prop_assert_eq!(*error, err);
+            }
+            (FrameKind::Malformed(_), f) => prop_assert!(f != Field::Absent),
+            (
+                FrameKind::Event | FrameKind::Ping | FrameKind::Pong | FrameKind::Raw,
+                Field::Absent,
+            ) => {}
+            (k, f) => prop_assert!(false, "{k:?} for replyTo {f:?}"),
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn stomp_decoder() {
+    let bytes = prop::collection::vec(
+        prop_oneof![
+            4 => any::<u8>(),
+            4 => prop::sample::select(b"\n\r\0:\\ncSENDMESAGEcontent-length:9ERRORCONNECTED".to_vec()),
+        ],
+        0..400,
+    );
+    let cuts = prop::collection::vec(any::<usize>(), 0..12);
+    run("stomp_decoder", (bytes, cuts, 1usize..500), |(bytes, cuts, max)| {
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        points.sort_unstable();
+        let mut d = Decoder::new(max);
+        let mut got = Vec::new();
+        let mut from = 0;
+        for p in points.into_iter().chain([bytes.len()]) {
+            d.push(&bytes[from..p]);
+            got.extend(d.by_ref());
+            from = p;
+        }
+        if let Some(i) = got.iter().position(Result::is_err) {
+            prop_assert_eq!(i + 1, got.len(), "nothing after an error");
+            prop_assert!(d.is_failed());
+        }
+        d.reset();
+        let frame = StompFrame::new(Command::Send).with_header("destination", "/q").with_body("hi");
+        let mut d2 = Decoder::new(1 << 20);
+        d2.push(&encode(&frame));
+        prop_assert_eq!(d2.by_ref().filter(Result::is_ok).count(), 1);
+        d.push(&encode(&frame));
+        let after: Vec<_> = d.by_ref().collect();
+        prop_assert!(after.iter().all(Result::is_ok) || max < 32, "{:?}", after);
+        Ok(())
+    });
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Inbound(String),
+    Send,
+    Request,
+    Reply(usize, bool),
+    Advance(u16),
+    Drop,
+    Open,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => frame_text().prop_map(Op::Inbound),
+        2 => Just(Op::Send),
+        2 => Just(Op::Request),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(i, e)| Op::Reply(i, e)),
+        2 => any::<u16>().prop_map(Op::Advance),
+        1 => Just(Op::Drop),
+        1 => Just(Op::Open),
+    ]
+}
+
+#[test]
+fn engine_inbound() {
+    run("engine_inbound", prop::collection::vec(op(), 1..40), |ops| {
+        let mut sim = Sim::new(Config::default());
+        sim.open();
+        let mut requests = Vec::new();
+        let mut replied = Vec::new();
+        let mut n = 0u32;
+        for op in &ops {
+            let was_open = sim.e.state() == State::Open;
+            match op {
+                Op::Inbound(text) => {
+                    let before = sim.events.len();
+                    let kind = decode(text).kind;
+                    if let Delivery::Reply { id, .. } = sim.inbound(text) {
+                        replied.push(id);
+                    }
+                    if was_open {
+                        prop_assert_eq!(
+                            sim.e.state(),
+                            State::Open,
+                            "an inbound frame closed it: {}",
+                            text
+                        );
+                        if matches!(kind, FrameKind::Malformed(_)) {
+                            let reported = sim.events[before..].iter().any(|e| {
+                                matches!(e, Event::Error { kind: ErrorKind::Protocol, .. })
+                            });
+                            prop_assert!(reported, "malformed frame not reported: {}", text);
+                        }
+                    }
+                }
+                Op::Send => {
+                    n += 1;
+                    let _ = sim.send(n);
+                }
+                Op::Request => {
+                    n += 1;
+                    if let Ok((id, _)) = sim.request(n, Some(5000.0)) {
+                        requests.push(id);
+                    }
+                }
+                Op::Reply(i, error) if !requests.is_empty() && was_open => {
+                    let id = requests[i % requests.len()];
+                    let text = if *error {
+                        format!(r#"{{"replyTo":{id},"error":{{"message":"no"}}}}"#)
+                    } else {
+                        format!(r#"{{"replyTo":{id},"data":1}}"#)
+                    };
+                    if let Delivery::Reply { id, .. } = sim.inbound(&text) {
+                        replied.push(id);
+                    }
+                }
+                Op::Reply(..) => {}
+                Op::Advance(ms) => sim.advance(f64::from(*ms)),
+                Op::Drop if was_open => sim.drop_conn(),
+                Op::Open if sim.e.state() == State::Connecting => sim.open(),
+                Op::Drop | Op::Open => {}
+            }
+        }
+        // Every request settles exactly once once time runs out (replies, timeouts, losses).
+        sim.advance(60_000.0);
+        let failed = sim.events.iter().filter_map(|e| match e {
+            Event::RequestFailed { id, .. } => Some(*id),
+            _ => None,
+        });
+        let settled: Vec<u64> = failed.chain(replied.iter().copied()).collect();
+        for id in &requests {
+            let times = settled.iter().filter(|s| *s == id).count();
+            prop_assert_eq!(times, 1, "request {} settled {} times", id, times);
+        }
+        Ok(())
+    });
+}
