@@ -12,7 +12,7 @@
 #
 # Knobs (env; the full form's defaults first, then the short form's):
 #   CHAOS_CYCLES        R1 kill/restart cycles            100 | 10
-#   CHAOS_DELIVERY      R1 delivery option: default, or at-least-once (reliable mode)
+#   CHAOS_DELIVERY      R1 delivery modes, each run in turn: default at-least-once (reliable)
 #   CHAOS_R2_TRIALS     R2 half-open trials               20 | 20
 #   CHAOS_R3_MINUTES    R3 hidden minutes (0 skips R3)    10 | 0
 #   CHAOS_FUZZ_CASES    R4 cases per fuzz target          250000 | 2000
@@ -32,7 +32,7 @@ else
   : "${CHAOS_CYCLES:=100}" "${CHAOS_R2_TRIALS:=20}" "${CHAOS_R3_MINUTES:=10}" "${CHAOS_FUZZ_CASES:=250000}"
   : "${ENGINE_PROPS_CASES:=20000}"
 fi
-: "${CHAOS_DELIVERY:=default}" "${CHAOS_ONLY:=r4 r2 r6 r1 r3}"
+: "${CHAOS_DELIVERY:=default at-least-once}" "${CHAOS_ONLY:=r4 r2 r6 r1 r3}"
 export CHAOS_FUZZ_CASES ENGINE_PROPS_CASES
 
 # The short form writes elsewhere, so `make test` never overwrites a full run's results.
@@ -75,7 +75,11 @@ if wants r4; then
 fi
 wants r2 && part r2 node tests/chaos/r2-halfopen.mjs --trials "$CHAOS_R2_TRIALS"
 wants r6 && part r6 node tests/chaos/r6-malformed.mjs
-wants r1 && part r1 node tests/chaos/r1-kill.mjs --cycles "$CHAOS_CYCLES" --delivery "$CHAOS_DELIVERY"
+if wants r1; then
+  for d in $CHAOS_DELIVERY; do
+    part "r1-$d" node tests/chaos/r1-kill.mjs --cycles "$CHAOS_CYCLES" --delivery "$d"
+  done
+fi
 if wants r3 && [ "$CHAOS_R3_MINUTES" != 0 ]; then
   part r3 node tests/chaos/r3-hidden.mjs --minutes "$CHAOS_R3_MINUTES"
 fi

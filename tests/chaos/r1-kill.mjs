@@ -13,7 +13,9 @@
 // on a socket that then died: the issue's bug, expected nonzero in default mode); reconnect
 // p50/p95 after the port reopens (and after an immediate restart).
 // Asserted in default mode: no duplicates and order kept (both directions), every request
-// settled and every lost request rejected, no message reported dropped that the server got.
+// settled and every lost request rejected, no message reported dropped that the server got,
+// and no silent loss: every send the server never got has a `drop` or `lost` event (`lost`
+// is conservative: "may not have arrived", so some reported ones did arrive: counted).
 // With --delivery at-least-once (reliable mode), also 0 lost in both directions.
 // Usage: node tests/chaos/r1-kill.mjs [--cycles 100] [--delivery at-least-once] [--stream-ms 2000]
 
@@ -54,7 +56,7 @@ try {
     ([url, options]) => {
       const { SteadySocket } = window.steady;
       const R = (window.__r = {
-        n: 0, stop: false, sends: {}, drops: [], sentEv: [], reqs: {}, ticks: [], opens: [],
+        n: 0, stop: false, sends: {}, drops: [], lostEv: [], sentEv: [], reqs: {}, ticks: [], opens: [],
         closes: [], errors: [],
       });
       const s = (window.__s = new SteadySocket(url, options));
@@ -62,6 +64,7 @@ try {
       s.on("close", (e) => R.closes.push({ t: Date.now(), code: e.code }));
       s.on("drop", (e) => R.drops.push({ n: e.data?.n, type: e.type, reason: e.reason }));
       s.on("sent", (e) => R.sentEv.push(e.data?.n));
+      s.on("lost", (e) => R.lostEv.push(e.data?.n)); // "sent", but not confirmed when the connection died
       s.on("error", (e) => R.errors.push(e.kind));
       s.onMessage("tick", (d) => R.ticks.push(d.n));
       R.timer = setInterval(() => {
@@ -129,11 +132,13 @@ try {
   const gotCount = new Map();
   for (const n of got) gotCount.set(n, (gotCount.get(n) ?? 0) + 1);
   const dropped = new Map(R.drops.filter((d) => typeof d.n === "number").map((d) => [d.n, d.reason]));
+  const lostEv = new Set(R.lostEv.filter((n) => typeof n === "number"));
   const c2s = {
     messages: R.n, events: 0, requests: 0, received: gotCount.size,
     duplicated: [...gotCount.values()].filter((c) => c > 1).length,
     reordered: 0,
     lost: 0, lostReported: 0, lostUnreported: 0, unreportedNs: [], droppedButReceived: 0,
+    reportedLostEvents: lostEv.size, lostEventButReceived: 0,
     sendResults: {}, requestResults: {}, dropReasons: {},
   };
   // reordered: received after a higher number had been received
@@ -149,7 +154,8 @@ try {
     bucket[result] = (bucket[result] ?? 0) + 1;
     isReq ? c2s.requests++ : c2s.events++;
     const received = gotCount.has(n);
-    const reported = isReq ? result !== "ok" : dropped.has(n) || result === "dropped";
+    const reported = isReq ? result !== "ok" : dropped.has(n) || result === "dropped" || lostEv.has(n);
+    if (!isReq && lostEv.has(n) && received) c2s.lostEventButReceived++; // "may be lost": it arrived
     if (!isReq && dropped.has(n)) c2s.dropReasons[dropped.get(n)] = (c2s.dropReasons[dropped.get(n)] ?? 0) + 1;
     if (!received) {
       c2s.lost++;
@@ -210,6 +216,7 @@ try {
   assert.equal(c2s.requestResults["bad-reply"] ?? 0, 0, "replies match their requests");
   assert.equal(c2s.droppedButReceived, 0, "nothing reported dropped was received");
   assert.equal(R.opens.length, CYCLES + 1, "one open per cycle");
+  if (!RELIABLE) assert.equal(c2s.lostUnreported, 0, "default mode: every loss reported (drop, lost, rejected request)");
   if (RELIABLE) {
     assert.equal(c2s.lost, 0, "reliable: client -> server: 0 lost");
     assert.equal(s2c.lost, 0, "reliable: server -> client: 0 lost");
