@@ -146,6 +146,9 @@ export class Port {
     w.onopen = () => f(0, c, 0);
     w.onmessage = (e) => f(1, c, 0, e.data);
     w.onclose = (e) => f(2, c, e.code + (e.wasClean ? 65536 : 0), e.reason);
+    // The close event says everything; a listener also keeps Node's `ws` package from
+    // throwing an unhandled 'error' for a refused connection.
+    w.onerror = () => {};
     this.w = w;
   }
 
@@ -178,6 +181,7 @@ export class Port {
     const w = this.w;
     if (w) {
       w.onopen = w.onmessage = w.onclose = null;
+      w.onerror = () => {};
       if (w.readyState < 2) this.c(1000, "");
       this.w = null;
     }
