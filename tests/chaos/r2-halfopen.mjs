@@ -5,8 +5,8 @@
 // 0-1000 ms phase so the fault lands anywhere in the heartbeat cycle. Detection time = from just
 // before the control call to the `error` event of kind `heartbeat-timeout` (page clock); each
 // socket must then reconnect (the half-open connection is abandoned, a new one opens).
-// Also reported (not asserted): the sends that returned "sent" after the server had stopped
-// reading and got no `drop` event (silent losses; default mode's known gap).
+// Also asserted: every send that returned "sent" after the server had stopped reading gets a
+// `drop` or `lost` event (no silent loss).
 // Usage: node tests/chaos/r2-halfopen.mjs [--trials 20] [--parallel 10]
 
 import assert from "node:assert/strict";
@@ -54,8 +54,9 @@ try {
               // arrive: each should end in a `drop` event, or it is an unreported loss.
               let n = 0;
               let frozenFrom = Infinity;
-              const afterFault = { sent: 0, queued: 0, dropped: 0, dropEvents: 0 };
+              const afterFault = { sent: 0, queued: 0, dropped: 0, dropEvents: 0, lostEvents: 0 };
               s.on("drop", (e) => e.data?.n >= frozenFrom && afterFault.dropEvents++);
+              s.on("lost", (e) => e.data?.n >= frozenFrom && afterFault.lostEvents++);
               const sender = trial.sending
                 ? setInterval(() => {
                     const r = s.send("num", { n: ++n });
@@ -95,18 +96,19 @@ try {
     detection: { all: summarize(all), idle: summarize(idle), sending: summarize(sending) },
     reconnectAfterDetection: { p50Ms: round(pct(trials.map((t) => t.reconnectedAfterMs), 50)), maxMs: round(Math.max(...trials.map((t) => t.reconnectedAfterMs))) },
     overBound: trials.filter((t) => t.detectMs > BOUND).length,
-    // The issue's bug, measured (not asserted): sends that returned "sent" to a peer that had
-    // stopped reading, with no `drop` event: lost silently.
+    // The issue's bug: sends that returned "sent" to a peer that had stopped reading must each
+    // get a `drop` or `lost` event (none silent; asserted below).
     halfOpenSends: (() => {
       const a = trials.filter((t) => t.sending).map((t) => t.afterFault);
       const sum = (k) => a.reduce((x, t) => x + t[k], 0);
-      return { sentAfterFault: sum("sent"), dropEvents: sum("dropEvents"), unreported: sum("sent") - sum("dropEvents") };
+      return { sentAfterFault: sum("sent"), dropEvents: sum("dropEvents"), lostEvents: sum("lostEvents"), unreported: sum("sent") - sum("dropEvents") - sum("lostEvents") };
     })(),
     trials: trials.map((t) => ({ ...t, detectMs: round(t.detectMs), reconnectedAfterMs: round(t.reconnectedAfterMs) })),
   };
   console.log(`[r2] ${JSON.stringify({ detection: result.detection, overBound: result.overBound, halfOpenSends: result.halfOpenSends })}`);
   writeResult("r2-halfopen", result);
   assert.deepEqual(errors, [], "no page errors");
+  assert.equal(result.halfOpenSends.unreported, 0, "every send into the half-open peer is reported (drop or lost)");
   for (const t of trials) {
     assert.equal(t.halfOpen, 1, `trial ${t.i}: the control froze its connection`);
     assert.ok(t.detectMs <= BOUND, `trial ${t.i} (${t.sending ? "sending" : "idle"}): detected after ${round(t.detectMs)} ms > ${BOUND} ms`);
