@@ -991,6 +991,41 @@ impl SteadySocket {
         self.driver.read(|e, _| e.last_seq())
     }
 
+    /// Reliable mode: sends `{"type": ty, "data": data}` and resolves when the server has
+    /// acknowledged it (the future of JS `send(type, data, {ack: true})`).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send); [`Error::Unsupported`] without
+    /// [`Builder::at_least_once`]; [`Error::Closed`] when the message is dropped (overflow,
+    /// TTL, `close()`) or the socket closes before the ack.
+    pub async fn send_acked<T: Serialize + ?Sized>(&self, ty: &str, data: &T) -> Result<(), Error> {
+        if !self.driver.read(|e, _| e.reliable()) {
+            return Err(Error::Unsupported("send_acked needs at_least_once()".into()));
+        }
+        let mut events = self.events();
+        if self.send(ty, data)? == Sent::Dropped {
+            return Err(Error::Closed);
+        }
+        let seq = self.last_seq();
+        loop {
+            let next = std::future::poll_fn(|cx| {
+                futures_core::Stream::poll_next(std::pin::Pin::new(&mut events), cx)
+            })
+            .await;
+            match next {
+                Some(SocketEvent::Acked { upto }) if upto >= seq => return Ok(()),
+                // A drop of ours (it left the queue without an ack).
+                Some(SocketEvent::Dropped { .. }) if !self.driver.read(|e, _| e.holds_seq(seq)) => {
+                    return Err(Error::Closed);
+                }
+                None | Some(SocketEvent::State { to: State::Closed, .. }) => {
+                    return Err(Error::Closed)
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     /// Counters and gauges.
     pub fn metrics(&self) -> Metrics {
         self.driver.read(|e, now| e.metrics(now))

@@ -105,6 +105,7 @@ fn surface(s: &SteadySocket) -> Result<(), Error> {
     let _: bool = s.unsubscribe(sub);
     let _: bool = s.writable();
     drop(s.ready());
+    drop(s.send_acked("chat", &json!({"text": "hi"})));
     s.close(1000, "bye")?;
     s.reconnect();
     Ok(())

@@ -99,3 +99,18 @@ async fn water_marks_hold_sends_until_the_drain_and_ready_waits_for_it() {
         }
     }
 }
+
+#[wasm_bindgen_test]
+async fn send_acked_resolves_when_the_server_acknowledges() {
+    let t = tag("racked");
+    let s = SteadySocket::builder(ws(&t)).at_least_once().reconnect(fast()).build().unwrap();
+    let mut ev = s.events();
+    // Queued before the connection: acknowledged once it opens and the server has it.
+    within(5000, s.send_acked("m", &1)).await.unwrap();
+    opened(&mut ev, 1).await;
+    within(5000, s.send_acked("m", &2)).await.unwrap();
+    assert!(log(&t).await.ends_with(&["m:1".to_string(), "m:2".to_string()]));
+    // Without reliable mode: Unsupported.
+    let plain = SteadySocket::builder(ws(&t)).build().unwrap();
+    assert!(matches!(plain.send_acked("m", &3).await, Err(steadysocket::Error::Unsupported(_))));
+}

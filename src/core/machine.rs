@@ -1947,15 +1947,22 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         }
     }
 
+    /// Reliable mode: the sequence number of the latest message accepted by `send` or
+    /// `request` (0 before the first; always 0 in at-most-once mode). Its ack comes as an
+    /// [`Event::Acked`] with `upto` >= it; if it is dropped, its frame (in the
     /// Whether reliable mode is on ([`Config::reliable`]).
     pub fn reliable(&self) -> bool {
         self.reliable.is_some()
     }
 
-    /// Reliable mode: the sequence number of the latest message accepted by `send` or
-    /// `request` (0 before the first; always 0 in at-most-once mode). Its ack comes as an
-    /// [`Event::Acked`] with `upto` >= it; if it is dropped, its frame (in the
+    /// Reliable mode: whether the message with `seq` is still in the queue (not yet
+    /// acknowledged, not dropped).
     /// [`Event::Dropped`]) starts with `{"seq":N,`.
+    pub fn holds_seq(&self, seq: u64) -> bool {
+        self.outbox.holds_seq(seq)
+    }
+
+    /// Reliable mode: the seq of the latest message accepted (see [`Engine::holds_seq`]).
     pub fn last_seq(&self) -> u64 {
         self.reliable.as_ref().map_or(0, |r| r.last_out)
     }

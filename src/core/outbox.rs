@@ -133,6 +133,12 @@ impl<M, F: WireFrame> Outbox<M, F> {
         Self { config, queue: Chunked::default(), bytes: 0, sent: 0 }
     }
 
+    /// Reliable mode: whether the message with `seq` is still held (queued, or transmitted
+    /// and awaiting its ack).
+    pub fn holds_seq(&self, seq: u64) -> bool {
+        seq != 0 && self.queue.iter().any(|e| e.seq == seq)
+    }
+
     /// Messages held.
     pub fn len(&self) -> usize {
         self.queue.len()
