@@ -46,6 +46,12 @@ pub struct Config {
     /// Append a JSON line per event/request received on `/ws` (`"dir":"in"`) and per stream
     /// tick queued (`"dir":"out"`) to this file, written at once (it survives a SIGKILL). For
     /// the chaos suite, which kills the server and still needs to know what it received.
+    ///
+    /// It is also the journal of reliable-mode sessions, which makes them durable: an `"in"`
+    /// line of a reliable message carries its `session` and `seq` (the effect and the dedupe
+    /// record are one write), every seq-stamped server message is written (`"dir":"sent"`)
+    /// before it is sent, and a server started on an existing file reloads its sessions
+    /// (highest seq processed, last seq sent, replay buffer) from it.
     pub log_file: Option<PathBuf>,
     /// Every this many ms (0: never), send each `/ws?stream=1` connection a numbered event
     /// `{"type":"tick","data":{"n":N}}`; N counts up server-wide from `stream_start` and only
@@ -77,12 +83,17 @@ pub async fn bind(
 ) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>> + Send)> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
     let addr = listener.local_addr()?;
+    let reloaded = match &config.log_file {
+        Some(path) => session::reload(path)?,
+        None => Vec::new(),
+    };
     let log_file = match &config.log_file {
         Some(path) => Some(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
         None => None,
     };
     let shared = Arc::new(Shared::new(config));
     *shared.log_file.lock().unwrap_or_else(|p| p.into_inner()) = log_file;
+    session::restore(&shared, reloaded);
     let app = router(shared.clone());
     Ok((addr, async move {
         let ticker = (shared.config.stream_every_ms > 0).then(|| tokio::spawn(ws::ticker(shared)));
@@ -169,8 +180,8 @@ struct Shared {
     accepted: AtomicU64,
     refused: AtomicU64,
     inner: Mutex<Inner>,
-    /// `Config::log_file`, opened for appending.
-    log_file: Mutex<Option<std::fs::File>>,
+    /// `Config::log_file`, opened for appending (shared with the sessions it journals).
+    log_file: session::Journal,
 }
 
 /// Mutable state behind one lock. Never held across an `.await`.
@@ -199,18 +210,13 @@ impl Shared {
             accepted: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
-            log_file: Mutex::new(None),
+            log_file: Default::default(),
         }
     }
 
     /// Appends `entry` as one line to the `--log-file` (if any), with one `write` call.
     fn log_line(&self, entry: &Value) {
-        let mut file = self.log_file.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(file) = file.as_mut() {
-            let mut line = entry.to_string();
-            line.push('\n');
-            let _ = io::Write::write_all(file, line.as_bytes());
-        }
+        session::write_line(&self.log_file, entry);
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -13,6 +13,11 @@
 //!   it is only buffered (and replayed on resume);
 //! - sessions without a connection expire after 2 minutes.
 //!
+//! With `--log-file`, sessions are durable (see `Config::log_file`): the file is their journal,
+//! written before anything is acknowledged or sent, and reloaded by a server started on it, so
+//! a server killed with SIGKILL and restarted neither processes a message twice nor forgets an
+//! event it had stamped.
+//!
 //! `/control/push?tag=T&count=N[&type=X]` sends N numbered events `{"type":X,"data":{"i":k}}`
 //! (k = 1..=N, default type `pushed`) to every session of connections tagged T, connected or
 //! not: a way to make server messages pile up while a client is away.
@@ -38,6 +43,10 @@ pub(crate) const DEFAULT_REPLAY: usize = 1000;
 
 /// One reliable session.
 pub(crate) struct Session {
+    /// The id the client chose.
+    id: String,
+    /// Where it is journaled (`Config::log_file`).
+    journal: Journal,
     tag: Option<String>,
     /// Highest client seq processed.
     seen: u64,
@@ -54,6 +63,91 @@ pub(crate) struct Session {
 
 /// A session shared by its connections' readers and writers.
 pub(crate) type SessionRef = Arc<Mutex<Session>>;
+
+/// The `--log-file`, if any: the sessions' journal.
+pub(crate) type Journal = Arc<Mutex<Option<std::fs::File>>>;
+
+/// Appends `entry` as one line to `journal` (if open), with one `write` call: a SIGKILL
+/// leaves it whole or absent.
+pub(crate) fn write_line(journal: &Journal, entry: &Value) {
+    let mut file = journal.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(file) = file.as_mut() {
+        let mut line = entry.to_string();
+        line.push('\n');
+        let _ = std::io::Write::write_all(file, line.as_bytes());
+    }
+}
+
+/// A session's id.
+pub(crate) fn id(s: &SessionRef) -> String {
+    lock(s).id.clone()
+}
+
+/// A session as the journal left it.
+#[derive(Default)]
+pub(crate) struct Reloaded {
+    id: String,
+    tag: Option<String>,
+    seen: u64,
+    out: u64,
+    buffer: VecDeque<(u64, String)>,
+}
+
+/// Reads the sessions journaled in `path` (none if it does not exist). Lines that do not
+/// parse (a torn last line) are skipped.
+pub(crate) fn reload(path: &std::path::Path) -> std::io::Result<Vec<Reloaded>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut found: HashMap<String, Reloaded> = HashMap::new();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        let (Some(id), Some(seq)) =
+            (v.get("session").and_then(Value::as_str), v.get("seq").and_then(Value::as_u64))
+        else {
+            continue;
+        };
+        let r = found
+            .entry(id.to_owned())
+            .or_insert_with(|| Reloaded { id: id.to_owned(), ..Default::default() });
+        r.tag = v.get("tag").and_then(Value::as_str).map(str::to_owned);
+        match v.get("dir").and_then(Value::as_str) {
+            Some("in") => r.seen = r.seen.max(seq),
+            Some("sent") => {
+                let Some(frame) = v.get("frame").and_then(Value::as_str) else { continue };
+                r.out = r.out.max(seq);
+                r.buffer.push_back((seq, frame.to_owned()));
+                while r.buffer.len() > DEFAULT_REPLAY {
+                    r.buffer.pop_front();
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+/// Installs reloaded sessions (idle, waiting for their clients).
+pub(crate) fn restore(shared: &Shared, reloaded: Vec<Reloaded>) {
+    let mut inner = shared.lock();
+    let cap = inner.sessions.replay;
+    for r in reloaded {
+        let s = Session {
+            id: r.id.clone(),
+            journal: shared.log_file.clone(),
+            tag: r.tag,
+            seen: r.seen,
+            out: r.out,
+            buffer: r.buffer,
+            attached: None,
+            idle_since: Instant::now(),
+            cap,
+        };
+        inner.sessions.map.insert(r.id, Arc::new(Mutex::new(s)));
+    }
+}
 
 fn lock(s: &SessionRef) -> MutexGuard<'_, Session> {
     s.lock().unwrap_or_else(|p| p.into_inner())
@@ -100,6 +194,9 @@ pub(crate) fn send(s: &SessionRef, mut item: Item, own: &mpsc::UnboundedSender<I
     };
     g.out += 1;
     let seq = g.out;
+    // Journaled before it can reach the client: a restarted server never reuses the seq.
+    let line = json!({"dir": "sent", "session": g.id, "seq": seq, "tag": g.tag, "frame": stamped});
+    write_line(&g.journal, &line);
     g.buffer.push_back((seq, stamped.clone()));
     while g.buffer.len() > g.cap {
         g.buffer.pop_front();
@@ -208,6 +305,8 @@ fn hello(
             None => {
                 // A new session continues the client's numbering, so its dedupe stays right.
                 let s = Arc::new(Mutex::new(Session {
+                    id: id.to_owned(),
+                    journal: shared.log_file.clone(),
                     tag: tag.map(str::to_owned),
                     seen: 0,
                     out: ack,

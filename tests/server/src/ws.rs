@@ -480,9 +480,15 @@ fn handle_plain(conn: &Conn, raw: &str, seq: Option<u64>, tasks: &mut JoinSet<()
     let data = map.remove("data").unwrap_or(Value::Null);
     if ty != "ping" {
         let id = map.get("id").cloned().unwrap_or(Value::Null);
-        conn.shared.log_line(&json!({
+        let mut line = json!({
             "dir": "in", "type": ty, "id": id, "data": data, "tag": conn.tag, "conn": conn.id,
-        }));
+        });
+        if let (Some(seq), Some(s)) = (seq, conn.outbox.session.get()) {
+            // The session journal's dedupe record, in the same write as the effect.
+            line["session"] = crate::session::id(s).into();
+            line["seq"] = seq.into();
+        }
+        conn.shared.log_line(&line);
     }
     match map.get("id") {
         Some(id) if id.is_i64() || id.is_u64() => {

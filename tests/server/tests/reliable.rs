@@ -79,3 +79,50 @@ async fn hello_without_session_is_an_ordinary_event() {
     send(&mut ws, hello.clone()).await;
     assert_eq!(recv_json(&mut ws).await, hello);
 }
+
+/// With a log file, sessions outlive the server: a server started on the same file knows
+/// which seqs were processed (a re-sent one is not processed again) and replays what it had
+/// stamped but the client had not acked, with no seq reused.
+#[tokio::test]
+async fn sessions_survive_a_restart_with_a_log_file() {
+    let dir = make_root();
+    let log = dir.join("journal.log");
+    let path = log.clone();
+    let a = start_with(move |c| c.log_file = Some(path)).await;
+    let mut ws = a.ws("/ws?tag=dur").await;
+    hello(&mut ws, "sD", 0).await;
+    for seq in 1..=2u64 {
+        send(&mut ws, json!({"seq": seq, "type": "note", "data": seq})).await;
+        assert_eq!(recv_json(&mut ws).await["seq"], seq); // the echo
+        assert_eq!(recv_json(&mut ws).await, json!({"type": "ack", "data": seq}));
+    }
+    a.ok("push?tag=dur&count=3&type=n").await;
+    for want in 3..=5u64 {
+        assert_eq!(recv_json(&mut ws).await["seq"], want);
+    }
+    // The server "dies" (never used again); the client saw server seqs up to 3 only.
+    drop(ws);
+    let path = log.clone();
+    let b = start_with(move |c| c.log_file = Some(path)).await;
+    let mut ws = b.ws("/ws?tag=dur").await;
+    assert_eq!(hello(&mut ws, "sD", 3).await, json!({"ack": 2, "resumed": true, "gap": null}));
+    for want in 4..=5u64 {
+        let m = recv_json(&mut ws).await;
+        assert_eq!((m["seq"].as_u64(), m["data"]["i"].as_u64()), (Some(want), Some(want - 2)));
+    }
+    // A re-sent seq 2 is a duplicate; seq 3 is new, and its echo gets seq 6.
+    send(&mut ws, json!({"seq": 2, "type": "note", "data": 2})).await;
+    assert_eq!(recv_json(&mut ws).await, json!({"type": "ack", "data": 2}));
+    send(&mut ws, json!({"seq": 3, "type": "note", "data": 3})).await;
+    assert_eq!(recv_json(&mut ws).await["seq"], 6);
+    assert_eq!(recv_json(&mut ws).await, json!({"type": "ack", "data": 3}));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let processed: Vec<u64> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["dir"] == "in" && v["session"] == "sD")
+        .filter_map(|v| v["seq"].as_u64())
+        .collect();
+    assert_eq!(processed, [1, 2, 3], "each seq processed once across the restart");
+    let _ = std::fs::remove_dir_all(&dir);
+}
