@@ -355,6 +355,9 @@ pub enum SocketEvent {
     /// The socket's buffer drained to the low water mark after going above the high one
     /// (see [`Builder::water_marks`]): messages flow again.
     Drain,
+    /// A connection opened on another transport than the previous open (the first open
+    /// too): a fallback or an upgrade (see [`Builder::transports`]).
+    Transport(crate::core::Transport),
     /// A message transmitted but not confirmed by a heartbeat pong when its connection was
     /// lost: it may not have reached the server ([`Builder::confirm_sends`]).
     Lost {
@@ -551,6 +554,7 @@ impl Sink for RustSink {
                 }
                 Event::Rtt(r) => SocketEvent::Rtt(r),
                 Event::Drain => SocketEvent::Drain,
+                Event::Transport(t) => SocketEvent::Transport(t),
                 Event::Lost { meta, frame } => {
                     let (ty, data_json) = self.describe(meta, &frame);
                     SocketEvent::Lost { ty, data_json }
@@ -735,6 +739,27 @@ impl Builder {
     /// `build()` checks `1 <= high` and `low <= high` ([`Error::Option`]).
     pub fn water_marks(mut self, high: usize, low: usize) -> Self {
         self.config.water_marks = Some((high, low));
+        self
+    }
+
+    /// The transports, most preferred first (README "Transports"): attempts use the first;
+    /// one that has never opened and fails 2 attempts in a row is left for the next; the
+    /// one that opened is kept; while on a later one, the first is probed in the background
+    /// and the session moves back to it when a probe opens ([`upgrade_probe_ms`]).
+    /// HTTP transports need a server implementing the README's "HTTP side of the protocol".
+    /// Default `[WebSocket]`. `build()` refuses an empty list or duplicates.
+    ///
+    /// [`upgrade_probe_ms`]: Self::upgrade_probe_ms
+    pub fn transports(mut self, list: &[crate::core::Transport]) -> Self {
+        self.config.transports = list.to_vec();
+        self
+    }
+
+    /// The first upgrade probe's delay (ms) after opening on a transport that is not the
+    /// first (doubling after each failed probe, up to 5 minutes); `0` disables upgrades.
+    /// Default `10000`.
+    pub fn upgrade_probe_ms(mut self, ms: f64) -> Self {
+        self.config.upgrade_probe_ms = ms;
         self
     }
 
@@ -1029,6 +1054,11 @@ impl SteadySocket {
     /// Counters and gauges.
     pub fn metrics(&self) -> Metrics {
         self.driver.read(|e, now| e.metrics(now))
+    }
+
+    /// The transport the current (or next) connection uses ([`Builder::transports`]).
+    pub fn transport(&self) -> crate::core::Transport {
+        self.driver.read(|e, _| e.transport())
     }
 
     /// Whether new messages go straight out: `false` while the socket's buffer is above the

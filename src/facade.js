@@ -14,6 +14,7 @@ const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "d
 const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler", "heartbeat-timeout", "handshake"];
 const DROPS = ["overflow", "expired", "closed", "connection-lost"];
 const FAILURES = ["timeout", "connection-lost", "closed", "dropped"];
+const TRANSPORTS = ["websocket", "sse", "long-polling"];
 const SENT = ["sent", "queued", "dropped"];
 
 export const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
@@ -283,6 +284,10 @@ export class Hub {
       }
       case 17: return this.emit("gap", { from: a, to: undef(b) ?? null, count: b === b ? b - a + 1 : null });
       case 18: return this.emit("drain", {});
+      case 20: {
+        this.tp = TRANSPORTS[a];
+        return this.emit("transport", { transport: this.tp });
+      }
       case 19: {
         if (this.has("lost")) {
           const [type, data] = this.desc(a, v);
@@ -468,7 +473,7 @@ export class Base extends ET {
     }
     if (lw !== undefined && hw === undefined) throw optErr(TypeError, "lowWaterMark", "needs highWaterMark");
     try {
-      this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN, hw ?? NaN, lw ?? NaN]), pong, f, sid);
+      this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN, hw ?? NaN, lw ?? NaN, p[3] ?? NaN, p[4] ?? NaN]), pong, f, sid);
     } catch (e) {
       if (!ready()) throw new Error(P + "the WebAssembly module is not loaded: call `await init()` (the package's default export) once before creating a socket, or `initSync({ module })` (see the README, \"Setup by environment\")");
       throw e;
@@ -840,11 +845,28 @@ export class SteadySocket extends Base {
     }
     const rel = dv === "at-least-once";
     if (rel && m != 0) throw optErr(TypeError, "delivery", `"at-least-once" needs protocol "v1" (its seqs and acks are a v1 extension)`);
+    // transports: the preference list, packed as digits (1 websocket, 2 sse, 3 long-polling).
+    let tc, tp = isObj(o) ? o.transports : undefined;
+    if (tp !== undefined) {
+      if (!Array.isArray(tp)) throw optErr(TypeError, "transports", `must be an array of "websocket", "sse", "long-polling", got ${typeOf(tp)}`);
+      if (!tp.length || tp.length > 3) throw optErr(RangeError, "transports", `must name 1 to 3 transports, got ${tp.length}`);
+      tc = 0;
+      tp.forEach((t, i) => {
+        const k = TRANSPORTS.indexOf(t);
+        if (k < 0) throw optErr(typeof t == "string" ? RangeError : TypeError, `transports[${i}]`, `must be "websocket", "sse" or "long-polling", got ${typeof t == "string" ? `"${t}"` : typeOf(t)}`);
+        if (tp.indexOf(t) < i) throw optErr(RangeError, `transports[${i}]`, `is a duplicate: "${t}"`);
+        tc = tc * 10 + k + 1;
+      });
+    }
+    const up = isObj(o) ? numOpt(o, "upgradeProbeMs") : undefined;
+    if (up !== undefined && !(up >= 0)) throw optErr(RangeError, "upgradeProbeMs", `must be a number >= 0, got ${up}`);
     let po = o;
     if (isObj(o)) {
       po = { ...o, heartbeat: hb };
       delete po.protocol;
       delete po.delivery;
+      delete po.transports;
+      delete po.upgradeProbeMs;
     }
     const packed = pack(po, [], m == 1 ? ["intervalMs", "timeoutMs", "ping", "pong"] : undefined);
     if (m == 1) {
@@ -879,10 +901,15 @@ export class SteadySocket extends Base {
     hub.d = dec ?? null;
     // The session id: random, stable for the socket's life.
     const sid = rel ? (globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36)) : undefined;
-    super(url, packed, o, [m], pong, f, hub, sid);
+    super(url, packed, o, [m, undefined, undefined, tc, up], pong, f, hub, sid);
     this.#m = m;
     this.#enc = enc;
     this.#rel = rel;
+  }
+
+  /** The transport of the last open connection (`"websocket"`, `"sse"`, `"long-polling"`); null before the first open. */
+  get transport() {
+    return this._h.tp ?? null;
   }
 
   /** The open event's `send`/`request`: through the gate of an open handler's Promise. */

@@ -62,6 +62,185 @@ export function wsUrl(s) {
   return u.href;
 }
 
+// ---------- HTTP transports (README "Transports"; the server side: "HTTP side of the protocol") ----------
+//
+// `Http` looks like a WebSocket to the Port (readyState, bufferedAmount, send, close, onopen/
+// onmessage/onclose) over fetch: `sse` streams down (text/event-stream), `long-polling` holds
+// GETs; both POST batches up, one at a time. It also reports, per frame tag (the engine's
+// serial), what was delivered (`ondelivered(tag)`: a POST was answered 2xx) and what surely
+// was not (`onundelivered(tag)`: every frame accepted after `tag`: a refused POST, or frames
+// never sent when the connection ended), so nothing is lost or sent twice unknowingly.
+
+const b64 = (u) => {
+  let s = "";
+  for (let i = 0; i < u.length; i += 32768) s += String.fromCharCode.apply(null, u.subarray(i, i + 32768));
+  return btoa(s);
+};
+const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0)).buffer;
+
+class Http {
+  constructor(url, poll) {
+    const u = (this.u = new URL(url));
+    u.protocol = u.protocol == "wss:" ? "https:" : "http:";
+    u.searchParams.set("transport", poll ? "polling" : "sse");
+    this.p = poll;
+    this.h = 1; // not a WebSocket
+    // n: the last batch number; sent: the tag of the last frame handed to a POST; ok: of the
+    // last delivered one; r: a POST was refused (its frames surely did not arrive).
+    this.readyState = this.bufferedAmount = this.n = this.busy = this.sent = this.ok = this.r = 0;
+    this.protocol = this.extensions = "";
+    this.q = []; // [frame, tag, size] waiting for the next POST
+    this.a = new AbortController();
+    this.go();
+  }
+
+  /** The URL with more query parameters. */
+  at(extra) {
+    const u = new URL(this.u);
+    for (const k in extra) u.searchParams.set(k, extra[k]);
+    return u.href;
+  }
+
+  get(extra) {
+    return fetch(this.at(extra), { signal: this.a.signal, cache: "no-store", headers: this.p ? {} : { accept: "text/event-stream" } });
+  }
+
+  async go() {
+    try {
+      const r = await this.get({});
+      if (!r.ok) return this.fail(r);
+      if (!this.p) return await this.stream(r);
+      this.sid = (await r.json()).sid;
+      this.up();
+      while (this.readyState == 1) {
+        const r = await this.get({ sid: this.sid });
+        if (!r.ok) return this.fail(r);
+        const v = await r.json();
+        this.frames(v.frames || []);
+        if (v.close) return this.end(v.close.code, v.close.reason, 1);
+      }
+    } catch {
+      this.end(1006, "");
+    }
+  }
+
+  /** Reads the event stream: `open`, batches, `close`. */
+  async stream(r) {
+    const rd = r.body.getReader(), dec = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const { done, value } = await rd.read();
+      if (done || this.readyState > 1) break;
+      buf += dec.decode(value, { stream: true });
+      let i;
+      while ((i = buf.indexOf("\n\n")) >= 0) {
+        let type = "", data = "";
+        for (const line of buf.slice(0, i).split("\n")) {
+          if (line.startsWith("event:")) type = line.slice(6).trim();
+          else if (line.startsWith("data:")) data += line.slice(line[5] == " " ? 6 : 5);
+        }
+        buf = buf.slice(i + 2);
+        if (!data) continue; // a comment (keep-alive)
+        const v = JSON.parse(data);
+        if (type == "open") {
+          this.sid = v.sid;
+          this.up();
+        } else if (type == "close") return this.end(v.code, v.reason, 1);
+        else this.frames(v);
+        if (this.readyState > 1) return;
+      }
+    }
+    this.end(1006, "");
+  }
+
+  up() {
+    if (this.readyState == 0) {
+      this.readyState = 1;
+      this.onopen?.();
+    }
+  }
+
+  frames(a) {
+    for (const f of a) {
+      if (this.readyState != 1) return;
+      this.onmessage?.({ data: typeof f == "string" ? f : unb64(f.b) });
+    }
+  }
+
+  /** A non-2xx answer: 1013 with the retry advice for 429/503 + Retry-After, else 1006. */
+  fail(r) {
+    const ra = r.headers.get("retry-after");
+    if ((r.status == 429 || r.status == 503) && ra && isFinite(ra)) this.end(1013, `{"retryAfterMs":${ra * 1000}}`);
+    else this.end(1006, "HTTP " + r.status);
+  }
+
+  send(d, tag) {
+    if (this.readyState != 1) throw 0;
+    const size = typeof d == "string" ? d.length : d.byteLength;
+    this.q.push([typeof d == "string" ? d : { b: b64(d) }, tag, size]);
+    this.bufferedAmount += size;
+    // Frames sent in the same task go in one POST.
+    if (this.q.length == 1 && !this.busy) queueMicrotask(() => this.post());
+  }
+
+  async post() {
+    if (this.busy || !this.q.length || this.readyState > 2) return this.readyState == 2 && this.bye();
+    const batch = this.q.splice(0), n = ++this.n;
+    const body = JSON.stringify(batch.map((x) => x[0]));
+    this.busy = 1;
+    this.sent = batch.at(-1)[1];
+    let r;
+    for (let tries = 0; ; tries++) {
+      try {
+        r = await fetch(this.at({ sid: this.sid, n }), { method: "POST", body, headers: { "content-type": "text/plain;charset=UTF-8" }, signal: this.a.signal });
+        break;
+      } catch {
+        // No answer: it may or may not have arrived. The server ignores a repeated `n`.
+        if (tries == 2 || this.readyState > 2) return this.end(1006, "");
+        await new Promise((k) => setTimeout(k, 100 << tries));
+      }
+    }
+    this.busy = 0;
+    for (const x of batch) this.bufferedAmount -= x[2];
+    if (!r.ok) {
+      // Refused: none of it was processed.
+      this.sent = this.ok;
+      this.r = 1;
+      return this.fail(r);
+    }
+    this.ok = this.sent;
+    this.ondelivered?.(this.ok);
+    this.post();
+  }
+
+  /** Closing: once the last POST is answered, tells the server and ends. */
+  bye() {
+    if (this.busy || this.q.length) return;
+    fetch(this.at({ sid: this.sid, close: 1 }), { method: "POST", keepalive: true }).catch(() => {});
+    this.end(...this.cc, 1);
+  }
+
+  close(code = 1000, reason = "") {
+    if (this.readyState > 1) return;
+    this.cc = [code, reason];
+    if (!this.sid) return this.end(code, reason, 1);
+    this.readyState = 2;
+    this.post();
+  }
+
+  end(code, reason, clean) {
+    if (this.readyState == 3) return;
+    this.readyState = 3;
+    this.a.abort();
+    // Frames that never left (and a refused batch) surely did not arrive; a batch whose POST
+    // got no answer may have: the engine reports those `lost`.
+    if (this.q.length || this.r) this.onundelivered?.(this.sent);
+    this.q = [];
+    this.bufferedAmount = 0;
+    this.onclose?.({ code, reason, wasClean: !!clean });
+  }
+}
+
 // ---------- the Port: the browser side of the driver (src/web/mod.rs) ----------
 //
 // One per socket. It owns the WebSocket, the one re-armable timer and the window/document
@@ -69,6 +248,7 @@ export function wsUrl(s) {
 //   0 open (conn) · 1 message (conn, a data) · 2 close (conn, n code + 65536 if clean, a reason)
 //   3 timer · 4 online · 5 offline · 6 visibility (n 1 visible) · 7 pageshow persisted
 //   8 microtask · 9 URL provider fulfilled (conn, a value) · 10 rejected (conn, a reason)
+//   11 delivered (conn, n tag) · 12 undelivered after (conn, n tag) · 13 probe (conn, n 1 opened)
 // No decisions here: the wasm decides what to open, send, close and arm, and checks conns.
 
 // The page's tick Worker (`null`: none; made for the first Port, lives with the page), the
@@ -132,17 +312,20 @@ export class Port {
     return (globalThis.performance || Date).now();
   }
 
-  /** Opens the socket for `c` (detaching any other); the exception's text if it throws. */
-  o(c, url) {
+  /** Opens transport `t` (0 WebSocket, 1 sse, 2 long-polling) for `c` (detaching any other); the exception's text if it throws. */
+  o(c, url, t) {
     this.x();
     let w;
     try {
-      w = new WebSocket(wsUrl(url), this.q);
+      w = t ? new Http(wsUrl(url), t == 2) : new WebSocket(wsUrl(url), this.q);
     } catch (e) {
       return describe(e);
     }
     const f = this.f;
+    this.uc = url;
     w.binaryType = "arraybuffer";
+    w.ondelivered = (k) => f(11, c, k);
+    w.onundelivered = (k) => f(12, c, k);
     w.onopen = () => f(0, c, 0);
     w.onmessage = (e) => f(1, c, 0, e.data);
     w.onclose = (e) => f(2, c, e.code + (e.wasClean ? 65536 : 0), e.reason);
@@ -152,12 +335,12 @@ export class Port {
     this.w = w;
   }
 
-  /** Sends a string or Uint8Array as it is if the socket is OPEN (browsers silently drop the rest). */
-  s(d) {
+  /** Sends a string or Uint8Array as it is if the socket is OPEN (browsers silently drop the rest); `k` tags it (HTTP transports). */
+  s(d, k) {
     const w = this.w;
     if (!w || w.readyState !== 1) return false;
     try {
-      w.send(d);
+      w.send(d, k);
       return true;
     } catch {
       return false;
@@ -180,10 +363,45 @@ export class Port {
   x() {
     const w = this.w;
     if (w) {
-      w.onopen = w.onmessage = w.onclose = null;
+      w.onopen = w.onmessage = w.onclose = w.ondelivered = w.onundelivered = null;
       w.onerror = () => {};
       if (w.readyState < 2) this.c(1000, "");
       this.w = null;
+    }
+  }
+
+  /** The current WebSocket, or null (none, or an HTTP transport). */
+  get ws() {
+    return this.w?.h ? null : this.w;
+  }
+
+  /** The upgrade probe: opens a WebSocket to the last URL for `c` and reports 13 (`n` 1 if it opened) once; closes it at once. */
+  p(c) {
+    this.y();
+    let w, f = this.f, done = (ok) => {
+      if (this.v != w) return;
+      this.v = null;
+      w.onopen = w.onclose = null;
+      if (w.readyState < 2) w.close(1000, "probe");
+      f(13, c, ok);
+    };
+    try {
+      w = this.v = new WebSocket(wsUrl(this.uc), this.q);
+    } catch {
+      return f(13, c, 0);
+    }
+    w.onopen = () => done(1);
+    w.onclose = () => done(0);
+    w.onerror = () => {};
+  }
+
+  /** Drops the probe (if any), reporting nothing. */
+  y() {
+    const w = this.v;
+    if (w) {
+      this.v = null;
+      w.onopen = w.onclose = null;
+      if (w.readyState < 2) w.close(1000, "probe");
     }
   }
 
@@ -221,6 +439,7 @@ export class Port {
   d() {
     this.z = 1;
     this.x();
+    this.y();
     this.k();
     for (const [t, n, h] of this.l) t.removeEventListener(n, h);
     this.l = [];

@@ -18,7 +18,7 @@ use wasm_bindgen::JsCast;
 use crate::core::text::{digits, num};
 use crate::core::{
     BackoffConfig, ClosePolicy, Config, Event, HeartbeatConfig, OutboxConfig, Overflow,
-    ReconnectConfig, SendError,
+    ReconnectConfig, SendError, Transport,
 };
 use crate::error::{OptionError, OptionErrorKind};
 use crate::web::{Driver, JsFrame, Kind, Note, Proto, Sink, UrlSource};
@@ -215,7 +215,8 @@ impl Sink for JsSink {
     /// 12 request failed (a id, b failure), 13 protocol frame (a conn, v headers, w body), 14
     /// server error (v message, w `[headers, body]`), 15 request from the server (a id, b
     /// conn, v type, w data), 16 acked (a upto), 17 gap (a from, b to or NaN), 18 drain,
-    /// 19 lost (a raw, v frame). Enums go as their declaration index.
+    /// 19 lost (a raw, v frame), 20 transport (a its code). Enums go as their declaration
+    /// index.
     fn note(&self, note: Note) {
         let u = &JsValue::UNDEFINED;
         match note {
@@ -256,6 +257,7 @@ impl Sink for JsSink {
                     self.e(17, from as f64, opt(to.map(|t| t as f64)), 0.0, u, u)
                 }
                 Event::Drain => self.e(18, 0.0, 0.0, 0.0, u, u),
+                Event::Transport(t) => self.e(20, t.code().into(), 0.0, 0.0, u, u),
                 Event::Lost { meta, frame } => {
                     let raw = f64::from(u8::from(meta == Kind::Raw));
                     self.e(19, raw, 0.0, 0.0, &frame.value, u)
@@ -347,6 +349,21 @@ impl Core {
         if let Some(high) = at(4) {
             config.water_marks = Some(crate::core::validate::water_marks(high, at(5))?);
         }
+        // The transports as digits, most preferred first: 1 websocket, 2 sse, 3 long-polling
+        // (the facade has checked the names).
+        if let Some(mut code) = at(6).map(|c| c as u64) {
+            let mut list = Vec::new();
+            while code > 0 {
+                let t = [Transport::WebSocket, Transport::Sse, Transport::LongPolling];
+                list.insert(0, t[((code % 10) as usize).clamp(1, 3) - 1]);
+                code /= 10;
+            }
+            config.transports = list;
+        }
+        if let Some(ms) = at(7) {
+            config.upgrade_probe_ms = ms;
+        }
+        config.validate()?;
         let func = || f.clone().dyn_into::<js_sys::Function>().ok();
         let proto = match kind {
             1 => Proto::Raw { pong: func() },

@@ -145,6 +145,20 @@ export interface Options {
    */
   delivery?: "at-most-once" | "at-least-once";
   /**
+   * The transports, most preferred first (README "Transports"). Attempts use the first; one that
+   * has never opened and fails 2 attempts in a row is left for the next (the last is kept); the
+   * one that opened is kept for the socket's life; while on a later one, the first is probed in
+   * the background and the socket moves back to it when a probe opens (`upgradeProbeMs`).
+   * `"sse"` and `"long-polling"` need a server implementing the README's "HTTP side of the
+   * protocol" (the reference server does). @default ["websocket"]
+   */
+  transports?: Transport[];
+  /**
+   * While open on a transport that is not the first of `transports`: the first upgrade probe's
+   * delay (ms; doubling after each failed probe, up to 5 minutes); 0 disables upgrades. @default 10000
+   */
+  upgradeProbeMs?: number;
+  /**
    * Asked when the open connection closes (after `reconnect.stopOnCodes`, which wins):
    * return `false` to stop reconnecting (state `closed`, `error` kind `reconnect-stopped`).
    * A throw counts as `true` and fires an `error` event (kind `handler`). @default undefined
@@ -225,7 +239,12 @@ export interface Events<In, Out> {
   drain: {};
   /** A message that returned "sent" but was not confirmed by a heartbeat pong when its connection was lost: it may not have arrived. */
   lost: { type: string | null; data: unknown };
+  /** A connection opened on another transport than the previous open (the first open too): a fallback or an upgrade. */
+  transport: { transport: Transport };
 }
+
+/** A transport (see the `transports` option). */
+export type Transport = "websocket" | "sse" | "long-polling";
 
 /** `sent`: on the wire now; `queued`: waiting for the connection; `dropped`: refused by the overflow policy (a `drop` event says so too). */
 export type SendResult = "sent" | "queued" | "dropped";
@@ -295,6 +314,7 @@ export interface SteadySocketEventMap {
   gap: CustomEvent<GapEvent>;
   drain: CustomEvent<{}>;
   lost: CustomEvent<{ type: string | null; data: unknown }>;
+  transport: CustomEvent<{ transport: Transport }>;
 }
 
 /** A handle of `subscribe`. */
@@ -339,6 +359,8 @@ export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMa
   readonly queued: number;
   /** `false` while the socket's buffer is above `highWaterMark` (sends wait in the queue until `drain`). */
   readonly writable: boolean;
+  /** The transport of the last open connection; `null` before the first open. */
+  readonly transport: Transport | null;
   /** Latest heartbeat RTT in ms (kept across reconnects until a new sample). */
   readonly rtt: number | undefined;
   /** The DOM-style handlers (one each; an `onopen` returning a Promise gates the backlog like an `open` handler). */

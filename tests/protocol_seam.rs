@@ -159,6 +159,7 @@ fn drive(
             Action::Handshake { conn } => log.push(format!("Handshake:{conn}")),
             Action::Goodbye { conn } => log.push(format!("Goodbye:{conn}")),
             Action::Connect { conn } => log.push(format!("Connect:{conn}")),
+            Action::Probe { conn, .. } => log.push(format!("Probe:{conn}")),
             Action::CloseSocket { code, .. } => log.push(format!("CloseSocket:{code}")),
             Action::Deliver(d) => log.push(format!("Deliver:{d:?}")),
         }
@@ -242,7 +243,7 @@ fn ready_transmits_standing_frames_then_open_then_backlog() {
         |e| {
             assert_eq!(
                 e.poll_action(),
-                Some(Action::Transmit { conn: c, frame: text("HELLO"), msg: None })
+                Some(Action::Transmit { conn: c, frame: text("HELLO"), msg: None, tag: 0 })
             );
             assert_eq!(e.on_frame(c, 9, FrameKind::Ready { beat: None }, 10.0), Delivery::Ignore);
         },
@@ -255,7 +256,8 @@ fn ready_transmits_standing_frames_then_open_then_backlog() {
     assert_eq!(
         log,
         vec![
-            "E:State:open".to_string(),
+            "E:Transport(WebSocket)".to_string(),
+            "E:State:open".into(),
             "T:SUB-7".into(),
             "T:SUB-8".into(),
             "E:Open".into(),

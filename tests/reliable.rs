@@ -112,7 +112,8 @@ impl World {
         while let Some(a) = self.e.poll_action() {
             match a {
                 Action::Connect { conn } => self.pending_connect = Some(conn),
-                Action::Transmit { conn, frame, msg } => {
+                Action::Probe { .. } => {}
+                Action::Transmit { conn, frame, msg, .. } => {
                     let Frame::Text(t) = &frame else { panic!("binary") };
                     if self.up == Some(conn) {
                         self.to_server.push_back(t.clone());

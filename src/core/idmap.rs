@@ -64,6 +64,12 @@ impl<V> IdMap<V> {
         out
     }
 
+    /// Whether some value satisfies `f`.
+    pub fn any(&self, f: impl FnMut(&V) -> bool) -> bool {
+        let mut f = f;
+        self.items.iter().any(|(_, v)| f(v))
+    }
+
     /// Removes everything; returns the ids in order.
     pub fn drain_ids(&mut self) -> Vec<u64> {
         self.items.drain(..).map(|(id, _)| id).collect()

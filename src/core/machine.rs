@@ -22,6 +22,7 @@ use super::policy::{bound_retry_after, ClosePolicy};
 use super::reliable::{Inbound, Reliable, ReliableConfig};
 use super::requests::{Failure, Requests};
 use super::text::digits;
+use super::transport::{Transport, Transports};
 
 /// Connection states, as reported in `state` events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +120,14 @@ pub struct Config {
     /// Reliable mode (protocol v1's extension: seqs, acks, resume; JS `delivery:
     /// "at-least-once"`); it turns the session's handshake on. Default `None` (at most once).
     pub reliable: Option<ReliableConfig>,
+    /// The transports, in order of preference (see [`super::transport`] for the fallback and
+    /// upgrade rules). Default `[WebSocket]`.
+    pub transports: Vec<Transport>,
+    /// While open on a transport that is not the first of [`transports`](Self::transports),
+    /// probe the first this long (ms) after the open (doubling after each failed probe, up
+    /// to [`PROBE_MAX_MS`](super::transport::PROBE_MAX_MS)) and move to it when a probe
+    /// opens; `0` disables upgrades. Default `10000`.
+    pub upgrade_probe_ms: f64,
 }
 
 /// With [`Config::confirm_sends`]: a ping goes out at most this long (ms) after a send that
@@ -131,6 +140,11 @@ pub const CONFIRM_MAX: usize = 4096;
 
 /// How often (ms) the socket's buffer is checked while above the high water mark.
 pub const DRAIN_POLL_MS: f64 = 20.0;
+
+/// An upgrade waits at most this long (ms) for pending requests to settle and the old
+/// transport to drain before it switches anyway (requests then still pending fail with
+/// `connection-lost`).
+pub const UPGRADE_WAIT_MS: f64 = 5000.0;
 
 /// The protocol seam's engine half: what a wire protocol needs from the session lifecycle.
 /// The protocol itself (encoding and classifying frames) lives with the driver; the engine
@@ -178,6 +192,8 @@ impl Default for Config {
             session: Session::default(),
             water_marks: None,
             confirm_sends: false,
+            transports: vec![Transport::WebSocket],
+            upgrade_probe_ms: 10_000.0,
             reliable: None,
         }
     }
@@ -329,6 +345,9 @@ pub enum Event<M, F = Frame> {
     /// The socket's buffer drained to the low water mark after going above the high one:
     /// held messages are being sent, new ones go straight out again.
     Drain,
+    /// A connection opened on another transport than the previous open (the first open
+    /// included): a fallback or an upgrade.
+    Transport(Transport),
     /// A message that was transmitted but never confirmed (no heartbeat pong after it) when
     /// its connection was lost: it may not have reached the peer ([`Config::confirm_sends`]).
     Lost {
@@ -365,6 +384,15 @@ pub enum Event<M, F = Frame> {
 /// What the driver must do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action<M, F = Frame> {
+    /// Try to open transport `transport` to the URL of connection `conn` in the background,
+    /// without disturbing it, then report with [`Engine::on_probe`]: the upgrade probe. The
+    /// probe is closed as soon as it opens.
+    Probe {
+        /// The connection whose URL to use.
+        conn: u64,
+        /// The transport to try.
+        transport: Transport,
+    },
     /// Open a new socket for connection `conn` (resolving the URL first if needed). Any
     /// previous socket has already been closed by a [`Action::CloseSocket`].
     Connect {
@@ -385,6 +413,9 @@ pub enum Action<M, F = Frame> {
         /// The user message it carries (a `send`/`request`, direct or from the backlog);
         /// `None` for heartbeat ping/pong frames.
         msg: Option<Msg<M>>,
+        /// [`Engine::out_serial`] as of this frame (a plain message's own serial): the tag an
+        /// HTTP transport reports back with [`Engine::on_delivered`]/[`Engine::on_undelivered`].
+        tag: u64,
     },
     /// Close connection `conn` with `code`/`reason`.
     CloseSocket {
@@ -592,8 +623,18 @@ pub struct Engine<M, F = Frame> {
     /// Above the high water mark: new messages wait in the queue; the next drain check.
     congested: Option<f64>,
     confirm_sends: bool,
-    /// Transmitted messages not yet confirmed by a pong: (serial, meta, frame).
+    /// Transmitted messages not yet confirmed by a pong (or, over HTTP, by the transport):
+    /// (serial, meta, frame).
     unconfirmed: VecDeque<(u64, M, F)>,
+    /// The transport choice (fallback, upgrade).
+    transports: Transports,
+    /// When to send the next upgrade probe.
+    probe_at: Option<f64>,
+    /// An upgrade probe is out.
+    probe_out: bool,
+    /// Upgrading: new messages wait in the queue until pending requests settle and the
+    /// transport drains, or this deadline; the next check.
+    upgrading: Option<(f64, f64)>,
     /// Serial of the last transmitted message.
     out_serial: u64,
     /// The serial the outstanding ping confirms when its pong comes.
@@ -664,6 +705,8 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             water_marks,
             confirm_sends,
             reliable,
+            transports,
+            upgrade_probe_ms,
         } = config;
         session.handshake |= reliable.is_some();
         // Reliable mode acks every message: nothing is left to report as possibly lost.
@@ -692,6 +735,10 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             congested: None,
             confirm_sends,
             unconfirmed: VecDeque::new(),
+            transports: Transports::new(transports, upgrade_probe_ms),
+            probe_at: None,
+            probe_out: false,
+            upgrading: None,
             out_serial: 0,
             ping_mark: None,
             confirm_at: None,
@@ -804,7 +851,11 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             (Some(r), State::Open) => r.ack_due,
             _ => None,
         };
+        let probe = self.probe_at.filter(|_| open && !self.probe_out);
+        let upgrade = self.upgrading.filter(|_| open).map(|(_, check)| check);
         [
+            probe,
+            upgrade,
             self.deadline,
             hb,
             self.requests.next_deadline(),
@@ -895,7 +946,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// now. Not a queued message: never in the queue, no `sent`/`drop` events, not in
     /// `messages_out` (bytes are counted).
     pub fn subscribe(&mut self, key: u64, frame: F, now: f64) -> bool {
-        let now_too = self.state == State::Open && !self.gated && self.flushed;
+        let now_too = self.state == State::Open && !self.holding() && self.flushed;
         if now_too {
             self.push_frame(frame.clone(), None, now);
         }
@@ -911,6 +962,87 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         let n = self.subs.len();
         self.subs.retain(|s| s.0 != key);
         self.subs.len() != n
+    }
+
+    /// The transport the current (or next) attempt uses: the driver opens this one for
+    /// [`Action::Connect`].
+    pub fn transport(&self) -> Transport {
+        self.transports.current()
+    }
+
+    /// The serial of the last message transmitted (0 before any): an HTTP transport tags
+    /// each frame it accepts with it, for [`on_delivered`](Self::on_delivered) and
+    /// [`on_undelivered`](Self::on_undelivered).
+    pub fn out_serial(&self) -> u64 {
+        self.out_serial
+    }
+
+    /// The transport of `conn` delivered every frame it accepted up to the one tagged
+    /// `serial` (an HTTP `POST` was answered): those messages are confirmed.
+    pub fn on_delivered(&mut self, conn: u64, serial: u64) {
+        if conn == self.conn {
+            while self.unconfirmed.front().is_some_and(|u| u.0 <= serial) {
+                self.unconfirmed.pop_front();
+            }
+        }
+    }
+
+    /// The transport of `conn` could not deliver the frames it accepted after the one
+    /// tagged `serial`, and knows they did not arrive (an HTTP `POST` was refused, or never
+    /// sent): those messages go back to the front of the queue, in order, to be sent on the
+    /// next connection (the close follows). Requests among them fail with the connection as
+    /// usual.
+    pub fn on_undelivered(&mut self, conn: u64, serial: u64, now: f64) {
+        if conn != self.conn {
+            return;
+        }
+        while self.unconfirmed.back().is_some_and(|u| u.0 > serial) {
+            let Some((_, meta, frame)) = self.unconfirmed.pop_back() else { break };
+            self.metrics.messages_out = self.metrics.messages_out.saturating_sub(1);
+            if let Some(e) = self.outbox.unshift(frame, meta, now) {
+                // No room left (the queue filled meanwhile): reported as lost.
+                self.emit(Event::Lost { meta: e.meta, frame: e.frame });
+            }
+        }
+    }
+
+    /// The upgrade probe sent for `conn` ([`Action::Probe`]) opened (`ok`) or failed. When it
+    /// opened and `conn` is still open, the upgrade starts: new messages wait in the queue
+    /// until pending requests have settled and the transport has drained (at most
+    /// [`UPGRADE_WAIT_MS`]), then the connection closes (1000, `"upgrade"`) and the next
+    /// attempt, at once, uses the probed transport.
+    pub fn on_probe(&mut self, conn: u64, ok: bool, now: f64) {
+        self.probe_out = false;
+        if conn != self.conn || self.state != State::Open {
+            return;
+        }
+        if ok {
+            self.upgrading = Some((now + UPGRADE_WAIT_MS, now));
+            self.try_upgrade(now);
+        } else {
+            self.transports.probe_failed();
+            self.probe_at = self.transports.probe().map(|(_, d)| now + d);
+        }
+    }
+
+    /// Upgrading: switches when nothing is pending (or the wait is over).
+    fn try_upgrade(&mut self, now: f64) {
+        let Some((until, _)) = self.upgrading else { return };
+        if !self.requests.in_flight_on(self.conn)
+            && self.buffered == 0
+            && self.unconfirmed.is_empty()
+            || now >= until
+        {
+            self.upgrading = None;
+            self.probe_at = None;
+            self.transports.upgrade();
+            self.restart("upgrade", now);
+        }
+    }
+
+    /// New messages wait in the queue: an open gate ([`hold`](Self::hold)) or an upgrade.
+    fn holding(&self) -> bool {
+        self.gated || self.upgrading.is_some()
     }
 
     /// Whether the backlog is held by [`hold`](Self::hold).
@@ -1030,6 +1162,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             r.ack_due = None;
             self.metrics.resent += self.outbox.rewind() as u64;
         }
+        if let Some(t) = self.transports.opened() {
+            self.emit(Event::Transport(t));
+        }
+        self.probe_at = self.transports.probe().map(|(_, d)| now + d);
+        self.probe_out = false;
+        self.upgrading = None;
         self.set_state(State::Open);
         self.send_standing(now);
         let attempt = self.reconnect.as_ref().map_or(0, |r| r.backoff.retries());
@@ -1039,7 +1177,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
 
     /// Transmits the backlog (in order) if open. Call it when performing [`Action::Flush`].
     pub fn flush(&mut self, now: f64) {
-        if self.state != State::Open || self.gated {
+        if self.state != State::Open || self.holding() {
             return;
         }
         if !self.flushed {
@@ -1411,6 +1549,21 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 );
             }
             State::Open => {
+                if self.probe_at.is_some_and(|t| now >= t) && !self.probe_out {
+                    if let Some((transport, _)) = self.transports.probe() {
+                        self.probe_out = true;
+                        self.actions.push_back(Action::Probe { conn: self.conn, transport });
+                    }
+                }
+                if let Some((until, check)) = self.upgrading {
+                    if now >= check {
+                        self.upgrading = Some((until, now + DRAIN_POLL_MS));
+                        self.try_upgrade(now);
+                        if self.state != State::Open {
+                            return;
+                        }
+                    }
+                }
                 if let (Some(at), Some((_, low))) = (self.congested, self.water_marks) {
                     if now >= at {
                         if self.buffered <= low {
@@ -1659,6 +1812,11 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// Drops the current connection (if any) and attempts now with the backoff reset. From
     /// `closed`, starts again.
     pub fn reconnect(&mut self, now: f64) {
+        self.restart("reconnect", now);
+    }
+
+    /// [`reconnect`](Self::reconnect) with `reason` for the close.
+    fn restart(&mut self, reason: &str, now: f64) {
         if let Some(r) = &mut self.reconnect {
             r.backoff.reset();
         }
@@ -1667,17 +1825,18 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 self.actions.push_back(Action::CloseSocket {
                     conn: self.conn,
                     code: 1000,
-                    reason: "reconnect".into(),
+                    reason: reason.into(),
                     await_close: false,
                 });
                 self.heartbeat_stop();
                 self.down_since = Some(now);
+                self.report_lost();
                 for id in self.requests.lose_connection(self.conn) {
                     self.emit(Event::RequestFailed { id, failure: Failure::ConnectionLost });
                 }
                 self.emit(Event::Close {
                     code: 1000,
-                    reason: "reconnect".into(),
+                    reason: reason.into(),
                     was_clean: true,
                     will_reconnect: true,
                 });
@@ -1685,7 +1844,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             State::Connecting => self.actions.push_back(Action::CloseSocket {
                 conn: self.conn,
                 code: 1000,
-                reason: "reconnect".into(),
+                reason: reason.into(),
                 await_close: false,
             }),
             State::Closing => return,
@@ -1867,7 +2026,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         match self.state {
             State::Closed if self.idle => self.enqueue(frame, request, meta, now),
             State::Closing | State::Closed => Err(SendError::Closed),
-            State::Open if !self.gated && self.congested.is_none() => {
+            State::Open if !self.holding() && self.congested.is_none() => {
                 self.transmit(frame, Msg { meta, request }, now);
                 Ok(Sent::Sent)
             }
@@ -1926,7 +2085,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if let Some(r) = &mut self.reliable {
             r.last_out = seq;
         }
-        if sent == Sent::Queued && self.state == State::Open && !self.gated {
+        if sent == Sent::Queued && self.state == State::Open && !self.holding() {
             self.transmit_unsent(now);
             return Ok(Sent::Sent);
         }
@@ -2050,6 +2209,11 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     fn transmit(&mut self, frame: F, msg: Msg<M>, now: f64) {
         if let Some(id) = msg.request {
             self.requests.transmitted(id, self.conn);
+        } else if self.reliable.is_none() && self.transports.current().is_http() {
+            // Over HTTP the transport confirms (each POST is answered) or reports what it
+            // could not deliver: `on_delivered`/`on_undelivered`.
+            self.out_serial += 1;
+            self.unconfirmed.push_back((self.out_serial, msg.meta.clone(), frame.clone()));
         } else if self.confirm_sends && self.heartbeat.is_some() {
             // A request settles (or fails connection-lost) by itself; a plain message waits
             // for the next pong.
@@ -2078,7 +2242,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if let Some(h) = &mut self.heartbeat {
             h.on_outbound(now);
         }
-        self.actions.push_back(Action::Transmit { conn: self.conn, frame, msg });
+        self.actions.push_back(Action::Transmit {
+            conn: self.conn,
+            frame,
+            msg,
+            tag: self.out_serial,
+        });
     }
 
     fn probe(&mut self, now: f64) {
@@ -2131,6 +2300,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// An attempt failed before opening.
     fn attempt_failed(&mut self, kind: ErrorKind, message: String, now: f64) {
         self.error(kind, message);
+        if self.transports.attempt_failed() {
+            // Falling back: the next transport starts with a fresh backoff.
+            if let Some(r) = &mut self.reconnect {
+                r.backoff.reset();
+            }
+        }
         self.schedule_retry(now);
     }
 

@@ -13,6 +13,7 @@
 //! - [`machine`]: the state machine composing them
 //! - [`reliable`]: reliable mode (seqs, acks, resume): a protocol v1 extension
 //! - [`stomp`]: STOMP 1.2 frames: encoder and streaming decoder
+//! - [`transport`]: the transport choice: fallback and upgrade rules
 //! - [`validate`]: option and argument checks shared by the JS and Rust facades
 
 pub mod backoff;
@@ -26,6 +27,7 @@ pub mod reliable;
 pub mod requests;
 pub mod stomp;
 pub mod text;
+pub mod transport;
 pub mod validate;
 
 pub use backoff::BackoffConfig;
@@ -39,3 +41,4 @@ pub use outbox::{OutboxConfig, Overflow};
 pub use policy::ClosePolicy;
 pub use reliable::ReliableConfig;
 pub use requests::Failure;
+pub use transport::Transport;

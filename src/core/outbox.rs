@@ -208,6 +208,23 @@ impl<M, F: WireFrame> Outbox<M, F> {
         self.queue.push_back(entry);
     }
 
+    /// Puts a message that was transmitted but not delivered back at the front (before
+    /// everything queued since, so calling it newest-first restores the send order). Its
+    /// TTL counts from `now`. Returns it when the queue's limits leave no room.
+    pub fn unshift(&mut self, frame: F, meta: M, now: f64) -> Option<Entry<M, F>> {
+        let expires_at = self.config.ttl_ms.map_or(f64::INFINITY, |ttl| now + ttl);
+        let entry = Entry { frame, expires_at, request: None, seq: 0, meta };
+        let size = entry.frame.wire_len();
+        if self.queue.len() >= self.config.max_messages || self.bytes + size > self.config.max_bytes
+        {
+            return Some(entry);
+        }
+        self.bytes += size;
+        self.queue.push_front(entry);
+        self.sent = 0;
+        None
+    }
+
     /// Takes the oldest entry.
     pub fn pop_front(&mut self) -> Option<Entry<M, F>> {
         let e = self.queue.pop_front()?;
@@ -320,6 +337,18 @@ impl<T> Chunked<T> {
                 let mut c = VecDeque::with_capacity(CHUNK);
                 c.push_back(v);
                 self.chunks.push_back(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn push_front(&mut self, v: T) {
+        match self.chunks.front_mut() {
+            Some(c) if c.len() < CHUNK => c.push_front(v),
+            _ => {
+                let mut c = VecDeque::with_capacity(CHUNK);
+                c.push_front(v);
+                self.chunks.push_front(c);
             }
         }
         self.len += 1;
@@ -489,6 +518,17 @@ mod tests {
         assert_eq!(q.remove_request(99), None);
         assert_eq!(q.drain().len(), 3);
         assert_eq!(q.in_flight(), 0);
+    }
+
+    #[test]
+    fn unshift_restores_order_within_limits() {
+        let mut q = ob(3, 1 << 20, Overflow::Error);
+        assert!(matches!(q.push(text(1), None, 3, 0.0), Push::Queued(_)));
+        assert!(q.unshift(text(1), 2, 0.0).is_none());
+        assert!(q.unshift(text(1), 1, 0.0).is_none());
+        assert_eq!(q.unshift(text(1), 0, 0.0).map(|e| e.meta), Some(0), "full: handed back");
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop_front().map(|e| e.meta)).collect();
+        assert_eq!(order, [1, 2, 3]);
     }
 
     #[test]

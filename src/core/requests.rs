@@ -140,6 +140,11 @@ impl Requests {
         ids
     }
 
+    /// Whether a request is in flight on `conn`.
+    pub fn in_flight_on(&self, conn: u64) -> bool {
+        self.pending.any(|p| p.conn == Some(conn))
+    }
+
     /// Removes and returns every pending id.
     pub fn drain(&mut self) -> Vec<u64> {
         self.deadlines.clear();

@@ -115,6 +115,25 @@ pub fn protocols(list: &[String]) -> Result<(), OptionError> {
     Ok(())
 }
 
+/// Checks a transport preference list: non-empty, no duplicates.
+///
+/// # Errors
+/// A `Range` [`OptionError`] for `transports` (empty) or `transports[i]` (a duplicate).
+pub fn transports(list: &[super::transport::Transport]) -> Result<(), OptionError> {
+    if list.is_empty() {
+        return Err(OptionError::range_error("transports", "must name at least one transport"));
+    }
+    for (i, t) in list.iter().enumerate() {
+        if list.iter().take(i).any(|u| u == t) {
+            return Err(OptionError::range_error(
+                ["transports[", &digits(i as u64), "]"].concat(),
+                ["is a duplicate: ", t.as_str()].concat(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Config {
     /// Checks every value's range.
     ///
@@ -190,6 +209,8 @@ impl Config {
         if let Some(ttl) = self.queue.ttl_ms {
             positive("queue.ttlMs", ttl)?;
         }
+        transports(&self.transports)?;
+        non_negative("upgradeProbeMs", self.upgrade_probe_ms)?;
         positive("connectTimeoutMs", self.connect_timeout_ms)?;
         positive("requestTimeoutMs", self.request_timeout_ms)?;
         positive("closeTimeoutMs", self.close_timeout_ms)?;

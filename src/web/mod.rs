@@ -514,12 +514,17 @@ extern "C" {
     fn new(input: &Closure<dyn Fn(u32, f64, f64, JsValue)>, protocols: &js_sys::Array) -> Port;
     /// Opens the socket for `conn` with the protocols (detaching any other); the browser's
     /// exception text (e.g. a `SyntaxError` for a bad URL) if it throws.
+    /// `transport`: [`Transport::code`](crate::core::Transport::code).
     #[wasm_bindgen(method, js_name = o)]
-    fn open(this: &Port, conn: f64, url: &str) -> Option<String>;
+    fn open(this: &Port, conn: f64, url: &str, transport: u32) -> Option<String>;
     /// `ws.send(d)` of a string or `Uint8Array` as it is (no copy through wasm memory);
     /// `false` when the socket is not OPEN (browsers silently discard those) or send threw.
+    /// `tag`: the frame's [`Action::Transmit`] tag (reported back by HTTP transports).
     #[wasm_bindgen(method, js_name = s)]
-    fn send(this: &Port, d: &JsValue) -> bool;
+    fn send(this: &Port, d: &JsValue, tag: f64) -> bool;
+    /// The upgrade probe: a WebSocket to `conn`'s URL, reported once as input 13.
+    #[wasm_bindgen(method, js_name = p)]
+    fn probe(this: &Port, conn: f64);
     /// Starts the closing handshake, keeping the listeners.
     #[wasm_bindgen(method, js_name = c)]
     fn close(this: &Port, code: u16, reason: &str);
@@ -540,8 +545,8 @@ extern "C" {
     /// side outlives the Promise; nothing is reported after `d`).
     #[wasm_bindgen(method, js_name = u)]
     fn await_url(this: &Port, conn: f64, p: &js_sys::Promise);
-    /// The current `WebSocket`, or `null`.
-    #[wasm_bindgen(method, getter, js_name = w)]
+    /// The current `WebSocket`, or `null` (none, or an HTTP transport).
+    #[wasm_bindgen(method, getter, js_name = ws)]
     fn ws(this: &Port) -> JsValue;
     /// The current socket's `bufferedAmount` (0 without one).
     #[wasm_bindgen(method, js_name = b)]
@@ -633,8 +638,9 @@ impl Shared {
         }
         match a {
             Action::Connect { conn } => self.connect(conn),
-            Action::Transmit { conn, frame, msg } => {
-                let accepted = self.has_socket(conn) && self.port.send(&frame.value);
+            Action::Probe { conn, .. } => self.port.probe(conn as f64),
+            Action::Transmit { conn, frame, msg, tag } => {
+                let accepted = self.has_socket(conn) && self.port.send(&frame.value, tag as f64);
                 if !accepted {
                     self.inner.borrow_mut().engine.on_transmit_failed(conn, frame, msg, now());
                 }
@@ -782,7 +788,8 @@ impl Shared {
                 return;
             }
         }
-        match self.port.open(conn as f64, url) {
+        let transport = self.inner.borrow().engine.transport().code();
+        match self.port.open(conn as f64, url, transport) {
             None => self.inner.borrow_mut().socket = Some(conn),
             Some(msg) => self.connect_failed(conn, msg),
         }
@@ -828,11 +835,13 @@ impl Shared {
                     0 => e.on_open(conn, now),
                     3 => {
                         i.armed_at = None;
-                        if i.marks {
-                            i.engine.set_socket_buffered(self.port.buffered() as usize);
-                        }
+                        // (Also for an upgrade, which waits for the transport to drain.)
+                        i.engine.set_socket_buffered(self.port.buffered() as usize);
                         i.engine.on_timer(now);
                     }
+                    11 => e.on_delivered(conn, n as u64),
+                    12 => e.on_undelivered(conn, n as u64, now),
+                    13 => e.on_probe(conn, n == 1.0, now),
                     4 => e.on_online(now),
                     5 => e.on_offline(now),
                     6 => e.on_visibility(n == 1.0, now),

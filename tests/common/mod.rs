@@ -67,6 +67,10 @@ pub struct Sim {
     pub tick: u64,
     /// The tick of the latest `Flush` performed.
     pub last_flush: u64,
+    /// Upgrade probes asked for (`Action::Probe`): (conn, transport).
+    pub probes: Vec<(u64, steadysocket::core::Transport)>,
+    /// The tag of every accepted `Transmit`, with its message number (if any).
+    pub tags: Vec<(u64, Option<u32>)>,
     /// Connections whose handshake was asked for (`Action::Handshake`); the sim answers with
     /// the control frame `HELLO`.
     pub handshakes: Vec<u64>,
@@ -93,6 +97,8 @@ impl Sim {
             last_flush: 0,
             handshakes: vec![],
             goodbyes: vec![],
+            probes: vec![],
+            tags: vec![],
         };
         s.pump();
         s
@@ -111,7 +117,8 @@ impl Sim {
             self.tick += 1;
             match a {
                 Action::Connect { conn } => self.connects.push(conn),
-                Action::Transmit { conn, frame, msg } => {
+                Action::Probe { conn, transport } => self.probes.push((conn, transport)),
+                Action::Transmit { conn, frame, msg, tag } => {
                     // The message data travels with its frame.
                     let (n, id) = (frame_number(&frame), frame_request_id(&frame));
                     match &msg {
@@ -128,6 +135,7 @@ impl Sim {
                         after_flush,
                     });
                     if ok {
+                        self.tags.push((tag, msg.as_ref().map(|m| m.meta)));
                         self.sent.push((conn, frame));
                     } else {
                         let meta = msg.as_ref().map(|m| m.meta);
