@@ -15,15 +15,16 @@ use common::*;
 use steadysocket::core::{Config, Event, ReconnectConfig, State, Transport};
 
 fn config(list: &[Transport]) -> Config {
-    let mut c = Config::default();
-    c.transports = list.to_vec();
-    c.upgrade_probe_ms = 1000.0;
-    c.heartbeat = None;
     let mut r = ReconnectConfig::default();
     r.backoff.min_delay_ms = 10.0;
     r.backoff.max_delay_ms = 50.0;
-    c.reconnect = Some(r);
-    c
+    Config {
+        transports: list.to_vec(),
+        upgrade_probe_ms: 1000.0,
+        heartbeat: None,
+        reconnect: Some(r),
+        ..Config::default()
+    }
 }
 
 fn transports(events: &[Event<u32>]) -> Vec<Transport> {
