@@ -55,7 +55,9 @@ pub struct Config {
     pub log_file: Option<PathBuf>,
     /// Every this many ms (0: never), send each `/ws?stream=1` connection a numbered event
     /// `{"type":"tick","data":{"n":N}}`; N counts up server-wide from `stream_start` and only
-    /// while such a connection exists.
+    /// while such a connection exists. A connection gets ticks once the server has handled a
+    /// frame from it (in reliable mode its hello: ticks then get seqs and never overtake the
+    /// replay).
     pub stream_every_ms: u64,
     /// The first tick number.
     pub stream_start: u64,

@@ -32,6 +32,9 @@ pub(crate) struct ConnEntry {
     pub frozen: bool,
     /// Opened with `?stream=1`: receives the numbered ticks (`Config::stream_every_ms`).
     pub stream: bool,
+    /// The server has handled a frame from it: ticks start then (after a reliable-mode
+    /// hello, so they get seqs and never overtake the replay).
+    pub heard: bool,
 }
 
 /// Commands that stop a connection's reader and writer.
@@ -190,6 +193,7 @@ fn register(
         room: None,
         frozen: false,
         stream,
+        heard: false,
     };
     inner.conns.insert(id, entry);
     Some(Pre { id, kind, tag, auth, outbox, out_rx, ctl_rx })
@@ -204,6 +208,8 @@ struct Conn {
     /// The token an `auth` request must present before anything else is accepted.
     auth: Option<String>,
     authed: Arc<std::sync::atomic::AtomicBool>,
+    /// Set once its first frame was handled (see `ConnEntry::heard`).
+    heard: std::sync::atomic::AtomicBool,
     /// Ids of the requests this server sent the client (`ask`).
     asked: std::sync::atomic::AtomicU64,
 }
@@ -250,6 +256,7 @@ async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
         outbox,
         auth,
         authed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        heard: std::sync::atomic::AtomicBool::new(false),
         asked: std::sync::atomic::AtomicU64::new(0),
     };
     let mut out_rx = out_rx;
@@ -416,7 +423,7 @@ pub(crate) async fn ticker(shared: Arc<Shared>) {
         every.tick().await;
         let inner = shared.lock();
         let to: Vec<(&u64, &ConnEntry)> =
-            inner.conns.iter().filter(|(_, e)| e.stream && !e.frozen).collect();
+            inner.conns.iter().filter(|(_, e)| e.stream && e.heard && !e.frozen).collect();
         if to.is_empty() {
             continue;
         }
@@ -446,15 +453,22 @@ fn is_capacity_error(err: &axum::Error) -> bool {
 fn handle_text(conn: &Conn, raw: &str, tasks: &mut JoinSet<()>) -> bool {
     // Reliable mode (`session`): hello, acks, and dedupe by seq come first.
     let (slot, own) = (&conn.outbox.session, &conn.outbox.tx);
-    match crate::session::inbound(&conn.shared, conn.id, conn.tag.as_deref(), slot, own, raw) {
-        crate::session::Seen::Done => false,
-        crate::session::Seen::Plain => handle_plain(conn, raw, None, tasks),
-        crate::session::Seen::Fresh(seq) => {
-            let closing = handle_plain(conn, raw, Some(seq), tasks);
-            crate::session::processed(slot, own);
-            closing
+    let closing =
+        match crate::session::inbound(&conn.shared, conn.id, conn.tag.as_deref(), slot, own, raw) {
+            crate::session::Seen::Done => false,
+            crate::session::Seen::Plain => handle_plain(conn, raw, None, tasks),
+            crate::session::Seen::Fresh(seq) => {
+                let closing = handle_plain(conn, raw, Some(seq), tasks);
+                crate::session::processed(slot, own);
+                closing
+            }
+        };
+    if !conn.heard.swap(true, Ordering::Relaxed) {
+        if let Some(e) = conn.shared.lock().conns.get_mut(&conn.id) {
+            e.heard = true;
         }
     }
+    closing
 }
 
 /// Handles one text frame (`seq`: its reliable-mode seq, logged with it).
