@@ -9,7 +9,7 @@ import { Core, initSync } from "./steadysocket.js";
 
 export const P = "steadysocket: ";
 const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
-const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw", "drain", "lost", "gap"];
+const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw", "drain", "lost", "gap", "transport"];
 // The wasm side's enum orders (src/core): ErrorKind, DropReason, requests::Failure, Sent.
 const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler", "heartbeat-timeout", "handshake"];
 const DROPS = ["overflow", "expired", "closed", "connection-lost"];

@@ -376,7 +376,7 @@ export class Port {
   }
 
   /** The upgrade probe: opens a WebSocket to the last URL for `c` and reports 13 (`n` 1 if it opened) once; closes it at once. */
-  p(c) {
+  r(c) {
     this.y();
     let w, f = this.f, done = (ok) => {
       if (this.v != w) return;

@@ -523,7 +523,7 @@ extern "C" {
     #[wasm_bindgen(method, js_name = s)]
     fn send(this: &Port, d: &JsValue, tag: f64) -> bool;
     /// The upgrade probe: a WebSocket to `conn`'s URL, reported once as input 13.
-    #[wasm_bindgen(method, js_name = p)]
+    #[wasm_bindgen(method, js_name = r)]
     fn probe(this: &Port, conn: f64);
     /// Starts the closing handshake, keeping the listeners.
     #[wasm_bindgen(method, js_name = c)]

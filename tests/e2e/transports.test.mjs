@@ -51,7 +51,7 @@ for (const transport of ["sse", "long-polling"]) {
       const got = (await echo).data;
       const reply = await s.request("echo", { x: [1, 2, 3] });
       const bin = until(s, "raw", (d) => d instanceof Uint8Array);
-      s.send(new Uint8Array([0, 1, 2, 250, 255]));
+      s.sendRaw(new Uint8Array([0, 1, 2, 250, 255]));
       const back = Array.from(await bin);
       const out = { event: ev.transport, getter: s.transport, got, reply, back, socket: s.socket ?? null };
       s.close();
