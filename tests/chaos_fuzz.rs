@@ -9,6 +9,12 @@
 //! - `stomp_decoder`: the STOMP 1.2 decoder (`core::stomp::Decoder`) over arbitrary and
 //!   STOMP-shaped bytes in arbitrary chunks with any frame limit: no panic, at most one error
 //!   and nothing after it, and after `reset()` a valid frame decodes;
+//! - `socketio_decoders`: the Engine.IO / Socket.IO codec (`core::socketio`) over sequences of
+//!   WebSocket messages (Socket.IO-shaped text built from edge-case pieces, then corrupted, or
+//!   arbitrary; binary messages) and the same as polling bodies: no panic; whatever decodes
+//!   re-encodes to an equal packet; the reassembly completes a packet with exactly its
+//!   attachment count, never holds more than its limit, and is idle after any error; the
+//!   payload helpers return what the codec itself accepts;
 //! - `engine_inbound`: the engine (`core::Engine`, simulated driver) fed random sequences of
 //!   inbound frames (the JSON-shaped ones above), sends, requests, replies, time and drops:
 //!   no panic, an inbound frame never closes the connection, every `Malformed` frame is an
@@ -30,6 +36,10 @@ use common::Sim;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use steadysocket::core::envelope::{classify, decode, Field};
+use steadysocket::core::socketio::{
+    decode_payload, split_event, strip_offset, EioPacket, EioType, Error as SioError, Fed,
+    Handshake, Reassembly, Record, SioPacket, SioType,
+};
 use steadysocket::core::stomp::{encode, Command, Decoder, Frame as StompFrame};
 use steadysocket::core::{Config, Delivery, ErrorKind, Event, FrameKind, State};
 
@@ -223,6 +233,179 @@ fn stomp_decoder() {
         d.push(&encode(&frame));
         let after: Vec<_> = d.by_ref().collect();
         prop_assert!(after.iter().all(Result::is_ok) || max < 32, "{:?}", after);
+        Ok(())
+    });
+}
+
+/// Pieces of Engine.IO / Socket.IO text: type digits, separators, namespaces, ids, JSON.
+const SIO_PIECES: &[&str] = &[
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "9",
+    "-",
+    "/",
+    "/admin",
+    ",",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    "\\",
+    ":",
+    "b",
+    "=",
+    "\u{1e}",
+    " ",
+    "\"ev\"",
+    "\"connect\"",
+    "12",
+    "\\u",
+    "\\ud800",
+    "{\"_placeholder\":true,\"num\":0}",
+    "AQIDBA==",
+    "é",
+    "\"sid\"",
+    "\"upgrades\"",
+    "\"pingInterval\":25000",
+    "\"pingTimeout\":20000",
+    "\"maxPayload\":1e6",
+    "99999999999999999999",
+];
+
+/// One inbound WebSocket message: text (an Engine.IO packet or a polling body) or binary.
+fn sio_message() -> impl Strategy<Value = Result<String, Vec<u8>>> {
+    let pieces =
+        prop::collection::vec(prop::sample::select(SIO_PIECES), 0..24).prop_map(|v| v.concat());
+    let json = prop::collection::vec(prop::sample::select(TOKENS), 0..4).prop_map(|v| v.join(","));
+    let shaped = (
+        prop::sample::select(
+            &["42", "451-", "452-", "461-1", "43", "40", "44", "41", "2", "0"][..],
+        ),
+        prop::option::of(prop::sample::select(&["/admin,", "/", "/x"][..])),
+        prop::option::of(0u64..30),
+        json,
+        any::<bool>(),
+    )
+        .prop_map(|(head, nsp, id, json, obj)| {
+            let (open, close) = if obj { ("{\"k\":[", "]}") } else { ("[\"ev\",", "]") };
+            let id = id.map(|i| i.to_string()).unwrap_or_default();
+            format!("{head}{}{id}{open}{json}{close}", nsp.unwrap_or_default())
+        });
+    let mutated =
+        (shaped.clone(), any::<usize>(), any::<u8>(), 0u8..3).prop_map(|(s, at, b, how)| {
+            let at = at % (s.len() + 1);
+            let mut bytes = s.into_bytes();
+            match how {
+                0 => bytes.truncate(at),
+                1 => bytes.insert(at, b),
+                _ => {
+                    if let Some(x) = bytes.get_mut(at) {
+                        *x = b;
+                    }
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        });
+    prop_oneof![
+        4 => shaped.prop_map(Ok),
+        3 => mutated.prop_map(Ok),
+        2 => pieces.prop_map(Ok),
+        1 => any::<String>().prop_map(Ok),
+        3 => prop::collection::vec(any::<u8>(), 0..8).prop_map(Err),
+    ]
+}
+
+/// Checks one Socket.IO packet the codec accepted: it re-encodes to an equal packet, and the
+/// payload helpers return what the codec accepts again.
+fn check_sio(p: &SioPacket<'_>) -> Result<(), TestCaseError> {
+    let again = p.encode().map_err(|e| TestCaseError::fail(format!("{p:?}: {e:?}")))?;
+    prop_assert_eq!(&SioPacket::decode(&again).expect("re-decodes"), p);
+    if matches!(p.kind, SioType::Event | SioType::BinaryEvent) {
+        let e = split_event(p.data).expect("an accepted event splits");
+        prop_assert!(e.args.end <= p.data.len() && e.args.start <= e.args.end);
+        if let Ok((rest, _)) = strip_offset(p.data) {
+            let ack = SioPacket::new(SioType::Ack, "/", &rest).with_id(0);
+            prop_assert!(ack.encode().is_ok(), "{}", rest);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn socketio_decoders() {
+    let msgs = prop::collection::vec(sio_message(), 1..12);
+    run("socketio_decoders", (msgs, 0u32..4), |(msgs, limit)| {
+        let mut r = Reassembly::<Vec<u8>>::new(limit);
+        let mut expect = 0u32;
+        let mut feed = |r: &mut Reassembly<Vec<u8>>, rec: Result<&str, Vec<u8>>| {
+            match rec {
+                Ok(text) => match r.text(text) {
+                    Ok(Fed::Packet(p)) => check_sio(&p)?,
+                    Ok(Fed::Awaiting(n)) => {
+                        prop_assert!(n >= 1 && n <= limit && r.missing() == n);
+                        expect = n;
+                    }
+                    Err(_) => prop_assert_eq!(r.missing(), 0),
+                },
+                Err(bytes) => match r.binary(bytes) {
+                    Ok(Some(p)) => {
+                        prop_assert_eq!(p.attachments.len() as u32, expect);
+                        prop_assert_eq!(p.packet().attachments, expect);
+                        prop_assert_eq!(r.missing(), 0);
+                        check_sio(&p.packet())?;
+                    }
+                    Ok(None) => prop_assert!(r.missing() >= 1),
+                    Err(e) => prop_assert_eq!(e, SioError::UnexpectedBinary),
+                },
+            }
+            Ok(())
+        };
+        for m in &msgs {
+            let Ok(text) = m else {
+                feed(&mut r, Err(m.clone().unwrap_err()))?;
+                continue;
+            };
+            // As a WebSocket text frame.
+            if let Ok(p) = EioPacket::decode(text) {
+                let frame = p.encode();
+                prop_assert_eq!(EioPacket::decode(&frame).ok(), Some(p));
+                match p.kind {
+                    EioType::Message => feed(&mut r, Ok(p.data))?,
+                    EioType::Open => {
+                        if let Ok(h) = Handshake::parse(p.data) {
+                            prop_assert_eq!(Handshake::parse(&h.to_json()).ok(), Some(h));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // As a polling body (its own reassembly: a body is not part of the frame stream).
+            if let Ok(recs) = decode_payload(text) {
+                let mut r2 = Reassembly::<Vec<u8>>::new(limit);
+                for rec in recs {
+                    match rec {
+                        Record::Packet(p) if p.kind == EioType::Message => {
+                            if let Ok(Fed::Packet(p)) = r2.text(p.data) {
+                                check_sio(&p)?;
+                            }
+                        }
+                        Record::Packet(_) => {}
+                        Record::Binary(b) => {
+                            if let Ok(Some(p)) = r2.binary(b.into_owned()) {
+                                check_sio(&p.packet())?;
+                            }
+                        }
+                    }
+                }
+            }
+        }
         Ok(())
     });
 }

@@ -13,6 +13,7 @@
 //! - [`machine`]: the state machine composing them
 //! - [`reliable`]: reliable mode (seqs, acks, resume): a protocol v1 extension
 //! - [`stomp`]: STOMP 1.2 frames: encoder and streaming decoder
+//! - [`socketio`]: Engine.IO v4 / Socket.IO v5 packets: codecs, attachments, payload surgery
 //! - [`transport`]: the transport choice: fallback and upgrade rules
 //! - [`validate`]: option and argument checks shared by the JS and Rust facades
 
@@ -25,6 +26,7 @@ pub mod outbox;
 pub mod policy;
 pub mod reliable;
 pub mod requests;
+pub mod socketio;
 pub mod stomp;
 pub mod text;
 pub mod transport;
