@@ -527,7 +527,7 @@ export class Base extends ET {
   get bufferedAmount() {
     const c = this._c(), m = new Float64Array(17);
     c.m(m);
-    return (c.w()?.bufferedAmount ?? 0) + m[8] + this._bsz;
+    return c.bf() + m[8] + this._bsz;
   }
 
   /** How binary frames reach DOM `message`/`raw` listeners: "arraybuffer" (default) or "blob". */

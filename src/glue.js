@@ -112,7 +112,8 @@ class Http {
       if (!this.p) return await this.stream(r);
       this.sid = (await r.json()).sid;
       this.up();
-      while (this.readyState == 1) {
+      // Closing (2): polls go on until the last POST is answered and the session is ended.
+      while (this.readyState < 3) {
         const r = await this.get({ sid: this.sid });
         if (!r.ok) return this.fail(r);
         const v = await r.json();
@@ -130,8 +131,8 @@ class Http {
     let buf = "";
     for (;;) {
       const { done, value } = await rd.read();
-      if (done || this.readyState > 1) break;
-      buf += dec.decode(value, { stream: true });
+      if (done || this.readyState > 2) break;
+      buf = (buf + dec.decode(value, { stream: true })).replace(/\r\n/g, "\n"); // CRLF lines too
       let i;
       while ((i = buf.indexOf("\n\n")) >= 0) {
         let type = "", data = "";
@@ -147,7 +148,7 @@ class Http {
           this.up();
         } else if (type == "close") return this.end(v.code, v.reason, 1);
         else this.frames(v);
-        if (this.readyState > 1) return;
+        if (this.readyState > 2) return;
       }
     }
     this.end(1006, "");
@@ -160,9 +161,10 @@ class Http {
     }
   }
 
+  /** Delivers a batch (also while closing, as a WebSocket does). */
   frames(a) {
     for (const f of a) {
-      if (this.readyState != 1) return;
+      if (this.readyState > 2) return;
       this.onmessage?.({ data: typeof f == "string" ? f : unb64(f.b) });
     }
   }
@@ -189,8 +191,8 @@ class Http {
     const body = JSON.stringify(batch.map((x) => x[0]));
     this.busy = 1;
     this.sent = batch.at(-1)[1];
-    let r;
-    for (let tries = 0; ; tries++) {
+    let r, tries = 0;
+    for (; ; tries++) {
       try {
         r = await fetch(this.at({ sid: this.sid, n }), { method: "POST", body, headers: { "content-type": "text/plain;charset=UTF-8" }, signal: this.a.signal });
         break;
@@ -203,9 +205,12 @@ class Http {
     this.busy = 0;
     for (const x of batch) this.bufferedAmount -= x[2];
     if (!r.ok) {
-      // Refused: none of it was processed.
-      this.sent = this.ok;
-      this.r = 1;
+      // Refused at the first try: none of it was processed. (After a try with no answer, a
+      // refusal proves nothing about that try: the batch may have arrived.)
+      if (!tries) {
+        this.sent = this.ok;
+        this.r = 1;
+      }
       return this.fail(r);
     }
     this.ok = this.sent;
@@ -375,8 +380,8 @@ export class Port {
     return this.w?.h ? null : this.w;
   }
 
-  /** The upgrade probe: opens a WebSocket to the last URL for `c` and reports 13 (`n` 1 if it opened) once; closes it at once. */
-  r(c) {
+  /** The upgrade probe: opens transport `t` to the last URL for `c` and reports 13 (`n` 1 if it opened) once; closes it at once. */
+  r(c, t) {
     this.y();
     let w, f = this.f, done = (ok) => {
       if (this.v != w) return;
@@ -386,7 +391,7 @@ export class Port {
       f(13, c, ok);
     };
     try {
-      w = this.v = new WebSocket(wsUrl(this.uc), this.q);
+      w = this.v = t ? new Http(wsUrl(this.uc), t == 2) : new WebSocket(wsUrl(this.uc), this.q);
     } catch {
       return f(13, c, 0);
     }

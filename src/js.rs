@@ -511,6 +511,12 @@ impl Core {
         self.with(JsValue::NULL, Driver::socket)
     }
 
+    /// The transport's own buffer (`WebSocket.bufferedAmount`, or an HTTP transport's frames
+    /// not yet answered), in bytes.
+    pub fn bf(&self) -> f64 {
+        self.with(0.0, Driver::socket_buffered)
+    }
+
     /// Sends a reply to a server request (or any control frame) on connection `conn` only
     /// (0: the open one); whether it was transmitted.
     pub fn cf(&self, conn: f64, frame: JsValue, len: u32) -> bool {

@@ -166,3 +166,29 @@ fn bad_transport_lists_are_refused() {
     c.upgrade_probe_ms = -1.0;
     assert_eq!(c.validate().unwrap_err().path, "upgradeProbeMs");
 }
+
+#[test]
+fn retry_advice_on_a_refused_open_delays_the_next_attempt() {
+    let mut s = Sim::new(config(&[Transport::Sse]));
+    let c = s.e.conn();
+    s.dead.insert(c);
+    s.e.on_close(c, 1013, r#"{"retryAfterMs":1000}"#, false, s.now);
+    s.pump();
+    let delays = s.reconnect_delays();
+    assert!(delays.last().copied().flatten().is_some_and(|d| d >= 1000.0), "{delays:?}");
+}
+
+#[test]
+fn an_unclean_close_reports_unconfirmed_sends_lost_a_clean_one_does_not() {
+    for clean in [false, true] {
+        let mut s = Sim::new(config(&[Transport::Sse]));
+        s.open();
+        s.send(1).unwrap();
+        s.close();
+        let c = s.e.conn();
+        s.e.on_close(c, if clean { 1000 } else { 1006 }, "", clean, s.now);
+        s.pump();
+        let lost = s.take_events().iter().filter(|e| matches!(e, Event::Lost { .. })).count();
+        assert_eq!(lost, usize::from(!clean), "clean {clean}");
+    }
+}

@@ -1017,7 +1017,10 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             return;
         }
         if ok {
-            self.upgrading = Some((now + UPGRADE_WAIT_MS, now));
+            self.probe_at = None;
+            if self.upgrading.is_none() {
+                self.upgrading = Some((now + UPGRADE_WAIT_MS, now));
+            }
             self.try_upgrade(now);
         } else {
             self.transports.probe_failed();
@@ -1277,6 +1280,12 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 self.attempt_failed(ErrorKind::Handshake, msg, now);
             }
             State::Connecting => {
+                // A refusal with advice (an HTTP transport's 429/503 + Retry-After: 1013 and
+                // `{"retryAfterMs": n}`) delays the next attempt as a server close does.
+                if let Some(r) = &self.reconnect {
+                    self.retry_after = super::policy::retry_after_ms(reason)
+                        .and_then(|v| bound_retry_after(v, r.max_retry_after_ms));
+                }
                 let msg = if code == CODE_ABNORMAL {
                     "connection attempt failed".to_string()
                 } else {
@@ -2389,6 +2398,15 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// User close completed: emit `close`, then finalize.
     fn finish(&mut self, code: u16, reason: String, was_clean: bool, now: f64) {
         self.heartbeat_stop();
+        // A clean close proves the peer read everything sent before it; otherwise what was
+        // not confirmed may not have arrived.
+        if was_clean {
+            self.unconfirmed.clear();
+            self.ping_mark = None;
+            self.confirm_at = None;
+        } else {
+            self.report_lost();
+        }
         self.emit(Event::Close { code, reason, was_clean, will_reconnect: false });
         self.finalize(now);
     }

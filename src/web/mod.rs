@@ -422,6 +422,11 @@ impl Driver {
         self.shared.port.ws()
     }
 
+    /// The transport's own buffer in bytes (0 without one).
+    pub fn socket_buffered(&self) -> f64 {
+        self.shared.port.buffered()
+    }
+
     /// Sends a control frame (e.g. a STOMP `ACK`, a reply to a server request) on connection
     /// `conn` if it is the open one (`conn` 0: whichever is open). Returns whether it was
     /// transmitted.
@@ -522,9 +527,10 @@ extern "C" {
     /// `tag`: the frame's [`Action::Transmit`] tag (reported back by HTTP transports).
     #[wasm_bindgen(method, js_name = s)]
     fn send(this: &Port, d: &JsValue, tag: f64) -> bool;
-    /// The upgrade probe: a WebSocket to `conn`'s URL, reported once as input 13.
+    /// The upgrade probe: a bare connection of `transport` to `conn`'s URL, reported once as
+    /// input 13.
     #[wasm_bindgen(method, js_name = r)]
-    fn probe(this: &Port, conn: f64);
+    fn probe(this: &Port, conn: f64, transport: u32);
     /// Starts the closing handshake, keeping the listeners.
     #[wasm_bindgen(method, js_name = c)]
     fn close(this: &Port, code: u16, reason: &str);
@@ -638,7 +644,7 @@ impl Shared {
         }
         match a {
             Action::Connect { conn } => self.connect(conn),
-            Action::Probe { conn, .. } => self.port.probe(conn as f64),
+            Action::Probe { conn, transport } => self.port.probe(conn as f64, transport.code()),
             Action::Transmit { conn, frame, msg, tag } => {
                 let accepted = self.has_socket(conn) && self.port.send(&frame.value, tag as f64);
                 if !accepted {

@@ -53,7 +53,7 @@ for (const transport of ["sse", "long-polling"]) {
       const bin = until(s, "raw", (d) => d instanceof Uint8Array);
       s.sendRaw(new Uint8Array([0, 1, 2, 250, 255]));
       const back = Array.from(await bin);
-      const out = { event: ev.transport, getter: s.transport, got, reply, back, socket: s.socket ?? null };
+      const out = { event: ev.transport, getter: s.transport, got, reply, back };
       s.close();
       await until(s, "close");
       return out;
@@ -63,7 +63,6 @@ for (const transport of ["sse", "long-polling"]) {
     assert.deepEqual(r.got, { n: 1, text: "héllo ✓" });
     assert.deepEqual(r.reply, { x: [1, 2, 3] });
     assert.deepEqual(r.back, [0, 1, 2, 250, 255]);
-    assert.equal(r.socket, null, "no WebSocket to expose");
   });
 
   test(`${transport}: the queue across a reconnect, in order, once`, async () => {
@@ -155,6 +154,55 @@ test("fallback when WebSocket is refused, then the upgrade back, in reliable mod
     const log = (await serverLog(t, "m")).map((e) => e.data);
     assert.deepEqual(log, Array.from({ length: r.n }, (_, i) => i + 1), "each once, in order, at the server");
     assert.deepEqual(r.echoes, Array.from({ length: r.n }, (_, i) => i + 1), "each echo once, in order");
+  } finally {
+    await control("block-ws", { ms: 0, tag: t });
+  }
+});
+
+test("the upgrade waits for a slow request with one probe, not a storm; close() flushes pending POSTs", async () => {
+  const t = tag("up");
+  await control("block-ws", { ms: 60_000, tag: t });
+  try {
+    const r = await inPage(async ({ SteadySocket, ws, until, args }) => {
+      let made = 0;
+      const WS = window.WebSocket;
+      window.WebSocket = class extends WS {
+        constructor(...a) {
+          super(...a);
+          made++;
+        }
+      };
+      try {
+        const s = new SteadySocket(ws(args.t), { transports: ["websocket", "sse"], upgradeProbeMs: 200, reconnect: { minDelayMs: 50, maxDelayMs: 100 } });
+        await until(s, "open", () => true, 10000);
+        const slow = s.request("slow", { ms: 1500, value: "done" }, { timeoutMs: 10000 });
+        const before = made;
+        await fetch(`/control/block-ws?tag=${args.t}&ms=0`, { method: "POST" });
+        const up = until(s, "transport", (e) => e.transport == "websocket", 10000);
+        const reply = await slow;
+        await up;
+        const probes = made - before;
+        s.close();
+        // Back on SSE: close() with a POST in flight and frames waiting behind it.
+        const h = new SteadySocket(ws(args.t + "-c"), { transports: ["sse"] });
+        await until(h, "open");
+        await fetch(`/control/stall?tag=${args.t}-c&ms=300`, { method: "POST" });
+        for (let i = 1; i <= 5; i++) h.send("c", i);
+        await new Promise((k) => setTimeout(k, 0));
+        for (let i = 6; i <= 8; i++) h.send("c", i);
+        const closed = until(h, "close", () => true, 5000);
+        h.close(4001, "bye");
+        const c = await closed;
+        return { reply, probes, code: c.code, reason: c.reason, clean: c.wasClean };
+      } finally {
+        window.WebSocket = WS;
+      }
+    }, { t });
+    assert.equal(r.reply, "done", "the request in flight was answered before the switch");
+    assert.ok(r.probes <= 3, `at most a probe and the new connection (+1 spare), got ${r.probes} WebSockets`);
+    assert.deepEqual([r.code, r.reason, r.clean], [4001, "bye", true]);
+    const log = (await serverLog(t + "-c", "c")).map((e) => e.data);
+    assert.deepEqual(log, [1, 2, 3, 4, 5, 6, 7, 8], "every frame sent before close() arrived, once, in order");
   } finally {
     await control("block-ws", { ms: 0, tag: t });
   }
