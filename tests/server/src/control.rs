@@ -1,4 +1,7 @@
 //! `/control/*` fault-injection endpoints. Each answers only once its fault is in effect.
+//!
+//! They apply to HTTP-transport sessions on `/ws` (`http`) as to WebSocket connections: each
+//! session is a registered connection with the same control channel and outbound queue.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -9,7 +12,6 @@ use axum::http::{header, Method};
 use axum::response::Response;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use crate::ws::{close, event, text, Ctl, Frame};
 use crate::{
@@ -40,8 +42,8 @@ pub(crate) async fn handle(
     }
     let q = Query::parse(q.as_deref());
     let result = match name.as_str() {
-        "drop" | "refuse" | "halfopen" | "stall" | "close" | "garbage" | "delay" | "reset"
-        | "stats" | "log" | "log/clear" => run(&shared, &name, &q).await,
+        "drop" | "refuse" | "block-ws" | "halfopen" | "stall" | "close" | "garbage" | "delay"
+        | "reset" | "stats" | "log" | "log/clear" => run(&shared, &name, &q).await,
         "session" | "push" => match q.tag() {
             Ok(tag) => crate::session::control_route(&shared, &name, &q, tag.as_deref())
                 .map(|v| json(200, v)),
@@ -60,23 +62,18 @@ async fn run(shared: &Shared, name: &str, q: &Query) -> Result<Response, BadPara
         "refuse" => {
             let ms = q.required_int("ms", 0, MAX_MS)?;
             let also_drop = q.int("drop", 0, 1)? == Some(1);
-            {
-                let mut inner = shared.lock();
-                let until = Instant::now() + Duration::from_millis(ms);
-                match tag {
-                    None => {
-                        inner.refuse_tag.clear();
-                        inner.refuse_all = (ms > 0).then_some(until);
-                    }
-                    Some(t) if ms == 0 => drop(inner.refuse_tag.remove(t)),
-                    Some(t) => drop(inner.refuse_tag.insert(t.to_owned(), until)),
-                }
-            }
+            shared.lock().refuse.set(tag, ms);
             let mut body = json!({ "refusingForMs": ms });
             if also_drop {
                 body["dropped"] = drop_conns(shared, tag).await.into();
             }
             body
+        }
+        "block-ws" => {
+            // A proxy that blocks WebSockets: upgrades on `/ws` get 403, HTTP transports work.
+            let ms = q.required_int("ms", 0, MAX_MS)?;
+            shared.lock().block_ws.set(tag, ms);
+            json!({ "blockingWsForMs": ms })
         }
         "halfopen" => {
             let ms = q.required_int("ms", 1, MAX_MS)?;
@@ -148,28 +145,45 @@ async fn run(shared: &Shared, name: &str, q: &Query) -> Result<Response, BadPara
         }
         "reset" => {
             let mut inner = shared.lock();
+            inner.refuse.clear(tag);
+            inner.block_ws.clear(tag);
             match tag {
                 None => {
-                    inner.refuse_all = None;
-                    inner.refuse_tag.clear();
                     inner.delay_all = Duration::ZERO;
                     inner.delay_tag.clear();
                 }
-                Some(t) => {
-                    inner.refuse_tag.remove(t);
-                    inner.delay_tag.remove(t);
-                }
+                Some(t) => drop(inner.delay_tag.remove(t)),
             }
             json!({ "ok": true })
         }
         "stats" => {
-            let open =
-                shared.lock().conns.values().filter(|e| tag_matches(tag, e.tag.as_deref())).count();
-            json!({
-                "connections": open,
+            let list = q.int("list", 0, 1)? == Some(1);
+            let inner = shared.lock();
+            let mut open: Vec<_> = inner
+                .conns
+                .iter()
+                .filter(|(_, e)| tag_matches(tag, e.tag.as_deref()))
+                .map(|(id, e)| (*id, e))
+                .collect();
+            let mut body = json!({
+                "connections": open.len(),
                 "accepted": shared.accepted.load(Ordering::Relaxed),
                 "refused": shared.refused.load(Ordering::Relaxed),
-            })
+            });
+            if list {
+                // `list=1`: each open connection (oldest first) with its transport.
+                open.sort_by_key(|(id, _)| *id);
+                let conns: Vec<Value> = open
+                    .iter()
+                    .map(|(id, e)| {
+                        let kind = if e.kind == Kind::Raw { "raw" } else { "protocol" };
+                        json!({ "conn": id, "tag": e.tag, "kind": kind,
+                                "transport": e.transport.as_str() })
+                    })
+                    .collect();
+                body["conns"] = conns.into();
+            }
+            body
         }
         "log" => {
             let ty = q.get("type");

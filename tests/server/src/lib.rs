@@ -1,10 +1,11 @@
 //! Reference test/demo server for steadysocket.
 //!
 //! Serves static files (`/pkg/*` from `ROOT/pkg`, everything else from `ROOT/www`), speaks the
-//! steadysocket wire protocol v1 on `/ws`, plain echo on `/ws/raw`, two non-v1 peers (`/ws/silent`
+//! steadysocket wire protocol v1 on `/ws` (over a WebSocket, or over the HTTP transports SSE and
+//! long-polling: see `http`), plain echo on `/ws/raw`, two non-v1 peers (`/ws/silent`
 //! never sends a frame, `/ws/events` speaks a custom `{"event","payload","ref"}` shape: see
 //! `peers`), and exposes fault-injection controls under `/control/*` (drop, refuse, half-open,
-//! close, garbage, delay, ...).
+//! close, garbage, delay, block-ws, ...).
 //! Every control answers only once its fault is in effect, so tests never have to sleep.
 
 #![forbid(unsafe_code)]
@@ -12,6 +13,7 @@
 
 mod control;
 mod files;
+mod http;
 mod peers;
 mod session;
 mod ws;
@@ -59,6 +61,11 @@ pub struct Config {
     pub stream_every_ms: u64,
     /// The first tick number.
     pub stream_start: u64,
+    /// Long-polling: a poll is held at most this long (ms) before it is answered with an empty
+    /// batch.
+    pub poll_hold_ms: u64,
+    /// Long-polling: a session ends once no poll has been outstanding for this long (ms).
+    pub poll_idle_ms: u64,
 }
 
 impl Default for Config {
@@ -71,6 +78,8 @@ impl Default for Config {
             log_file: None,
             stream_every_ms: 0,
             stream_start: 1,
+            poll_hold_ms: 25_000,
+            poll_idle_ms: 10_000,
         }
     }
 }
@@ -107,7 +116,7 @@ pub async fn bind(
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/ws", get(ws::upgrade_protocol))
+        .route("/ws", get(ws::protocol_endpoint).post(ws::protocol_endpoint))
         .route("/ws/raw", get(ws::upgrade_raw))
         .route("/ws/hang", get(hang))
         .route("/ws/slam", get(slam))
@@ -191,12 +200,53 @@ struct Inner {
     history: HashMap<String, VecDeque<Value>>,
     log: VecDeque<Value>,
     seq: u64,
-    refuse_all: Option<Instant>,
-    refuse_tag: HashMap<String, Instant>,
+    /// `/control/refuse`: upgrades and HTTP-transport opens are answered 503.
+    refuse: Window,
+    /// `/control/block-ws`: WebSocket upgrades on `/ws` are answered 403.
+    block_ws: Window,
     delay_all: Duration,
     delay_tag: HashMap<String, Duration>,
     /// Reliable-mode sessions (see `session`).
     sessions: session::Sessions,
+    /// HTTP-transport sessions by sid (each also in `conns`).
+    http: HashMap<String, http::Handle>,
+}
+
+/// A time window during which something applies, to every connection or per tag.
+#[derive(Default)]
+struct Window {
+    all: Option<Instant>,
+    tag: HashMap<String, Instant>,
+}
+
+impl Window {
+    /// Applies for `ms` from now (0: ends now) to `tag`, or to all (which clears the per-tag
+    /// windows).
+    fn set(&mut self, tag: Option<&str>, ms: u64) {
+        let until = Instant::now() + Duration::from_millis(ms);
+        match tag {
+            None => {
+                self.tag.clear();
+                self.all = (ms > 0).then_some(until);
+            }
+            Some(t) if ms == 0 => drop(self.tag.remove(t)),
+            Some(t) => drop(self.tag.insert(t.to_owned(), until)),
+        }
+    }
+
+    /// Ends it for `tag`, or for all.
+    fn clear(&mut self, tag: Option<&str>) {
+        match tag {
+            None => *self = Window::default(),
+            Some(t) => drop(self.tag.remove(t)),
+        }
+    }
+
+    /// Whether it applies to a connection with `tag` at `now`.
+    fn active(&self, tag: Option<&str>, now: Instant) -> bool {
+        self.all.is_some_and(|until| now < until)
+            || tag.and_then(|t| self.tag.get(t)).is_some_and(|&until| now < until)
+    }
 }
 
 const LOG_CAP: usize = 10_000;
@@ -232,12 +282,6 @@ impl Inner {
     /// Outbound delay for connections with `tag` (per-tag override, else the global default).
     fn delay_for(&self, tag: Option<&str>) -> Duration {
         tag.and_then(|t| self.delay_tag.get(t)).copied().unwrap_or(self.delay_all)
-    }
-
-    /// Whether an upgrade with `tag` must currently be refused.
-    fn refusing(&self, tag: Option<&str>, now: Instant) -> bool {
-        self.refuse_all.is_some_and(|until| now < until)
-            || tag.and_then(|t| self.refuse_tag.get(t)).is_some_and(|&until| now < until)
     }
 
     fn push_log(&mut self, entry: Value) {

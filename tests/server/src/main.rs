@@ -8,7 +8,7 @@ use steadysocket_server::Config;
 
 const USAGE: &str = "usage: steadysocket-server [--port N] [--root DIR] [--port-file PATH] \
 [--max-message-bytes N] [--max-connections N] [--log-file PATH] [--stream-every-ms N] \
-[--stream-start N]";
+[--stream-start N] [--poll-hold-ms N] [--poll-idle-ms N]";
 
 struct Args {
     config: Config,
@@ -39,6 +39,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--log-file" => config.log_file = Some(PathBuf::from(value()?)),
             "--stream-every-ms" => config.stream_every_ms = number(value()?)? as u64,
             "--stream-start" => config.stream_start = number(value()?)? as u64,
+            "--poll-hold-ms" => config.poll_hold_ms = number(value()?)? as u64,
+            "--poll-idle-ms" => config.poll_idle_ms = number(value()?)? as u64,
             _ => return Err(format!("unknown argument: {flag}")),
         }
     }

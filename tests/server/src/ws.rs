@@ -1,5 +1,10 @@
 //! `/ws` (wire protocol v1) and `/ws/raw` (plain echo) connections.
 //!
+//! `/ws` also serves the HTTP transports (see `http`): a request without `Upgrade: websocket`
+//! that has a `transport` parameter (or is a POST) goes there, and its session is registered and
+//! handled by the same code as a WebSocket connection ([`register`], [`Conn`],
+//! [`handle_message`], [`unregister`]).
+//!
 //! Each connection runs in one task: a reader future and a writer future raced (`select!`)
 //! against a control channel. Dropping both futures stops all reading and writing while the
 //! socket halves stay alive (half-open); dropping the halves closes TCP with no close frame.
@@ -9,7 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequestParts, RawQuery, Request, State};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -18,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
-use crate::{json as json_response, unix_ms, Inner, Kind, Query, Shared, HISTORY_CAP};
+use crate::{json as json_response, unix_ms, BadParam, Inner, Kind, Query, Shared, HISTORY_CAP};
 
 /// Registry entry for an open connection.
 pub(crate) struct ConnEntry {
@@ -32,6 +38,27 @@ pub(crate) struct ConnEntry {
     pub frozen: bool,
     /// Opened with `?stream=1`: receives the numbered ticks (`Config::stream_every_ms`).
     pub stream: bool,
+    /// How the connection reaches its client.
+    pub transport: Transport,
+}
+
+/// The transport of a connection: a WebSocket or one of the HTTP transports (`http`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    WebSocket,
+    Sse,
+    Polling,
+}
+
+impl Transport {
+    /// The name used in `/control/stats?list=1` and in the `transport` query parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::WebSocket => "websocket",
+            Transport::Sse => "sse",
+            Transport::Polling => "polling",
+        }
+    }
 }
 
 /// Commands that stop a connection's reader and writer.
@@ -57,9 +84,10 @@ pub(crate) enum Frame {
 
 /// One queued outbound frame, due at `at` (now + the delay in force when queued).
 pub(crate) struct Item {
-    at: Instant,
+    pub at: Instant,
     pub frame: Frame,
-    ack: Option<oneshot::Sender<()>>,
+    /// Fired once the frame was written (dropped unwritten if the connection ends first).
+    pub ack: Option<oneshot::Sender<()>>,
 }
 
 impl Item {
@@ -103,13 +131,23 @@ pub(crate) fn close(code: u16, reason: &str) -> Frame {
     Frame::Msg(Message::Close(Some(CloseFrame { code, reason: reason.into() })))
 }
 
-/// `GET /ws`: wire protocol v1.
-pub(crate) async fn upgrade_protocol(
-    State(shared): State<Arc<Shared>>,
-    RawQuery(q): RawQuery,
-    ws: WebSocketUpgrade,
-) -> Response {
-    upgrade(shared, q, ws, Kind::Protocol)
+/// `/ws`: wire protocol v1 over a WebSocket upgrade; without one, a request with a `transport`
+/// parameter (or any POST) is an HTTP-transport request (`http`), anything else gets the
+/// upgrade extractor's rejection (as before the HTTP transports existed).
+pub(crate) async fn protocol_endpoint(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let q = parts.uri.query().map(str::to_owned);
+    match WebSocketUpgrade::from_request_parts(&mut parts, &shared).await {
+        Ok(ws) => upgrade(shared, q, ws, Kind::Protocol),
+        Err(rejection) => {
+            let query = Query::parse(q.as_deref());
+            if parts.method == Method::POST || query.get("transport").is_some() {
+                crate::http::handle(shared, parts.method, query, body).await
+            } else {
+                rejection.into_response()
+            }
+        }
+    }
 }
 
 /// `GET /ws/raw`: plain echo.
@@ -121,18 +159,49 @@ pub(crate) async fn upgrade_raw(
     upgrade(shared, q, ws, Kind::Raw)
 }
 
+/// The connection parameters of a `/ws` or `/ws/raw` URL.
+pub(crate) struct Params {
+    pub tag: Option<String>,
+    /// `auth=TOKEN`: events and requests are refused until an `auth` request with the token.
+    pub auth: Option<String>,
+    /// `stream=1` (on `/ws` only): the numbered ticks.
+    pub stream: bool,
+}
+
+impl Params {
+    /// Parses the parameters.
+    pub fn parse(query: &Query, kind: Kind) -> Result<Params, BadParam> {
+        let tag = query.tag()?;
+        let auth = query.get("auth").map(str::to_owned);
+        let stream = kind == Kind::Protocol && query.get("stream") == Some("1");
+        Ok(Params { tag, auth, stream })
+    }
+}
+
+/// The 503 of `/control/refuse` (counted as refused).
+pub(crate) fn refused(shared: &Shared) -> Response {
+    shared.count(&shared.refused);
+    json_response(503, json!({ "error": "refusing connections" }))
+}
+
 fn upgrade(shared: Arc<Shared>, q: Option<String>, ws: WebSocketUpgrade, kind: Kind) -> Response {
     let query = Query::parse(q.as_deref());
-    let tag = match query.tag() {
-        Ok(tag) => tag,
+    let Params { tag, auth, stream } = match Params::parse(&query, kind) {
+        Ok(params) => params,
         Err(bad) => return bad.response(),
     };
-    // `auth=TOKEN`: events and requests are refused until an `auth` request with the token.
-    let auth = query.get("auth").map(str::to_owned);
-    let stream = kind == Kind::Protocol && query.get("stream") == Some("1");
-    if shared.lock().refusing(tag.as_deref(), Instant::now()) {
-        shared.count(&shared.refused);
-        return json_response(503, json!({ "error": "refusing connections" }));
+    {
+        let now = Instant::now();
+        let inner = shared.lock();
+        // `/control/block-ws`: a proxy that does not pass WebSocket upgrades through.
+        if kind == Kind::Protocol && inner.block_ws.active(tag.as_deref(), now) {
+            drop(inner);
+            return json_response(403, json!({ "error": "websocket upgrades blocked" }));
+        }
+        if inner.refuse.active(tag.as_deref(), now) {
+            drop(inner);
+            return refused(&shared);
+        }
     }
     // Let oversized messages through tungstenite so we can answer them with a clean 1009 close;
     // far larger ones still fail in tungstenite (then the close is best effort).
@@ -140,7 +209,7 @@ fn upgrade(shared: Arc<Shared>, q: Option<String>, ws: WebSocketUpgrade, kind: K
     let hard_max = max.saturating_mul(2).max(max.saturating_add(1 << 20));
     // Register before answering 101, so a control call made as soon as the client sees
     // `open` always finds this connection (no window between upgrade and registration).
-    let pre = register(&shared, kind, tag, auth, stream);
+    let pre = register(&shared, kind, Transport::WebSocket, Params { tag, auth, stream });
     let id = pre.as_ref().map(|p| p.id);
     let failed = shared.clone();
     // `/ws` selects the subprotocol `steadysocket.v1` when the client offers it.
@@ -157,23 +226,24 @@ fn upgrade(shared: Arc<Shared>, q: Option<String>, ws: WebSocketUpgrade, kind: K
 }
 
 /// A connection registered before its upgrade completed (`None`: the server is full).
-struct Pre {
-    id: u64,
-    kind: Kind,
-    tag: Option<String>,
-    auth: Option<String>,
-    outbox: Outbox,
-    out_rx: mpsc::UnboundedReceiver<Item>,
-    ctl_rx: mpsc::UnboundedReceiver<Ctl>,
+pub(crate) struct Pre {
+    pub id: u64,
+    pub kind: Kind,
+    pub tag: Option<String>,
+    pub auth: Option<String>,
+    pub outbox: Outbox,
+    pub out_rx: mpsc::UnboundedReceiver<Item>,
+    pub ctl_rx: mpsc::UnboundedReceiver<Ctl>,
 }
 
-fn register(
+/// Registers a connection (`None`: already `max_connections` open).
+pub(crate) fn register(
     shared: &Arc<Shared>,
     kind: Kind,
-    tag: Option<String>,
-    auth: Option<String>,
-    stream: bool,
+    transport: Transport,
+    params: Params,
 ) -> Option<Pre> {
+    let Params { tag, auth, stream } = params;
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
     let outbox = Outbox { tx: out_tx, tag: tag.clone(), session: Default::default() };
@@ -190,13 +260,14 @@ fn register(
         room: None,
         frozen: false,
         stream,
+        transport,
     };
     inner.conns.insert(id, entry);
     Some(Pre { id, kind, tag, auth, outbox, out_rx, ctl_rx })
 }
 
 /// Per-connection context used by the reader.
-struct Conn {
+pub(crate) struct Conn {
     shared: Arc<Shared>,
     id: u64,
     tag: Option<String>,
@@ -209,6 +280,26 @@ struct Conn {
 }
 
 impl Conn {
+    /// The reader's context for a registered connection.
+    pub fn new(shared: Arc<Shared>, pre: &Pre) -> Conn {
+        Conn {
+            shared,
+            id: pre.id,
+            tag: pre.tag.clone(),
+            outbox: pre.outbox.clone(),
+            auth: pre.auth.clone(),
+            authed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            asked: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The connection ended: it leaves the registry (and its room), and its reliable-mode
+    /// session (if any) waits for a resume.
+    pub fn unregister(&self) {
+        unregister(&self.shared, self.id);
+        crate::session::detach(&self.outbox.session, self.id);
+    }
+
     fn send(&self, frame: Frame) {
         self.outbox.push(&self.shared.lock(), frame, None);
     }
@@ -229,7 +320,7 @@ fn reply_json(id: &Value, result: Result<Value, (String, &str)>) -> Value {
 
 async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
     let (mut sink, mut stream) = socket.split();
-    let Some(Pre { id, kind, tag, auth, outbox, out_rx, mut ctl_rx }) = pre else {
+    let Some(pre) = pre else {
         shared.count(&shared.refused);
         let frame = CloseFrame { code: 1013, reason: "server full".into() };
         if sink.send(Message::Close(Some(frame))).await.is_ok() {
@@ -243,16 +334,8 @@ async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
     };
     shared.count(&shared.accepted);
 
-    let conn = Conn {
-        shared: shared.clone(),
-        id,
-        tag,
-        outbox,
-        auth,
-        authed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
-        asked: std::sync::atomic::AtomicU64::new(0),
-    };
-    let mut out_rx = out_rx;
+    let conn = Conn::new(shared, &pre);
+    let Pre { kind, mut out_rx, mut ctl_rx, .. } = pre;
     let ended = loop {
         let ctl = tokio::select! {
             () = read_loop(&mut stream, &conn, kind) => None,
@@ -274,33 +357,45 @@ async fn run(socket: WebSocket, shared: Arc<Shared>, pre: Option<Pre>) {
         Some(Ctl::Drop(ack)) => acks.push(ack),
         Some(Ctl::HalfOpen(after, ack)) => {
             let _ = ack.send(());
-            let deadline = sleep(after);
-            tokio::pin!(deadline);
-            loop {
-                tokio::select! {
-                    () = &mut deadline => break,
-                    ctl = ctl_rx.recv() => match ctl {
-                        Some(Ctl::Drop(ack)) => { acks.push(ack); break; }
-                        Some(Ctl::HalfOpen(_, ack) | Ctl::Stall(_, ack)) => { let _ = ack.send(()); }
-                        None => break,
-                    },
-                }
-            }
+            acks = half_open(after, &mut ctl_rx).await;
         }
         Some(Ctl::Stall(..)) | None => {}
     }
     // Unregister first, so a client that sees the socket close also sees it gone from stats.
-    unregister(&shared, id);
-    crate::session::detach(&conn.outbox.session, id);
+    conn.unregister();
     drop((sink, stream)); // closes TCP; no close frame if none was sent
     for ack in acks {
         let _ = ack.send(());
     }
 }
 
-/// Removes a connection from the registry and tells its room it left.
+/// The frozen time of a half-open connection: waits `after` (or until a `Ctl::Drop`, whose ack
+/// is returned, to fire once the connection is gone); other controls are acked at once.
+pub(crate) async fn half_open(
+    after: Duration,
+    ctl_rx: &mut mpsc::UnboundedReceiver<Ctl>,
+) -> Vec<oneshot::Sender<()>> {
+    let mut acks = Vec::new();
+    let deadline = sleep(after);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            () = &mut deadline => break,
+            ctl = ctl_rx.recv() => match ctl {
+                Some(Ctl::Drop(ack)) => { acks.push(ack); break; }
+                Some(Ctl::HalfOpen(_, ack) | Ctl::Stall(_, ack)) => { let _ = ack.send(()); }
+                None => break,
+            },
+        }
+    }
+    acks
+}
+
+/// Removes a connection (and its HTTP-transport session, if any) from the registry and tells
+/// its room it left.
 fn unregister(shared: &Shared, id: u64) {
     let mut inner = shared.lock();
+    inner.http.retain(|_, s| s.conn != id);
     if let Some(entry) = inner.conns.remove(&id) {
         if let Some((room, name)) = entry.room {
             broadcast(
@@ -360,7 +455,6 @@ async fn send_burst(
 }
 
 async fn read_loop(stream: &mut SplitStream<WebSocket>, conn: &Conn, kind: Kind) {
-    let max = conn.shared.config.max_message_bytes;
     let mut tasks = JoinSet::new();
     let mut closing = false;
     loop {
@@ -385,25 +479,39 @@ async fn read_loop(stream: &mut SplitStream<WebSocket>, conn: &Conn, kind: Kind)
         if closing {
             continue; // keep reading until the close handshake completes
         }
-        let len = match &msg {
-            Message::Text(t) => t.len(),
-            Message::Binary(b) => b.len(),
-            _ => 0,
-        };
-        if len > max {
-            conn.send(close(1009, "message too big"));
-            closing = true;
-            continue;
+        closing = handle_message(conn, msg, kind, &mut tasks);
+    }
+}
+
+/// Handles one message from the client (`tasks`: where delayed replies run). Returns true if
+/// the server started closing (then later messages must be ignored).
+pub(crate) fn handle_message(
+    conn: &Conn,
+    msg: Message,
+    kind: Kind,
+    tasks: &mut JoinSet<()>,
+) -> bool {
+    let len = match &msg {
+        Message::Text(t) => t.len(),
+        Message::Binary(b) => b.len(),
+        _ => 0,
+    };
+    if len > conn.shared.config.max_message_bytes {
+        conn.send(close(1009, "message too big"));
+        return true;
+    }
+    match msg {
+        Message::Text(t) if kind == Kind::Protocol => handle_text(conn, t.as_str(), tasks),
+        Message::Text(t) => {
+            conn.send(Frame::Msg(Message::Text(t)));
+            false
         }
-        match msg {
-            Message::Text(t) if kind == Kind::Protocol => {
-                closing = handle_text(conn, t.as_str(), &mut tasks);
-            }
-            Message::Text(t) => conn.send(Frame::Msg(Message::Text(t))),
-            Message::Binary(b) => conn.send(Frame::Msg(Message::Binary(b))),
-            Message::Close(_) => closing = true,
-            Message::Ping(_) | Message::Pong(_) => {} // tungstenite answers pings itself
+        Message::Binary(b) => {
+            conn.send(Frame::Msg(Message::Binary(b)));
+            false
         }
+        Message::Close(_) => true,
+        Message::Ping(_) | Message::Pong(_) => false, // tungstenite answers pings itself
     }
 }
 

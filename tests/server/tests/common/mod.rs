@@ -167,15 +167,29 @@ impl HttpResponse {
 
 /// Minimal HTTP/1.1 request (`Connection: close`, body read to EOF). `target` is sent verbatim.
 pub async fn http(addr: SocketAddr, method: &str, target: &str) -> HttpResponse {
+    http_body(addr, method, target, "").await.expect("no response")
+}
+
+/// Like [`http`] with a `text/plain` body; `None` if the server closed the connection (or reset
+/// it) before a complete response head.
+pub async fn http_body(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    body: &str,
+) -> Option<HttpResponse> {
     timeout(T, async {
         let mut stream = TcpStream::connect(addr).await.unwrap();
+        let len = body.len();
         let req = format!(
-            "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://other.test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://other.test\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n{body}"
         );
         stream.write_all(req.as_bytes()).await.unwrap();
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no header end");
+        if stream.read_to_end(&mut raw).await.is_err() && raw.is_empty() {
+            return None; // reset
+        }
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
         let head = String::from_utf8(raw[..split].to_vec()).unwrap();
         let mut lines = head.split("\r\n");
         let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
@@ -183,7 +197,7 @@ pub async fn http(addr: SocketAddr, method: &str, target: &str) -> HttpResponse 
             .filter_map(|l| l.split_once(':'))
             .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
             .collect();
-        HttpResponse { status, headers, body: raw[split + 4..].to_vec() }
+        Some(HttpResponse { status, headers, body: raw[split + 4..].to_vec() })
     })
     .await
     .expect("http timed out")
