@@ -242,7 +242,7 @@ export async function runOne({ contender, m = defaults.m, rate = defaults.rate, 
     const sorted = Array.from(rtt).sort((a, b) => a - b);
     Object.assign(out, {
       latencyReceived: lc.received, latencyDupes: lc.dupes,
-      p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), mean: sorted.reduce((a, b) => a + b, 0) / m,
+      p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), mean: sorted.reduce((a, b) => a + b, 0) / m,
       min: sorted[0], max: sorted[m - 1], latencyMs: now() - t0,
     });
     await sleep(30); // answers still in flight (a POST's 200) belong to this phase

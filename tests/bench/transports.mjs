@@ -157,6 +157,8 @@ try {
     // frames up) and receiving (polls and their answers, the SSE stream, WebSocket frames down)
     sendPerMsg: (w.up.k_up + w.down.k_up) / k, recvPerMsg: (w.up.k_down + w.down.k_down) / k,
     sendReqPerMsg: w.up.r_up / k, recvReqPerMsg: w.up.r_down / k,
+    // the average HTTP request head and response head (NaN: none in the phase)
+    requestHead: w.up.headBytes / w.up.heads, responseHead: w.down.headBytes / w.down.heads,
     // framing: HTTP heads, chunk-size lines, WebSocket frame headers
     upFramingPerMsg: (w.up.headBytes + w.up.chunkFramingBytes + w.up.wsHeaderBytes) / k,
     downFramingPerMsg: (w.down.headBytes + w.down.chunkFramingBytes + w.down.wsHeaderBytes) / k,
@@ -176,7 +178,8 @@ try {
       label: ok[0]?.label ?? c,
       rounds: results.runs[c].length, completeRounds: ok.length,
       errors: results.runs[c].filter((x) => !x.ok).map((x) => x.error),
-      p50: median(ok.map((x) => x.p50)), p99: median(ok.map((x) => x.p99)), mean: median(ok.map((x) => x.mean)),
+      p50: median(ok.map((x) => x.p50)), p90: median(ok.map((x) => x.p90)), p99: median(ok.map((x) => x.p99)), mean: median(ok.map((x) => x.mean)),
+      max: median(ok.map((x) => x.max)),
       msgsPerS: median(ok.map((x) => x.msgsPerS)), openMs: median(ok.map((x) => x.openMs)),
       frameBytes: median(ok.map((x) => x.frameBytes)),
       wire: {
