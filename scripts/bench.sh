@@ -6,13 +6,17 @@
 # For the STOMP metrics (S1, S2) it also starts a private RabbitMQ with Web-STOMP
 # (scripts/rabbitmq.sh, its own node name, ports and state under the temp dir, so it never
 # meets the broker of a concurrent `make test`) and stops it on exit.
+# T1 (the transports comparison: WebSocket vs SSE vs long polling vs naive polling, through a
+# byte-counting proxy) is tests/bench/transports.mjs against the same reference server; it writes
+# target/bench/transports.json, www/bench/transports-results.json and www/screenshots/transports.png.
 # Env: BENCH_BASELINE_PKG=DIR (an earlier pkg/ build measured side by side),
-#      BENCH_ROUNDS (default 5), BENCH_ONLY (e.g. P2,P3), SKIP_BUILD=1 (reuse pkg/ and the
+#      BENCH_ROUNDS (default 5), BENCH_ONLY (e.g. P2,P3 or T1), SKIP_BUILD=1 (reuse pkg/ and the
 #      release server), BENCH_DOWN_MS (P4 outage, default 1000), BENCH_N (P2/P3 messages, 10000),
 #      BENCH_STOMP_N (S1 messages, 5000), BENCH_STOMP_K (S2 round trips, 500), BENCH_STOMP_BYTES
 #      (body, 100), BENCH_STOMP_HB (heart-beat for both clients, "10000,10000"),
 #      BENCH_RMQ_WS_PORT (the bench broker's Web-STOMP port, 15675; its other ports: 5673,
-#      61614, 25673, epmd 43691).
+#      61614, 25673, epmd 43691); T1: BENCH_T_M, BENCH_T_RATE, BENCH_T_N, BENCH_POLL_MS,
+#      BENCH_T_IDLE_MS, BENCH_T_ONLY, BENCH_T_OUTPUTS (tests/bench/transports.mjs's header).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -111,5 +115,11 @@ case ",${BENCH_ONLY:-S1}," in
     log "RabbitMQ $BENCH_RABBITMQ_VERSION, Web-STOMP $BENCH_STOMP_URL"
     ;;
 esac
-node tests/bench/run.mjs
+# tests/bench/run.mjs: every metric but T1 (its own default list when BENCH_ONLY is unset).
+if [ -z "${BENCH_ONLY:-}" ] || printf '%s\n' "${BENCH_ONLY//,/$'\n'}" | grep -qv '^T1$'; then
+  node tests/bench/run.mjs
+fi
+case ",${BENCH_ONLY:-T1}," in
+  *,T1,*) log "T1: transports (tests/bench/transports.mjs)"; node tests/bench/transports.mjs ;;
+esac
 log "done in $((SECONDS - T0)) s"
