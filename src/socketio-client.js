@@ -48,6 +48,8 @@ class SioHub extends Hub {
   ws = null; // a WeakRef to the Socket
   att = 0; // the reconnect attempt being made (0: none)
   hb = false; // the connection died of a heartbeat timeout ("ping timeout")
+  sd = false; // the server sent DISCONNECT ("io server disconnect")
+  cd = false; // disconnect() was called ("io client disconnect")
 
   get so() {
     return this.ws?.deref();
@@ -103,7 +105,7 @@ class SioHub extends Hub {
         return;
       }
       case 1: {
-        this.hb = false;
+        this.hb = this.sd = this.cd = false;
         const info = this.sk?._c().si() ?? [];
         if (so) {
           so.id = info[0];
@@ -121,7 +123,7 @@ class SioHub extends Hub {
         if (so?.connected) {
           so.connected = false;
           so.id = undefined;
-          const reason = v == "io server disconnect" || v == "io client disconnect" ? v : this.hb ? "ping timeout" : "transport close";
+          const reason = this.sd ? "io server disconnect" : this.cd ? "io client disconnect" : this.hb ? "ping timeout" : "transport close";
           so._emit("disconnect", [reason, { code: a, reason: v, wasClean: !!(b & 1), willReconnect: !!(b & 2) }]);
         }
         return;
@@ -149,6 +151,8 @@ class SioHub extends Hub {
     const so = this.so;
     if (k == 3) return this.emit("ping");
     if (!so) return;
+    // A DISCONNECT from the server (the close follows).
+    if (k == 2 && so.connected) return void (this.sd = true);
     let args;
     try {
       args = dec(v);
@@ -532,6 +536,7 @@ export class Socket {
   disconnect() {
     const c = this.io._c();
     if (this.connected) c.cf(0, "41" + this._ns, 2 + this._ns.length);
+    this.io._h.cd = true;
     this.io.close(1000, "io client disconnect");
     return this;
   }

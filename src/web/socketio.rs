@@ -16,7 +16,8 @@
 //!   `io server disconnect` (no reconnect either);
 //! - events (offset stripped when recovery is on), acks (= replies to the engine's requests,
 //!   the ack id being the request id) and connect errors reach the facade as `Note::Sio` with
-//!   `[json text, attachments (an Array of ArrayBuffers, or undefined), ack id or undefined]`;
+//!   `[json text, attachments (an Array of ArrayBuffers, or undefined), ack id or undefined]`
+//!   (a server `DISCONNECT` is note 2 too, while connected: the close reason);
 //!   the facade parses and puts the binary attachments back in place of their placeholders.
 
 use std::rc::Rc;
@@ -288,7 +289,10 @@ fn packet(
         SioType::ConnectError if handshaking => {
             (FrameKind::ServerError, payload(p.data, None), Some("connect error"))
         }
-        SioType::Disconnect if !handshaking => (FrameKind::Control, None, Some("io server disconnect")),
+        // Delivered (the facade's disconnect reason), then closed: no reconnect.
+        SioType::Disconnect if !handshaking => {
+            (FrameKind::ServerError, payload("", None), Some("io server disconnect"))
+        }
         SioType::Event | SioType::BinaryEvent => {
             if let (None, Some(_)) = (p.id, &st.pid) {
                 if let Ok((rest, off)) = strip_offset(p.data) {

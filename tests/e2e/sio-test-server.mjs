@@ -13,7 +13,7 @@
 //   room(room, ...args)      → io.to(room).emit("room", ...args)
 //   whoami(cb)               → cb({ id, recovered, auth })
 //   log(key, value)          → remembered per key (survives reconnects);  getlog(key, cb) → cb(values)
-//   volatile(n)              → n volatile "v" events (no offset on the wire)
+//   volatile(n)              → n volatile "v" events 30 ms apart (no offset on the wire)
 //   kick()                   → socket.disconnect(true) (final: "io server disconnect")
 //   drop(room?, n?)          → socket.conn.close() (recoverable: "forced close"); when room is
 //                              given, n "missed" events (1..n) are emitted to it once the server
@@ -86,7 +86,8 @@ io.on("connection", (socket) => {
   });
   socket.on("getlog", (key, cb) => cb(logs.get(key) ?? []));
   socket.on("volatile", (n) => {
-    for (let i = 1; i <= n; i++) socket.volatile.emit("v", i);
+    // Spaced: socket.io drops a volatile packet while the transport is still writing.
+    for (let i = 1; i <= n; i++) setTimeout(() => socket.volatile.emit("v", i), i * 30);
   });
   socket.on("kick", () => socket.disconnect(true));
   socket.on("drop", (room, n) => {
