@@ -33,8 +33,10 @@ stop_server() {
 }
 RABBITMQ_STARTED=""
 RABBITMQ_PID="" # the background `scripts/rabbitmq.sh start`
+SIO_PID="" # the socket.io server (tests/e2e/sio-test-server.mjs)
 cleanup() {
   stop_server
+  if [ -n "$SIO_PID" ]; then kill -TERM "$SIO_PID" 2>/dev/null || true; wait "$SIO_PID" 2>/dev/null || true; fi
   if [ -n "$RABBITMQ_STARTED" ]; then
     # Let a start still under way finish (its own cap: 90 s), so that stop finds the node.
     [ -z "$RABBITMQ_PID" ] || wait "$RABBITMQ_PID" 2>/dev/null || true
@@ -108,6 +110,9 @@ step clippy-wasm cargo clippy -p steadysocket --target wasm32-unknown-unknown --
 step clippy-stomp cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets \
   --features stomp -- -D warnings
 # The Rust API on the native target (a Leptos SSR build, rust-analyzer), STOMP included.
+# The Socket.IO entry's build (feature socketio, as scripts/entries.txt builds it).
+step clippy-socketio cargo clippy -p steadysocket --target wasm32-unknown-unknown --no-default-features \
+  --features small-alloc,socketio -- -D warnings
 step clippy-native-api cargo clippy -p steadysocket --all-targets --features stomp -- -D warnings
 # The npm build's feature set (no Rust API, small allocator), library only.
 step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --lib \
@@ -153,6 +158,12 @@ else
   fail server-start "log: $LOG_DIR/server.log"
 fi
 export STEADYSOCKET_SERVER="http://127.0.0.1:$PORT"
+# The real socket.io 4.8 server for tests/e2e/socketio.test.mjs (on loopback, any free port).
+node tests/e2e/sio-test-server.mjs --port-file "$TMP/sio-port" >"$LOG_DIR/sio-server.log" 2>&1 &
+SIO_PID=$!
+for _ in $(seq 200); do [ -s "$TMP/sio-port" ] || ! kill -0 "$SIO_PID" 2>/dev/null || sleep 0.05; done
+[ -s "$TMP/sio-port" ] || { cat "$LOG_DIR/sio-server.log"; fail sio-server-start "log: $LOG_DIR/sio-server.log"; }
+export SIO_TEST_SERVER="http://127.0.0.1:$(tr -d '[:space:]' <"$TMP/sio-port")"
 
 # --- e. the npm package (served at /pkg/) ---------------------------------------------------
 step build-pkg scripts/build-pkg.sh
@@ -190,7 +201,8 @@ BROWSER=$(passed "$LOG_DIR/browser.log")
 BROWSER_DOC=$(passed "$LOG_DIR/browser.log" doc) # wasm-only doc examples, compile-checked
 
 # --- g. TypeScript: the package's .d.ts as a TS user sees it ---------------------------------
-step types sh -c 'npx --no-install tsc --noEmit -p tests/types && npx --no-install tsc --noEmit -p tests/types/tsconfig.nodispose.json'
+step types sh -c 'npx --no-install tsc --noEmit -p tests/types && npx --no-install tsc --noEmit -p tests/types/tsconfig.nodispose.json &&
+  npx --no-install tsc --noEmit -p tests/types/socketio'
 
 # --- h. end to end (playwright-core + Debian Chromium) ---------------------------------------
 # tests/e2e/stomp.test.mjs needs the broker: wait for the background start.

@@ -572,6 +572,9 @@ impl Sink for RustSink {
                     );
                 }
             },
+            // Socket.IO has no Rust API yet (its protocol is never built here).
+            #[cfg(feature = "socketio")]
+            crate::web::Note::Sio { .. } => return,
         };
         self.publish(ev);
     }

@@ -44,7 +44,15 @@ extern "C" {
     #[cfg(feature = "stomp")]
     #[wasm_bindgen(method, catch, js_name = h)]
     fn h(this: &Hub) -> Result<Vec<String>, JsValue>;
+    /// Socket.IO: produces the `auth` of this attempt on connection `conn` and hands it to
+    /// `Core.ca` (now or later); throws the reason the attempt fails.
+    #[cfg(feature = "socketio")]
+    #[wasm_bindgen(method, catch, js_name = ha)]
+    fn ha(this: &Hub, conn: f64) -> Result<(), JsValue>;
 }
+
+#[cfg(feature = "socketio")]
+mod sio;
 
 #[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
@@ -272,6 +280,8 @@ impl Sink for JsSink {
             Note::ServerError { message, headers, body } => {
                 self.e(14, 0.0, 0.0, 0.0, &message.into(), &js_sys::Array::of2(&headers, &body))
             }
+            #[cfg(feature = "socketio")]
+            Note::Sio { k, id, conn, v } => self.e(21, k.into(), id, conn as f64, &v, u),
         }
     }
 
@@ -286,6 +296,11 @@ impl Sink for JsSink {
     #[cfg(feature = "stomp")]
     fn handshake(&self) -> Result<Vec<String>, String> {
         self.hub.h().map_err(|e| crate::web::describe(&e))
+    }
+
+    #[cfg(feature = "socketio")]
+    fn sio_auth(&self, conn: u64) -> Result<(), String> {
+        self.hub.ha(conn as f64).map_err(|e| crate::web::describe(&e))
     }
 }
 
@@ -316,7 +331,9 @@ impl Core {
     ///
     /// The protocol (the seam): `p` is `[kind, handshakeTimeoutMs or NaN, cx, cy]`, kind 0 v1,
     /// 1 raw (`f` the pong predicate or `undefined`), 2 a custom codec (`f` its `decode`), 3
-    /// STOMP (the `stomp` feature; `cx`,`cy` its `heart-beat` ask); `pong` answers a peer's
+    /// STOMP (the `stomp` feature; `cx`,`cy` its `heart-beat` ask), 4 Socket.IO (the
+    /// `socketio` feature; `sid` is the namespace, `pong` Engine.IO's `3`; the heartbeat is
+    /// the server's, so any `heartbeat` option is replaced); `pong` answers a peer's
     /// ping (v1's default when `undefined` and kind 0); `sid`, with kind 0, turns reliable
     /// mode on with that session id.
     #[wasm_bindgen(constructor)]
@@ -335,6 +352,8 @@ impl Core {
         let mut config = config(n, &protocols, ping)?;
         let at = |i: usize| p.get(i).copied().filter(|v| !v.is_nan());
         let kind = at(0).unwrap_or(0.0) as u32;
+        #[cfg(feature = "socketio")]
+        let (sid, nsp) = if kind == 4 { (None, sid) } else { (sid, None) };
         if let (Some(sid), 0) = (sid, kind) {
             config.reliable = Some(crate::core::ReliableConfig::new(sid));
             config.validate()?;
@@ -381,6 +400,13 @@ impl Core {
                     h.ping = "\n".into();
                 }
                 Proto::Stomp(crate::web::StompState::new(ask, config.max_message_bytes))
+            }
+            #[cfg(feature = "socketio")]
+            4 => {
+                config.session.handshake = true;
+                // The server pings; the client only answers (the beat role from the CONNECT).
+                config.heartbeat = Some(crate::core::HeartbeatConfig::default());
+                Proto::Sio(crate::web::SioState::new(nsp.unwrap_or_else(|| "/".into())))
             }
             _ => Proto::V1,
         };

@@ -15,6 +15,11 @@ use js_sys::{JsString, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+#[cfg(feature = "socketio")]
+mod socketio;
+#[cfg(feature = "socketio")]
+pub(crate) use socketio::SioState;
+
 use crate::core::envelope::WireFrame;
 use crate::core::envelope::{classify, Field};
 use crate::core::{Action, Config, Delivery, Engine, Event, FrameKind, SendError, Sent};
@@ -116,6 +121,16 @@ pub(crate) enum Note {
         headers: JsValue,
         body: JsValue,
     },
+    /// Socket.IO (`k`): 0 an event, 1 an ack of request `id`, 2 a connect error (`v`:
+    /// `[json, attachments, ack id]`, see `web/socketio.rs`), 3 a server ping; `conn` the
+    /// connection it came on.
+    #[cfg(feature = "socketio")]
+    Sio {
+        k: u32,
+        id: f64,
+        conn: u64,
+        v: JsValue,
+    },
 }
 
 /// The wire protocol: how inbound frames are classified (the protocol seam's driver half;
@@ -132,6 +147,9 @@ pub(crate) enum Proto {
     /// STOMP 1.2.
     #[cfg(feature = "stomp")]
     Stomp(StompState),
+    /// Engine.IO v4 + Socket.IO v5, one namespace.
+    #[cfg(feature = "socketio")]
+    Sio(SioState),
 }
 
 /// The STOMP session of one driver: the stream decoder and what the handshake asked.
@@ -170,6 +188,13 @@ pub(crate) trait Sink {
     #[cfg(feature = "stomp")]
     fn handshake(&self) -> Result<Vec<String>, String> {
         Ok(Vec::new())
+    }
+    /// Socket.IO: produce this attempt's `auth` (may run user code) and hand it to
+    /// [`Driver::sio_connect`] for connection `conn`, now or later; `Err` fails the attempt.
+    #[cfg(feature = "socketio")]
+    fn sio_auth(&self, conn: u64) -> Result<(), String> {
+        let _ = conn;
+        Ok(())
     }
 }
 
@@ -646,7 +671,7 @@ impl Shared {
             Action::Connect { conn } => self.connect(conn),
             Action::Probe { conn, transport } => self.port.probe(conn as f64, transport.code()),
             Action::Transmit { conn, frame, msg, tag } => {
-                let accepted = self.has_socket(conn) && self.port.send(&frame.value, tag as f64);
+                let accepted = self.has_socket(conn) && self.send_value(&frame.value, tag as f64);
                 if !accepted {
                     self.inner.borrow_mut().engine.on_transmit_failed(conn, frame, msg, now());
                 }
@@ -667,6 +692,10 @@ impl Shared {
                     Some(h) => drop(i.engine.control(JsFrame::text(h), now())),
                     None => {
                         drop(i);
+                        #[cfg(feature = "socketio")]
+                        if self.sio() {
+                            return self.sio_handshake(conn);
+                        }
                         #[cfg(feature = "stomp")]
                         self.handshake(conn);
                         #[cfg(not(feature = "stomp"))]
@@ -691,6 +720,10 @@ impl Shared {
     }
 
     fn deliver(&self, d: Delivery, data: JsValue, parsed: Option<JsValue>, conn: u64) {
+        #[cfg(feature = "socketio")]
+        if self.sio() {
+            return self.sio_deliver(d, data, conn);
+        }
         match d {
             Delivery::Ignore => {}
             #[cfg(feature = "stomp")]
@@ -731,6 +764,16 @@ impl Shared {
                 self.sink.note(Note::Reply { id, error, value });
             }
         }
+    }
+
+    /// Sends a frame's value: a string or `Uint8Array`; with Socket.IO also an Array of them
+    /// (a binary packet: its header, then each attachment, as one queued message).
+    fn send_value(&self, v: &JsValue, tag: f64) -> bool {
+        #[cfg(feature = "socketio")]
+        if let Some(a) = v.dyn_ref::<js_sys::Array>() {
+            return a.iter().all(|x| self.port.send(&x, tag));
+        }
+        self.port.send(v, tag)
     }
 
     /// Whether the Port's socket is `conn`'s.
@@ -836,8 +879,14 @@ impl Shared {
             10 => self.connect_failed(conn, ["url provider rejected: ", &describe(&a)].concat()),
             _ => {
                 let mut i = self.inner.borrow_mut();
+                // Socket.IO: the Engine.IO `open` packet is the real open (`on_sio`).
+                #[cfg(feature = "socketio")]
+                let later = matches!(i.proto, Proto::Sio(_));
+                #[cfg(not(feature = "socketio"))]
+                let later = false;
                 let e = &mut i.engine;
                 match kind {
+                    0 if later => {}
                     0 => e.on_open(conn, now),
                     3 => {
                         i.armed_at = None;
@@ -860,6 +909,10 @@ impl Shared {
     }
 
     fn on_message(self: &Rc<Self>, conn: u64, data: JsValue, now: f64) {
+        #[cfg(feature = "socketio")]
+        if self.sio() {
+            return self.on_sio(conn, data, now);
+        }
         // Protocols whose classification runs user code (a codec's `decode`, a pong
         // predicate) or decodes a stream (STOMP): the function is called with no borrow held.
         let custom = match &self.inner.borrow().proto {
@@ -868,6 +921,8 @@ impl Shared {
             Proto::Custom { decode } => Some((Some(decode.clone()), true)),
             #[cfg(feature = "stomp")]
             Proto::Stomp(_) => Some((None, true)),
+            #[cfg(feature = "socketio")]
+            Proto::Sio(_) => None,
         };
         #[cfg(feature = "stomp")]
         if let Some((None, true)) = custom {

@@ -1,0 +1,552 @@
+// The Socket.IO client (npm entry `steadysocket/socket.io`): `io(url, options)` returns a
+// `Socket` shaped like socket.io-client's, over the same wasm `Core` as `SteadySocket`
+// (src/facade.js), built with the cargo feature `socketio`. Engine.IO v4 over WebSocket and
+// Socket.IO v5 for one namespace: the wasm (src/web/socketio.rs, on the codec
+// src/core/socketio.rs) runs the session (open packet, CONNECT, pings, recovery offsets,
+// binary reassembly); the engine does reconnect, heartbeat deadlines, the queue and acks (=
+// requests). This file encodes packets (one JSON.stringify per emit, binary attachments
+// replaced by placeholders), decodes events (placeholders replaced by the attachments), and
+// maps engine events to socket.io's (`connect`, `connect_error`, `disconnect`; the Manager's
+// `reconnect*`, `error`, `ping`).
+import { Base, Hub, pack, keys, optErr, argErr, kindErr, typeOf, refusal, freed, P } from "./facade.js";
+
+const isObj = (v) => typeof v == "object" && v !== null && !Array.isArray(v);
+const isFn = (v) => typeof v == "function";
+const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+const describe = (e) => {
+  try {
+    return e instanceof Error ? `${e.name}: ${e.message}` : typeof e == "string" ? e : "unknown error";
+  } catch {
+    return "unknown error";
+  }
+};
+// Event names socket.io reserves (an EVENT carrying one is invalid).
+const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+// The wasm's ErrorKind order (src/core; as src/facade.js).
+const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler", "heartbeat-timeout", "handshake"];
+// Error kinds that fail a connection attempt (→ `connect_error`).
+const ATTEMPT = ["connect", "connect-timeout", "url", "handshake"];
+// The Manager's own events (the engine's, e.g. `drop`, `state`, `rtt`, are the Base's).
+const MGR = ["ping", "reconnect", "reconnect_attempt", "reconnect_error", "reconnect_failed"];
+// Options: socket.io-client's names, then ours (see the README's options table).
+const SIO_OPTS = ["path", "query", "auth", "reconnection", "reconnectionAttempts", "reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "timeout", "transports", "ackTimeout", "forceNew", "multiplex"];
+const OURS = ["autoConnect", "reconnect", "queue", "requestTimeoutMs", "connectTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "shouldReconnect"];
+const te = new TextEncoder();
+
+/** A copy of binary data as a Uint8Array (a queued packet never sees later changes). */
+const copy = (v) => (v instanceof ArrayBuffer ? new Uint8Array(v.slice(0)) : new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)));
+
+/** `JSON.parse` of `[text, attachments]`, placeholders replaced by the attachments (ArrayBuffers). */
+const dec = (v) => {
+  const atts = v[1];
+  return JSON.parse(v[0], atts ? (k, x) => (x && x._placeholder === true && Number.isInteger(x.num) && x.num >= 0 && x.num < atts.length ? atts[x.num] : x) : undefined);
+};
+
+/** The Hub of a Socket.IO socket: auth per attempt, socket.io's events from the engine's. */
+class SioHub extends Hub {
+  a; // the auth option: an object, or a function (cb) => void (or returning a Promise)
+  ws = null; // a WeakRef to the Socket
+  att = 0; // the reconnect attempt being made (0: none)
+  hb = false; // the connection died of a heartbeat timeout ("ping timeout")
+  sd = false; // the server sent DISCONNECT ("io server disconnect")
+  cd = false; // disconnect() was called ("io client disconnect")
+
+  get so() {
+    return this.ws?.deref();
+  }
+
+  /** The `auth` of this attempt on `conn`: handed to the wasm's `ca` (now, or when it resolves). */
+  ha(conn) {
+    const c = this.sk?._c();
+    if (!c) return;
+    let done = false;
+    const send = (d) => {
+      if (done) return;
+      done = true;
+      if (d !== undefined && d !== null && !isObj(d)) return c.cx(conn, `auth must be an object, got ${typeOf(d)}`);
+      let j;
+      try {
+        j = JSON.stringify(d ?? {});
+      } catch (e) {
+        return c.cx(conn, "auth cannot be encoded as JSON: " + describe(e));
+      }
+      c.ca(conn, j);
+    };
+    const a = this.a;
+    if (!isFn(a)) return send(a);
+    let r;
+    try {
+      r = a(send);
+    } catch (e) {
+      throw new Error("auth threw: " + describe(e));
+    }
+    if (isFn(r?.then)) r.then(send, (e) => c.cx(conn, "auth rejected: " + describe(e)));
+  }
+
+  /** `(type, data)` of a queued packet for `drop`/`sent`: the event name and its arguments. */
+  desc(raw, v) {
+    try {
+      const t = Array.isArray(v) ? v[0] : v;
+      const a = dec([t.slice(t.indexOf("[")), Array.isArray(v) ? v.slice(1).map((b) => b.buffer) : undefined]);
+      return [a[0], a.slice(1)];
+    } catch {
+      return [null, v];
+    }
+  }
+
+  e(k, a, b, c, v, w) {
+    const so = this.so;
+    switch (k) {
+      case 21: return this.sio(a, b, c, v);
+      case 0: {
+        super.e(k, a, b, c, v, w);
+        // reconnecting → connecting: the attempt starts.
+        if (a == 2 && b == 0) this.emit("reconnect_attempt", this.att);
+        return;
+      }
+      case 1: {
+        this.hb = this.sd = this.cd = false;
+        const info = this.sk?._c().si() ?? [];
+        if (so) {
+          so.id = info[0];
+          so.recovered = !!info[1];
+          so._mp = info[2];
+          so.connected = true;
+        }
+        if (a) this.emit("reconnect", b);
+        this.att = 0;
+        this.emit("open", { reconnected: !!a, attempt: b });
+        return so?._emit("connect", []);
+      }
+      case 2: {
+        super.e(k, a, b, c, v, w);
+        if (so?.connected) {
+          so.connected = false;
+          so.id = undefined;
+          const reason = this.sd ? "io server disconnect" : this.cd ? "io client disconnect" : this.hb ? "ping timeout" : "transport close";
+          so._emit("disconnect", [reason, { code: a, reason: v, wasClean: !!(b & 1), willReconnect: !!(b & 2) }]);
+        }
+        return;
+      }
+      case 3:
+        this.att = a;
+        return super.e(k, a, b, c, v, w);
+      case 4: {
+        const kind = ERRORS[a], err = kindErr(kind, v);
+        if (kind == "heartbeat-timeout") this.hb = true;
+        if (kind == "reconnect-failed") this.emit("reconnect_failed", err);
+        this.emit("error", err);
+        if (so && !so.connected && ATTEMPT.includes(kind)) {
+          if (this.att) this.emit("reconnect_error", err);
+          so._emit("connect_error", [err]);
+        }
+        return;
+      }
+    }
+    return super.e(k, a, b, c, v, w);
+  }
+
+  /** A Socket.IO note (src/web/socketio.rs): 0 event, 1 ack of request `id`, 2 connect error, 3 ping. */
+  sio(k, id, conn, v) {
+    const so = this.so;
+    if (k == 3) return this.emit("ping");
+    if (!so) return;
+    // A DISCONNECT from the server (the close follows).
+    if (k == 2 && so.connected) return void (this.sd = true);
+    let args;
+    try {
+      args = dec(v);
+    } catch (e) {
+      return this.emit("error", kindErr("protocol", "malformed Socket.IO payload: " + describe(e)));
+    }
+    if (k == 1) return this.settle(id, true, args);
+    if (k == 2) {
+      // CONNECT_ERROR: {message, data} (a string from old servers). No reconnect follows.
+      const err = kindErr("connect", typeof args == "string" ? args : String(args?.message));
+      err.data = args?.data;
+      return so._emit("connect_error", [err]);
+    }
+    const ack = v[2];
+    if (ack !== undefined) {
+      let sent = false;
+      args.push((...r) => {
+        if (sent) return;
+        sent = true;
+        so._ack(conn, ack, r);
+      });
+    }
+    so._event(args);
+  }
+}
+
+/**
+ * The connection (socket.io-client's Manager, `socket.io`): the steadysocket engine's
+ * surface (state, metrics, `drop`/`rtt`/`state`/… events, DOM events) plus socket.io's
+ * Manager events `reconnect_attempt`, `reconnect`, `reconnect_error`, `reconnect_failed`,
+ * `error`, `ping`, `open` and `close`.
+ */
+export class Manager extends Base {
+  constructor(url, packed, o, hub, nsp) {
+    super(url, packed, o, [4], "3", undefined, hub, nsp);
+  }
+
+  on(event, handler) {
+    if (MGR.includes(event)) {
+      this._c();
+      if (!isFn(handler)) throw new TypeError(P + "handler must be a function");
+      this._h.l.push([event, handler]);
+    } else super.on(event, handler);
+    return this;
+  }
+
+  once(event, handler) {
+    if (!isFn(handler)) throw new TypeError(P + "handler must be a function");
+    const w = (x) => {
+      this.off(event, w);
+      return handler(x);
+    };
+    return this.on(event, w);
+  }
+
+  off(event, handler) {
+    super.off(event, handler);
+    return this;
+  }
+}
+
+/** socket.io-client's `io(url, options)`: a new Socket (one connection per call). */
+export function io(url, options) {
+  return new Socket(url, options);
+}
+
+/** A Socket.IO socket for one namespace. See the README ("Socket.IO"). */
+export class Socket {
+  connected = false;
+  id = undefined;
+  recovered = false;
+  _l = []; // [event, handler]
+  _any = []; // [null, handler]
+  _f = {}; // flags of the next emit: timeout, volatile
+  _mp = NaN; // the server's maxPayload (bytes per WebSocket frame)
+
+  constructor(url, options) {
+    if (options === undefined && isObj(url)) [url, options] = [undefined, url];
+    const o = options ?? {};
+    if (!isObj(o)) throw optErr(TypeError, "options", `must be an object, got ${typeOf(options)}`);
+    keys(o, "", "options", [...SIO_OPTS, ...OURS]);
+    const G = globalThis;
+    if (G.URL && url instanceof URL) url = url.href;
+    if (url !== undefined && typeof url != "string") throw new TypeError(`${P}url must be an http:, https:, ws: or wss: URL string, got ${typeOf(url)}`);
+    let u;
+    try {
+      u = new URL(url ?? "/", G.document?.baseURI ?? G.location?.href);
+    } catch {
+      throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, absolute or relative to the page`);
+    }
+    const nsp = u.pathname || "/";
+    if (nsp.includes(",")) throw new SyntaxError(`${P}invalid URL \`${url}\`: a namespace cannot contain ","`);
+    const str = (k) => {
+      const v = o[k];
+      if (v !== undefined && typeof v != "string") throw optErr(TypeError, k, `must be a string, got ${typeOf(v)}`);
+      return v;
+    };
+    const num = (k, ok, what) => {
+      const v = o[k];
+      if (v === undefined) return v;
+      if (typeof v != "number") throw optErr(TypeError, k, `must be a number, got ${typeOf(v)}`);
+      if (!ok(v)) throw optErr(RangeError, k, `must be ${what}, got ${v}`);
+      return v;
+    };
+    const bool = (k) => {
+      const v = o[k];
+      if (v !== undefined && typeof v != "boolean") throw optErr(TypeError, k, `must be a boolean, got ${typeOf(v)}`);
+      return v;
+    };
+    // The Engine.IO URL: path (default /socket.io/), the URL's and `query`'s parameters, EIO=4.
+    const path = (str("path") ?? "/socket.io").replace(/\/$/, "") + "/";
+    const q = new URLSearchParams(u.search);
+    const query = o.query;
+    if (query !== undefined) {
+      if (!isObj(query)) throw optErr(TypeError, "query", `must be an object, got ${typeOf(query)}`);
+      for (const k of Object.keys(query)) {
+        const v = query[k];
+        if (typeof v != "string" && typeof v != "number" && typeof v != "boolean") throw optErr(TypeError, `query.${k}`, `must be a string, number or boolean, got ${typeOf(v)}`);
+        q.set(k, String(v));
+      }
+    }
+    q.set("EIO", "4");
+    q.set("transport", "websocket");
+    const eurl = `${u.protocol}//${u.host}${path.startsWith("/") ? path : "/" + path}?${q}`;
+    const t = o.transports;
+    if (t !== undefined) {
+      if (!Array.isArray(t) || t.some((x) => typeof x != "string")) throw optErr(TypeError, "transports", "must be an array of strings");
+      const bad = t.find((x) => !["polling", "websocket", "webtransport"].includes(x));
+      if (bad !== undefined) throw optErr(RangeError, "transports", `has an unknown transport "${bad}"`);
+      if (!t.includes("websocket")) throw optErr(RangeError, "transports", 'must include "websocket" (the only transport of this release)');
+    }
+    bool("forceNew");
+    bool("multiplex");
+    const auth = o.auth;
+    if (auth !== undefined && !isObj(auth) && !isFn(auth)) throw optErr(TypeError, "auth", `must be an object or a function, got ${typeOf(auth)}`);
+
+    // Our options as they are; socket.io-client's reconnection and timeout names mapped.
+    const po = {};
+    for (const k of OURS) if (o[k] !== undefined) po[k] = o[k];
+    const rd = num("reconnectionDelay", (v) => v >= 1 && v < Infinity, "a number >= 1");
+    const rdm = num("reconnectionDelayMax", (v) => v >= 1 && v < Infinity, "a number >= 1");
+    const rf = num("randomizationFactor", (v) => v >= 0 && v <= 1, "a number from 0 to 1");
+    const ra = num("reconnectionAttempts", (v) => v == Infinity || (Number.isInteger(v) && v >= 0), "an integer >= 0 or Infinity");
+    const to = num("timeout", (v) => v > 0 && v < Infinity, "a number > 0");
+    const at = num("ackTimeout", (v) => v > 0 && v < Infinity, "a number > 0");
+    if (bool("reconnection") === false || o.reconnect === false) po.reconnect = false;
+    else {
+      const r = { minDelayMs: rd ?? 1000, maxDelayMs: rdm ?? Math.max(5000, rd ?? 1000), jitter: rf ?? 0.5 };
+      if (ra !== undefined) r.maxAttempts = ra;
+      if (isObj(o.reconnect)) Object.assign(r, o.reconnect);
+      else if (o.reconnect !== undefined && o.reconnect !== true) throw optErr(TypeError, "reconnect", `must be false, true or an object, got ${typeOf(o.reconnect)}`);
+      po.reconnect = r;
+    }
+    po.connectTimeoutMs ??= to ?? 20000;
+    if (at !== undefined) po.requestTimeoutMs ??= at;
+
+    this.nsp = nsp;
+    this._ns = nsp == "/" ? "" : nsp + ",";
+    const hub = new SioHub();
+    hub.a = auth;
+    /** The connection (socket.io-client's Manager). */
+    this.io = new Manager(eurl, pack(po), po, hub, nsp);
+    hub.ws = new WeakRef(this);
+  }
+
+  get disconnected() {
+    return !this.connected;
+  }
+
+  /** Whether the socket will (re)connect: `false` after `disconnect()`, a server disconnect or a connect error. */
+  get active() {
+    return this.io.state != "closed";
+  }
+
+  on(event, handler) {
+    this.io._c();
+    if (!isFn(handler)) throw argErr(TypeError, "listener", `must be a function, got ${typeOf(handler)}`);
+    this._l.push([event, handler]);
+    return this;
+  }
+
+  once(event, handler) {
+    if (!isFn(handler)) throw argErr(TypeError, "listener", `must be a function, got ${typeOf(handler)}`);
+    const w = (...a) => {
+      this.off(event, w);
+      return handler.apply(this, a);
+    };
+    w.fn = handler;
+    return this.on(event, w);
+  }
+
+  /** Removes `handler` for `event`; all of `event`'s without a handler; every listener without arguments. */
+  off(event, handler) {
+    this._l = event === undefined ? [] : this._l.filter((x) => !(x[0] === event && (handler === undefined || x[1] === handler || x[1].fn === handler)));
+    return this;
+  }
+
+  listeners(event) {
+    return this._l.filter((x) => x[0] === event).map((x) => x[1].fn ?? x[1]);
+  }
+
+  hasListeners(event) {
+    return this._l.some((x) => x[0] === event);
+  }
+
+  /** A listener for every incoming event: called with the name, then the arguments. */
+  onAny(handler) {
+    if (!isFn(handler)) throw argErr(TypeError, "listener", `must be a function, got ${typeOf(handler)}`);
+    this._any.push([null, handler]);
+    return this;
+  }
+
+  prependAny(handler) {
+    if (!isFn(handler)) throw argErr(TypeError, "listener", `must be a function, got ${typeOf(handler)}`);
+    this._any.unshift([null, handler]);
+    return this;
+  }
+
+  offAny(handler) {
+    this._any = handler === undefined ? [] : this._any.filter((x) => x[1] !== handler);
+    return this;
+  }
+
+  listenersAny() {
+    return this._any.map((x) => x[1]);
+  }
+
+  /** Calls the listeners of `list` still registered (`live()`), each with `args`; a throw is an `error` event. */
+  _run(list, live, args) {
+    const h = this.io._h, g = h.g;
+    for (const x of list) {
+      if (h.g != g) return;
+      if (!live().includes(x)) continue;
+      try {
+        x[1].apply(this, args);
+      } catch (e) {
+        h.emit("error", { kind: "handler", message: "an event handler threw: " + describe(e), error: e });
+      }
+    }
+  }
+
+  _emit(name, args) {
+    this._run(this._l.filter((x) => x[0] === name), () => this._l, args);
+  }
+
+  /** An incoming event `[name, ...args]`: the `onAny` listeners, then the event's. */
+  _event(args) {
+    this._run(this._any.slice(), () => this._any, args);
+    this._emit(args[0], args.slice(1));
+  }
+
+  /**
+   * A packet: `type` 2 (EVENT) or 3 (ACK), the ack `id` or undefined, and its data. Returns
+   * `[value, len]`: the text, or `[text, ...attachments]` for a binary packet.
+   */
+  _pk(type, id, data) {
+    const bufs = [];
+    let json;
+    try {
+      json = JSON.stringify(data, (k, v) => (isBin(v) ? (bufs.push(copy(v)), { _placeholder: true, num: bufs.length - 1 }) : v));
+    } catch (e) {
+      throw argErr(TypeError, "args", "cannot be encoded as JSON: " + describe(e));
+    }
+    const text = "4" + (bufs.length ? type + 3 + String(bufs.length) + "-" : type) + this._ns + (id ?? "") + json;
+    let len = text.length;
+    const mp = this._mp;
+    // Each WebSocket frame must fit the server's maxPayload (else it closes the connection).
+    const big = (n) => {
+      if (n > mp) throw argErr(RangeError, "args", `make a WebSocket frame of ${n} bytes, over the server's maxPayload (${mp} bytes)`);
+    };
+    if (mp === mp && len * 3 > mp) big(te.encode(text).length);
+    for (const b of bufs) {
+      big(b.byteLength);
+      len += b.byteLength;
+    }
+    return [bufs.length ? [text, ...bufs] : text, len];
+  }
+
+  /** Answers the server's event `id` on `conn` with `args` (the listener called its callback). */
+  _ack(conn, id, args) {
+    try {
+      const [v, len] = this._pk(3, id, args);
+      this.io._c().cf(conn, v, len);
+    } catch (e) {
+      this.io._h.emit("error", { kind: "handler", message: "the ack could not be sent: " + describe(e), error: e });
+    }
+  }
+
+  /** Sends `[event, ...args]` as a request (an ack is expected): `settle` is `[resolve, reject]`. */
+  _req(event, args, f, settle) {
+    const c = this.io._c();
+    for (;;) {
+      const id = c.ni();
+      const [v, len] = this._pk(2, id, [event, ...args]);
+      const r = c.rf(v, len, id, f.timeout, undefined);
+      if (r == -6) continue; // a toJSON emitted meanwhile: encode again with the next id
+      if (r == -5) throw freed();
+      if (r < 0) return settle[1](refusal(-r));
+      return this.io._h.p.set(r, settle);
+    }
+  }
+
+  _flags(event) {
+    const f = this._f;
+    this._f = {};
+    if (typeof event != "string") throw argErr(TypeError, "event", `must be a string, got ${typeOf(event)}`);
+    if (RESERVED.includes(event)) throw argErr(RangeError, "event", `"${event}" is a reserved event name`);
+    return f;
+  }
+
+  /**
+   * Emits `event` with any number of arguments (JSON values; ArrayBuffers and typed arrays
+   * anywhere). A function as the last argument is the ack callback. Queued while disconnected
+   * (`volatile`: dropped instead).
+   */
+  emit(event, ...args) {
+    const f = this._flags(event);
+    if (isFn(args[args.length - 1])) {
+      const cb = args.pop(), h = this.io._h;
+      const safe = (g) => (...a) => {
+        try {
+          g(...a);
+        } catch (e) {
+          h.emit("error", { kind: "handler", message: "an ack callback threw: " + describe(e), error: e });
+        }
+      };
+      // With timeout(): cb(err) or cb(null, ...args), as socket.io-client; without, cb(...args) only.
+      const settle = f.timeout !== undefined ? [safe((a) => cb(null, ...a)), safe((e) => cb(e))] : [safe((a) => cb(...a)), () => {}];
+      this._req(event, args, f, settle);
+      return this;
+    }
+    const [v, len] = this._pk(2, undefined, [event, ...args]);
+    if (f.volatile) {
+      if (this.connected) this.io._c().cf(0, v, len);
+      return this;
+    }
+    this.io._tx(v, len, 0);
+    return this;
+  }
+
+  /** As `emit`, expecting an ack: resolves with the ack's first argument; rejects on failure (`err.kind`: timeout, connection-lost, closed, dropped). */
+  emitWithAck(event, ...args) {
+    const f = this._flags(event);
+    return new Promise((res, rej) => this._req(event, args, f, [(a) => res(a[0]), rej]));
+  }
+
+  /** Sets the ack timeout (ms) of the next `emit`/`emitWithAck`. */
+  timeout(ms) {
+    if (typeof ms != "number") throw argErr(TypeError, "timeout", `must be a number, got ${typeOf(ms)}`);
+    if (!(ms > 0 && ms < Infinity)) throw argErr(RangeError, "timeout", `must be a number > 0, got ${ms}`);
+    this._f.timeout = ms;
+    return this;
+  }
+
+  /** The next `emit` is dropped unless connected (never queued). */
+  get volatile() {
+    this._f.volatile = true;
+    return this;
+  }
+
+  /** Accepted for compatibility; WebSocket compression is the browser's. */
+  compress() {
+    return this;
+  }
+
+  send(...args) {
+    return this.emit("message", ...args);
+  }
+
+  /** Connects if not connected (after `disconnect()`, a server disconnect, a connect error, or `autoConnect: false`). */
+  connect() {
+    this.io.connect();
+    return this;
+  }
+
+  open() {
+    return this.connect();
+  }
+
+  /** Leaves the namespace (DISCONNECT) and closes: `disconnect` with "io client disconnect"; no reconnect. */
+  disconnect() {
+    const c = this.io._c();
+    if (this.connected) c.cf(0, "41" + this._ns, 2 + this._ns.length);
+    this.io._h.cd = true;
+    this.io.close(1000, "io client disconnect");
+    return this;
+  }
+
+  close() {
+    return this.disconnect();
+  }
+
+  /** Releases the wasm side at once (pending acks reject `closed`, queued packets get `drop` events). */
+  free() {
+    this.io.free();
+  }
+}

@@ -1,0 +1,149 @@
+// The real socket.io 4.8 server (npm `socket.io`, pinned in package.json) the Socket.IO e2e tests
+// (tests/e2e/socketio.test.mjs) run against, on 127.0.0.1. scripts/test.sh starts it; by hand:
+//   node tests/e2e/sio-test-server.mjs --port-file /tmp/sio-port   (then SIO_TEST_SERVER=http://127.0.0.1:$(cat /tmp/sio-port))
+// Options: --port N (0: any free port), --ping-interval MS (default 1000), --ping-timeout MS
+// (default 1000): short, so the dead-peer test (freeze) is quick; connectionStateRecovery is on.
+//
+// Namespace "/" (every handler replies on the sender's socket):
+//   echo(...args)            → emits "echo" with the same args (binary included)
+//   ack(...args, cb)         → cb(...args)
+//   ask(value, cb)           → socket.timeout(2000).emitWithAck("question", value), then
+//                              cb({ ok: answer }) or cb({ error: message }) (acks server → client)
+//   join(room, cb)           → socket.join(room); cb(rooms)
+//   room(room, ...args)      → io.to(room).emit("room", ...args)
+//   whoami(cb)               → cb({ id, recovered, auth })
+//   log(key, value)          → remembered per key (survives reconnects);  getlog(key, cb) → cb(values)
+//   volatile(n)              → n volatile "v" events 30 ms apart (no offset on the wire)
+//   kick()                   → socket.disconnect(true) (final: "io server disconnect")
+//   drop(room?, n?)          → socket.conn.close() (recoverable: "forced close"); when room is
+//                              given, n "missed" events (1..n) are emitted to it once the server
+//                              saw the disconnect (so only a recovered session gets them)
+//   freeze()                 → this connection stops pinging and sending (TCP stays open)
+// Namespace "/admin": middleware accepts auth.token === "good", else next(err) with
+//   err.message "bad token" and err.data { code: 401, token } (the server sends CONNECT_ERROR);
+//   whoami(cb) as above.
+// HTTP controls (POST, CORS open): /control/drop?id=SID, /control/kick?id=SID,
+//   /control/freeze?id=SID (SID: the namespace socket id), /control/stats → {sockets}.
+import http from "node:http";
+import { renameSync, writeFileSync } from "node:fs";
+import { Server } from "socket.io";
+
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const port = Number(arg("--port", "0"));
+const portFile = arg("--port-file");
+
+const server = http.createServer();
+const io = new Server(server, {
+  cors: { origin: "*" },
+  pingInterval: Number(arg("--ping-interval", "1000")),
+  pingTimeout: Number(arg("--ping-timeout", "1000")),
+  maxHttpBufferSize: 1e6,
+  connectionStateRecovery: { maxDisconnectionDuration: 60_000, skipMiddlewares: false },
+});
+
+const logs = new Map();
+
+function freeze(socket) {
+  const c = socket.conn;
+  clearTimeout(c.pingIntervalTimer);
+  clearTimeout(c.pingTimeoutTimer);
+  c.pingIntervalTimer = null;
+  c.pingTimeoutTimer = null;
+  c.sendPacket = () => {};
+}
+
+function common(socket) {
+  socket.on("whoami", (cb) => cb({ id: socket.id, recovered: socket.recovered, auth: socket.handshake.auth }));
+}
+
+io.on("connection", (socket) => {
+  common(socket);
+  socket.on("echo", (...a) => socket.emit("echo", ...a));
+  socket.on("ack", (...a) => {
+    const cb = a.pop();
+    if (typeof cb == "function") cb(...a);
+  });
+  socket.on("ask", async (value, cb) => {
+    try {
+      const answer = await socket.timeout(2000).emitWithAck("question", value);
+      cb({ ok: answer });
+    } catch (e) {
+      cb({ error: e.message });
+    }
+  });
+  socket.on("join", (room, cb) => {
+    socket.join(room);
+    cb?.([...socket.rooms]);
+  });
+  socket.on("room", (room, ...a) => io.to(room).emit("room", ...a));
+  socket.on("log", (key, value) => {
+    if (!logs.has(key)) logs.set(key, []);
+    logs.get(key).push(value);
+  });
+  socket.on("getlog", (key, cb) => cb(logs.get(key) ?? []));
+  socket.on("volatile", (n) => {
+    // Spaced: socket.io drops a volatile packet while the transport is still writing.
+    for (let i = 1; i <= n; i++) setTimeout(() => socket.volatile.emit("v", i), i * 30);
+  });
+  socket.on("kick", () => socket.disconnect(true));
+  socket.on("drop", (room, n) => {
+    if (room) {
+      socket.once("disconnect", () => {
+        for (let i = 1; i <= n; i++) io.to(room).emit("missed", i);
+      });
+    }
+    socket.conn.close();
+  });
+  socket.on("freeze", () => freeze(socket));
+});
+
+const admin = io.of("/admin");
+admin.use((socket, next) => {
+  const token = socket.handshake.auth?.token;
+  if (token === "good") return next();
+  const err = new Error("bad token");
+  err.data = { code: 401, token: token ?? null };
+  next(err);
+});
+admin.on("connection", common);
+
+const cors = { "access-control-allow-origin": "*", "access-control-allow-methods": "GET, POST, OPTIONS" };
+function control(req, res) {
+  const url = new URL(req.url, "http://x");
+  const name = url.pathname.slice("/control/".length);
+  const reply = (status, body) => {
+    res.writeHead(status, { "content-type": "application/json", ...cors });
+    res.end(JSON.stringify(body));
+  };
+  if (req.method === "OPTIONS") return reply(204, {});
+  if (name === "stats") return reply(200, { sockets: io.engine.clientsCount });
+  const id = url.searchParams.get("id");
+  const socket = io.of("/").sockets.get(id) ?? admin.sockets.get(id);
+  if (!socket) return reply(404, { error: `no socket ${id}` });
+  if (name === "drop") socket.conn.close();
+  else if (name === "kick") socket.disconnect(true);
+  else if (name === "freeze") freeze(socket);
+  else return reply(404, { error: `unknown control: ${name}` });
+  return reply(200, { ok: true });
+}
+
+const inner = server.listeners("request");
+server.removeAllListeners("request");
+server.on("request", (req, res) => {
+  if (req.url.startsWith("/control/")) return control(req, res);
+  for (const l of inner) l.call(server, req, res);
+});
+
+server.listen(port, "127.0.0.1", () => {
+  const { port: actual } = server.address();
+  if (portFile) {
+    writeFileSync(`${portFile}.tmp`, `${actual}\n`);
+    renameSync(`${portFile}.tmp`, portFile);
+  }
+  console.log(`socket.io test server listening on http://127.0.0.1:${actual}`);
+});
+for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => { io.close(); process.exit(0); });
