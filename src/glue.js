@@ -71,12 +71,12 @@ export function wsUrl(s) {
 // was not (`onundelivered(tag)`: every frame accepted after `tag`: a refused POST, or frames
 // never sent when the connection ended), so nothing is lost or sent twice unknowingly.
 
-const b64 = (u) => {
+export const b64 = (u) => {
   let s = "";
   for (let i = 0; i < u.length; i += 32768) s += String.fromCharCode.apply(null, u.subarray(i, i + 32768));
   return btoa(s);
 };
-const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0)).buffer;
+export const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0)).buffer;
 
 class Http {
   constructor(url, poll) {
@@ -322,7 +322,7 @@ export class Port {
     this.x();
     let w;
     try {
-      w = t ? new Http(wsUrl(url), t == 2) : new WebSocket(wsUrl(url), this.q);
+      w = this.mk(url, t);
     } catch (e) {
       return describe(e);
     }
@@ -338,6 +338,11 @@ export class Port {
     // throwing an unhandled 'error' for a refused connection.
     w.onerror = () => {};
     this.w = w;
+  }
+
+  /** A new transport `t` to `url` (the Socket.IO Port, src/eio.js, adds Engine.IO's polling). */
+  mk(url, t) {
+    return t ? new Http(wsUrl(url), t == 2) : new WebSocket(wsUrl(url), this.q);
   }
 
   /** Sends a string or Uint8Array as it is if the socket is OPEN (browsers silently drop the rest); `k` tags it (HTTP transports). */
@@ -391,7 +396,7 @@ export class Port {
       f(13, c, ok);
     };
     try {
-      w = this.v = t ? new Http(wsUrl(this.uc), t == 2) : new WebSocket(wsUrl(this.uc), this.q);
+      w = this.v = this.mk(this.uc, t);
     } catch {
       return f(13, c, 0);
     }

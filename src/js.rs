@@ -406,7 +406,8 @@ impl Core {
                 config.session.handshake = true;
                 // The server pings; the client only answers (the beat role from the CONNECT).
                 config.heartbeat = Some(crate::core::HeartbeatConfig::default());
-                Proto::Sio(crate::web::SioState::new(nsp.unwrap_or_else(|| "/".into())))
+                let nsp = nsp.unwrap_or_else(|| "/".into());
+                Proto::Sio(crate::web::SioState::new(nsp, f.clone()))
             }
             _ => Proto::V1,
         };

@@ -27,9 +27,9 @@ const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protoco
 // Error kinds that fail a connection attempt (→ `connect_error`).
 const ATTEMPT = ["connect", "connect-timeout", "url", "handshake"];
 // The Manager's own events (the engine's, e.g. `drop`, `state`, `rtt`, are the Base's).
-const MGR = ["ping", "reconnect", "reconnect_attempt", "reconnect_error", "reconnect_failed"];
+const MGR = ["ping", "reconnect", "reconnect_attempt", "reconnect_error", "reconnect_failed", "upgrade", "upgradeError"];
 // Options: socket.io-client's names, then ours (see the README's options table).
-const SIO_OPTS = ["path", "query", "auth", "reconnection", "reconnectionAttempts", "reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "timeout", "transports", "ackTimeout", "forceNew", "multiplex"];
+const SIO_OPTS = ["path", "query", "auth", "reconnection", "reconnectionAttempts", "reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "timeout", "transports", "upgrade", "rememberUpgrade", "ackTimeout", "forceNew", "multiplex"];
 const OURS = ["autoConnect", "reconnect", "queue", "requestTimeoutMs", "connectTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "shouldReconnect"];
 const te = new TextEncoder();
 
@@ -50,6 +50,14 @@ class SioHub extends Hub {
   hb = false; // the connection died of a heartbeat timeout ("ping timeout")
   sd = false; // the server sent DISCONNECT ("io server disconnect")
   cd = false; // disconnect() was called ("io client disconnect")
+  tn = "polling"; // the Engine.IO transport in use (or being opened)
+
+  /** Told by the Port (src/eio.js) which transport is used: `what` 0 opened, 1 upgraded, 2 upgrade failed (`why`). */
+  tr(name, what, why) {
+    this.tn = name;
+    if (what == 1) this.emit("upgrade", name);
+    if (what == 2) this.emit("upgradeError", kindErr("upgrade", "the upgrade to WebSocket failed: " + why));
+  }
 
   get so() {
     return this.ws?.deref();
@@ -186,8 +194,18 @@ class SioHub extends Hub {
  * `error`, `ping`, `open` and `close`.
  */
 export class Manager extends Base {
-  constructor(url, packed, o, hub, nsp) {
-    super(url, packed, o, [4], "3", undefined, hub, nsp);
+  constructor(url, packed, o, hub, nsp, eio) {
+    super(url, packed, o, [4], "3", eio, hub, nsp);
+  }
+
+  /** The Engine.IO transport in use (or being opened): "polling" or "websocket". */
+  get transport() {
+    return this._h.tn;
+  }
+
+  /** socket.io-client's `socket.io.engine.transport.name`, read-only. */
+  get engine() {
+    return { transport: { name: this._h.tn } };
   }
 
   on(event, handler) {
@@ -277,13 +295,16 @@ export class Socket {
     q.set("EIO", "4");
     q.set("transport", "websocket");
     const eurl = `${u.protocol}//${u.host}${path.startsWith("/") ? path : "/" + path}?${q}`;
-    const t = o.transports;
-    if (t !== undefined) {
-      if (!Array.isArray(t) || t.some((x) => typeof x != "string")) throw optErr(TypeError, "transports", "must be an array of strings");
-      const bad = t.find((x) => !["polling", "websocket", "webtransport"].includes(x));
-      if (bad !== undefined) throw optErr(RangeError, "transports", `has an unknown transport "${bad}"`);
-      if (!t.includes("websocket")) throw optErr(RangeError, "transports", 'must include "websocket" (the only transport of this release)');
-    }
+    // Transports: the first of the list opens (webtransport is not supported: skipped);
+    // polling upgrades to websocket when both are listed and `upgrade` is not false.
+    let t = o.transports ?? ["polling", "websocket"];
+    if (!Array.isArray(t) || t.some((x) => typeof x != "string")) throw optErr(TypeError, "transports", `must be an array of strings, got ${typeOf(o.transports)}`);
+    const bad = t.find((x) => !["polling", "websocket", "webtransport"].includes(x));
+    if (bad !== undefined) throw optErr(RangeError, "transports", `has an unknown transport "${bad}"`);
+    t = t.filter((x) => x != "webtransport");
+    if (!t.length) throw optErr(RangeError, "transports", 'must include "polling" or "websocket" (webtransport is not supported)');
+    const poll = t[0] == "polling";
+    const eio = { p: poll, u: poll && t.includes("websocket") && bool("upgrade") !== false, r: !!bool("rememberUpgrade") };
     bool("forceNew");
     bool("multiplex");
     const auth = o.auth;
@@ -313,8 +334,10 @@ export class Socket {
     this._ns = nsp == "/" ? "" : nsp + ",";
     const hub = new SioHub();
     hub.a = auth;
+    hub.tn = poll ? "polling" : "websocket";
+    eio.t = (name, what, why) => hub.tr(name, what, why);
     /** The connection (socket.io-client's Manager). */
-    this.io = new Manager(eurl, pack(po), po, hub, nsp);
+    this.io = new Manager(eurl, pack(po), po, hub, nsp, eio);
     hub.ws = new WeakRef(this);
   }
 

@@ -82,8 +82,17 @@ export interface SocketOptions {
   randomizationFactor?: number;
   /** Connection timeout, in ms (until the Engine.IO open packet). @default 20000 */
   timeout?: number;
-  /** Must include "websocket": the only transport of this release (polling is ignored). @default ["websocket"] */
+  /**
+   * The Engine.IO transports, the first one opening: "polling" (HTTP long-polling) upgrades to
+   * "websocket" inside the session when both are listed (see `upgrade`); ["websocket"] opens a
+   * WebSocket only. "webtransport" is not supported (skipped; alone: a RangeError).
+   * @default ["polling", "websocket"]
+   */
   transports?: Array<"polling" | "websocket" | "webtransport">;
+  /** Whether polling upgrades to WebSocket (probe, pause, switch: no packet lost or duplicated). @default true */
+  upgrade?: boolean;
+  /** After a WebSocket worked, the next connections open over WebSocket directly (back to polling if that fails before the open packet). @default false */
+  rememberUpgrade?: boolean;
   /** The default ack timeout, in ms (as `requestTimeoutMs`). @default 10000 */
   ackTimeout?: number;
   /** Accepted and ignored: every `io()` call makes its own connection. */
@@ -145,6 +154,10 @@ export interface ManagerEvents {
   reconnect_attempt: number;
   reconnect_error: SocketError;
   reconnect_failed: SocketError;
+  /** The session moved from polling to WebSocket (the transport's name). */
+  upgrade: "websocket";
+  /** The upgrade probe failed; the session stays on polling (`kind` "upgrade"). */
+  upgradeError: { kind: "upgrade"; message: string };
   reconnecting: { attempt: number; delayMs: number | null };
   state: { from: State; to: State };
   /** A queued emit was not sent: `type` is the event name, `data` its arguments. */
@@ -158,6 +171,10 @@ export class Manager extends EventTarget {
   /** Packets waiting in the queue. */
   readonly queued: number;
   readonly url: string;
+  /** The Engine.IO transport in use (or being opened). */
+  readonly transport: "polling" | "websocket";
+  /** socket.io-client's `socket.io.engine.transport.name` (read-only). */
+  readonly engine: { readonly transport: { readonly name: "polling" | "websocket" } };
   metrics(): Metrics;
   on<E extends keyof ManagerEvents>(event: E, handler: (ev: ManagerEvents[E]) => unknown): this;
   once<E extends keyof ManagerEvents>(event: E, handler: (ev: ManagerEvents[E]) => unknown): this;

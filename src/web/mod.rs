@@ -316,6 +316,13 @@ impl Driver {
                     }
                 },
             );
+            #[cfg(feature = "socketio")]
+            let port = match &proto {
+                Proto::Sio(st) => st.port(&input, &q),
+                _ => Port::new(&input, &q),
+            };
+            #[cfg(not(feature = "socketio"))]
+            let port = Port::new(&input, &q);
             Shared {
                 inner: RefCell::new(Inner {
                     engine: Engine::with_start(config, now(), !idle),
@@ -331,7 +338,7 @@ impl Driver {
                 inbound: RefCell::new(VecDeque::new()),
                 keep: RefCell::new(None),
                 freed: Cell::new(false),
-                port: Port::new(&input, &q),
+                port,
                 _input: input,
             }
         });

@@ -26,7 +26,9 @@ use js_sys::{JsString, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{json_parse, now, Ctx, Driver, Inbound, Inner, JsFrame, Kind, Note, Proto, Shared};
+use super::{
+    json_parse, now, Ctx, Driver, Inbound, Inner, JsFrame, Kind, Note, Port, Proto, Shared,
+};
 use crate::core::socketio::{
     quote, strip_offset, EioPacket, EioType, Fed, Handshake, Reassembly, SioPacket, SioType,
 };
@@ -52,11 +54,15 @@ pub(crate) struct SioState {
     offset: Option<String>,
     /// Whether the latest `CONNECT` restored the session.
     recovered: bool,
+    /// The facade's Engine.IO transport options for the Port (`src/eio.js`), or undefined.
+    eio: JsValue,
 }
 
 impl SioState {
-    /// A session for namespace `nsp` (checked by the facade: starts with `/`, no `,`).
-    pub fn new(nsp: String) -> Self {
+    /// A session for namespace `nsp` (checked by the facade: starts with `/`, no `,`), with
+    /// the facade's Engine.IO transport options `eio` (see `src/eio.js`; undefined: WebSocket
+    /// only).
+    pub fn new(nsp: String, eio: JsValue) -> Self {
         Self {
             nsp,
             conn: 0,
@@ -68,8 +74,29 @@ impl SioState {
             pid: None,
             offset: None,
             recovered: false,
+            eio,
         }
     }
+
+    /// The driver's Port: Engine.IO's (polling and its upgrade to WebSocket, `src/eio.js`).
+    pub(super) fn port(
+        &self,
+        input: &Closure<dyn Fn(u32, f64, f64, JsValue)>,
+        q: &js_sys::Array,
+    ) -> Port {
+        eport(input, q, &self.eio)
+    }
+}
+
+#[wasm_bindgen(module = "/src/eio.js")]
+extern "C" {
+    /// A Port (`src/glue.js`) whose transports are Engine.IO's: HTTP long-polling with the
+    /// upgrade to WebSocket inside the session, or a WebSocket, as the options `eio` say.
+    fn eport(
+        input: &Closure<dyn Fn(u32, f64, f64, JsValue)>,
+        q: &js_sys::Array,
+        eio: &JsValue,
+    ) -> Port;
 }
 
 /// A text frame.

@@ -19,11 +19,16 @@
 //                              given, n "missed" events (1..n) are emitted to it once the server
 //                              saw the disconnect (so only a recovered session gets them)
 //   freeze()                 → this connection stops pinging and sending (TCP stays open)
+//   count(n, ms)             → emits "num" 1..n, one every ms milliseconds (across an upgrade)
 // Namespace "/admin": middleware accepts auth.token === "good", else next(err) with
 //   err.message "bad token" and err.data { code: 401, token } (the server sends CONNECT_ERROR);
 //   whoami(cb) as above.
 // HTTP controls (POST, CORS open): /control/drop?id=SID, /control/kick?id=SID,
-//   /control/freeze?id=SID (SID: the namespace socket id), /control/stats → {sockets}.
+//   /control/freeze?id=SID (SID: the namespace socket id), /control/stats → {sockets},
+//   /control/transport?id=SID → {name, upgraded} (Engine.IO's transport of that socket),
+//   /control/probe?mode=ok|refuse|kill|delay[&ms=N] → upgrade probes (WebSocket requests with a
+//   sid) work, are refused (the HTTP upgrade request destroyed), are killed after the server
+//   sent `3probe` (the client is pausing polling), or are handled N ms late; global until changed.
 import http from "node:http";
 import { renameSync, writeFileSync } from "node:fs";
 import { Server } from "socket.io";
@@ -46,6 +51,23 @@ const io = new Server(server, {
 });
 
 const logs = new Map();
+
+// Upgrade probes: "ok", "refuse" (destroyed before the handshake) or "kill" (after 3probe).
+let probe = "ok", probeDelay = 0;
+const upgradeListeners = server.listeners("upgrade");
+server.removeAllListeners("upgrade");
+server.on("upgrade", (req, socket, head) => {
+  const probing = req.url.includes("sid=");
+  if (probe == "refuse" && probing) return socket.destroy();
+  const go = () => { for (const l of upgradeListeners) l.call(server, req, socket, head); };
+  if (probe == "delay" && probing) setTimeout(go, probeDelay);
+  else go();
+});
+io.engine.on("connection", (conn) => {
+  conn.on("upgrading", (transport) => {
+    if (probe == "kill") transport.socket.terminate();
+  });
+});
 
 function freeze(socket) {
   const c = socket.conn;
@@ -99,6 +121,9 @@ io.on("connection", (socket) => {
     socket.conn.close();
   });
   socket.on("freeze", () => freeze(socket));
+  socket.on("count", (n, ms) => {
+    for (let i = 1; i <= n; i++) setTimeout(() => socket.emit("num", i), i * ms);
+  });
 });
 
 const admin = io.of("/admin");
@@ -121,12 +146,18 @@ function control(req, res) {
   };
   if (req.method === "OPTIONS") return reply(204, {});
   if (name === "stats") return reply(200, { sockets: io.engine.clientsCount });
+  if (name === "probe") {
+    probe = url.searchParams.get("mode") ?? "ok";
+    probeDelay = Number(url.searchParams.get("ms") ?? 0);
+    return reply(200, { probe });
+  }
   const id = url.searchParams.get("id");
   const socket = io.of("/").sockets.get(id) ?? admin.sockets.get(id);
   if (!socket) return reply(404, { error: `no socket ${id}` });
   if (name === "drop") socket.conn.close();
   else if (name === "kick") socket.disconnect(true);
   else if (name === "freeze") freeze(socket);
+  else if (name === "transport") return reply(200, { name: socket.conn.transport.name, upgraded: socket.conn.upgraded });
   else return reply(404, { error: `unknown control: ${name}` });
   return reply(200, { ok: true });
 }

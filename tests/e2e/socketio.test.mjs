@@ -302,7 +302,7 @@ stest("bad input: TypeError/RangeError naming the option or argument", async () 
       unknown: t(() => io(SIO, { bogus: 1 })),
       delay: t(() => io(SIO, { reconnectionDelay: "x" })),
       factor: t(() => io(SIO, { randomizationFactor: 2 })),
-      transports: t(() => io(SIO, { transports: ["polling"] })),
+      transports: t(() => io(SIO, { transports: ["carrier-pigeon"] })),
       auth: t(() => io(SIO, { auth: 5 })),
       queue: t(() => io(SIO, { queue: { maxMessages: -1 } })),
       reserved: t(() => s.emit("connect")),

@@ -55,3 +55,14 @@ async function main(): Promise<void> {
   any.free();
 }
 void main;
+
+// Engine.IO transports (polling, the upgrade).
+{
+  const s = io("http://localhost", { transports: ["polling", "websocket"], upgrade: true, rememberUpgrade: false });
+  const name: "polling" | "websocket" = s.io.transport;
+  const n2: string = s.io.engine.transport.name;
+  s.io.on("upgrade", (t) => t.toUpperCase());
+  s.io.on("upgradeError", (e) => e.message);
+  void name;
+  void n2;
+}
