@@ -6,7 +6,8 @@
 # For the STOMP metrics (S1, S2) it also starts a private RabbitMQ with Web-STOMP
 # (scripts/rabbitmq.sh, its own node name, ports and state under the temp dir, so it never
 # meets the broker of a concurrent `make test`) and stops it on exit.
-# T1 (the transports comparison: WebSocket vs SSE vs long polling vs naive polling, through a
+# I1 (steadysocket/socketio vs socket.io-client: tests/bench/sio-compare.mjs, results in
+# target/bench/sio-compare.json) and T1 (the transports comparison: WebSocket vs SSE vs long polling vs naive polling, through a
 # byte-counting proxy) is tests/bench/transports.mjs against the same reference server; it writes
 # target/bench/transports.json, www/bench/transports-results.json and www/screenshots/transports.png.
 # Env: BENCH_BASELINE_PKG=DIR (an earlier pkg/ build measured side by side),
@@ -116,10 +117,17 @@ case ",${BENCH_ONLY:-S1}," in
     ;;
 esac
 # tests/bench/run.mjs: every metric but T1 (its own default list when BENCH_ONLY is unset).
-if [ -z "${BENCH_ONLY:-}" ] || printf '%s\n' "${BENCH_ONLY//,/$'\n'}" | grep -qv '^T1$'; then
+if [ -z "${BENCH_ONLY:-}" ] || printf '%s\n' "${BENCH_ONLY//,/$'\n'}" | grep -qvE '^(T1|I1)$'; then
   node tests/bench/run.mjs
 fi
 case ",${BENCH_ONLY:-T1}," in
   *,T1,*) log "T1: transports (tests/bench/transports.mjs)"; node tests/bench/transports.mjs ;;
+esac
+# I1: steadysocket/socketio vs socket.io-client against the same socket.io server.
+case ",${BENCH_ONLY:-I1}," in
+  *,I1,*)
+    log "I1: Socket.IO (tests/bench/sio-compare.mjs)"
+    mkdir -p target/bench
+    STEADYSOCKET_SERVER=$BENCH_URL node tests/bench/sio-compare.mjs | tee target/bench/sio-compare.json ;;
 esac
 log "done in $((SECONDS - T0)) s"

@@ -1,6 +1,6 @@
 // steadysocket/socketio vs socket.io-client 4.8, side by side against the same socket.io 4.8
 // server (tests/bench/sio-server.mjs: echo + drop control), in one headless Chromium page.
-// Not yet wired into `make bench` (tests/bench/run.mjs); run by hand:
+// `make bench` runs it as I1 (`SKIP_BUILD=1 BENCH_ONLY=I1 scripts/bench.sh` alone); by hand:
 //   node tests/bench/bundle.mjs && node tests/bench/sio-server.mjs --port-file /tmp/p &
 //   STEADYSOCKET_SERVER=http://127.0.0.1:18300 SIO_URL=http://127.0.0.1:$(cat /tmp/p) node tests/bench/sio-compare.mjs
 // Per round and per client, for transports ["websocket"] and the default ["polling","websocket"]:
