@@ -190,7 +190,8 @@ step types-pkg sh -c 'npx --no-install tsc -p www/bundlers/types/tsconfig.bundle
 # rebuilds just the test crates that read it. webdriver.json at the repo root sets the
 # Chromium flags. With `--features stomp`: tests/web_stomp.rs runs against the broker at
 # STEADYSOCKET_STOMP_URL (compile time; default ws://127.0.0.1:15674/ws) and skips each test
-# when none answers there.
+# when none answers there. With `--features socketio`: tests/web_socketio.rs (the Rust Socket.IO
+# client) runs against the socket.io server at SIO_TEST_SERVER (compile time; set above).
 # The broker this run started (RMQ_WS_PORT), unless the caller names another.
 export STEADYSOCKET_STOMP_URL="${STEADYSOCKET_STOMP_URL:-ws://127.0.0.1:${RMQ_WS_PORT:-15674}/ws}"
 step browser env CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
