@@ -108,12 +108,12 @@ step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-wasm cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets -- -D warnings
 # The Rust STOMP client and its browser tests (features rust-api + stomp).
 step clippy-stomp cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets \
-  --features stomp -- -D warnings
+  --features stomp,socketio -- -D warnings
 # The Rust API on the native target (a Leptos SSR build, rust-analyzer), STOMP included.
 # The Socket.IO entry's build (feature socketio, as scripts/entries.txt builds it).
 step clippy-socketio cargo clippy -p steadysocket --target wasm32-unknown-unknown --no-default-features \
   --features small-alloc,socketio -- -D warnings
-step clippy-native-api cargo clippy -p steadysocket --all-targets --features stomp -- -D warnings
+step clippy-native-api cargo clippy -p steadysocket --all-targets --features stomp,socketio -- -D warnings
 # The npm build's feature set (no Rust API, small allocator), library only.
 step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --lib \
   --no-default-features --features small-alloc -- -D warnings
@@ -122,8 +122,8 @@ step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --l
 step native cargo test --workspace
 # The Rust API natively with STOMP (tests/client_native.rs: build() returns Error::Unsupported),
 # and its docs without a warning.
-step native-api cargo test -p steadysocket --features stomp --test client_native
-step doc env RUSTDOCFLAGS="-D warnings" cargo doc -p steadysocket --no-deps --features stomp
+step native-api cargo test -p steadysocket --features stomp,socketio --test client_native
+step doc env RUSTDOCFLAGS="-D warnings" cargo doc -p steadysocket --no-deps --features stomp,socketio
 NATIVE=$(( $(passed "$LOG_DIR/native.log") + $(passed "$LOG_DIR/native.log" doc) + $(passed "$LOG_DIR/native-api.log") ))
 
 # --- d. reference server ----------------------------------------------------------------------
@@ -190,13 +190,14 @@ step types-pkg sh -c 'npx --no-install tsc -p www/bundlers/types/tsconfig.bundle
 # rebuilds just the test crates that read it. webdriver.json at the repo root sets the
 # Chromium flags. With `--features stomp`: tests/web_stomp.rs runs against the broker at
 # STEADYSOCKET_STOMP_URL (compile time; default ws://127.0.0.1:15674/ws) and skips each test
-# when none answers there.
+# when none answers there. With `--features socketio`: tests/web_socketio.rs (the Rust Socket.IO
+# client) runs against the socket.io server at SIO_TEST_SERVER (compile time; set above).
 # The broker this run started (RMQ_WS_PORT), unless the caller names another.
 export STEADYSOCKET_STOMP_URL="${STEADYSOCKET_STOMP_URL:-ws://127.0.0.1:${RMQ_WS_PORT:-15674}/ws}"
 step browser env CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
-  cargo test -p steadysocket --target wasm32-unknown-unknown --features stomp
+  cargo test -p steadysocket --target wasm32-unknown-unknown --features stomp,socketio
 BROWSER=$(passed "$LOG_DIR/browser.log")
 BROWSER_DOC=$(passed "$LOG_DIR/browser.log" doc) # wasm-only doc examples, compile-checked
 

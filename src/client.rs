@@ -70,6 +70,8 @@ use native::{Driver, JsFrame, Kind};
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
+#[cfg(feature = "socketio")]
+pub mod socketio;
 #[cfg(feature = "stomp")]
 pub mod stomp;
 
@@ -419,6 +421,9 @@ pub(crate) struct RustSink {
     /// The STOMP session's routes (subscriptions, connect headers).
     #[cfg(feature = "stomp")]
     pub(crate) stomp: Option<stomp::Routes>,
+    /// The Socket.IO session's routes (event streams, `auth`).
+    #[cfg(feature = "socketio")]
+    pub(crate) sio: Option<socketio::Routes>,
 }
 
 impl RustSink {
@@ -497,6 +502,10 @@ pub(crate) fn header_pairs(obj: &JsValue) -> Vec<(String, String)> {
 #[cfg(target_arch = "wasm32")]
 impl Sink for RustSink {
     fn note(&self, note: Note) {
+        #[cfg(feature = "socketio")]
+        if let Some(routes) = &self.sio {
+            return routes.note(self, note);
+        }
         let ev = match note {
             // A request from the server is delivered as a message (the Rust API does not
             // answer server requests yet).
@@ -572,7 +581,7 @@ impl Sink for RustSink {
                     );
                 }
             },
-            // Socket.IO has no Rust API yet (its protocol is never built here).
+            // Socket.IO notes go to its routes (above).
             #[cfg(feature = "socketio")]
             crate::web::Note::Sio { .. } => return,
         };
@@ -588,6 +597,14 @@ impl Sink for RustSink {
         match &self.stomp {
             Some(routes) => routes.connect_headers(),
             None => Ok(Vec::new()),
+        }
+    }
+
+    #[cfg(feature = "socketio")]
+    fn sio_auth(&self, conn: u64) -> Result<(), String> {
+        match &self.sio {
+            Some(routes) => routes.auth(conn),
+            None => Ok(()),
         }
     }
 }

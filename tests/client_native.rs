@@ -3,7 +3,7 @@
 //! - the whole surface type-checks natively: the builder with every option and both URL
 //!   forms (a fixed URL, a provider), every protocol (v1, raw with both pong matchers, a
 //!   codec), the events `Stream`, `send`/`send_message`/`send_raw`/`request` signatures,
-//!   `RequestFuture` as a `Future`, the error kinds; with feature `stomp`, `StompClient`'s
+//!   `RequestFuture` as a `Future`, the error kinds; with feature `stomp`, `StompClient`'s; with feature `socketio`, `SocketIo`'s (builder options, emit/acks, events, `Bin`)
 //! - `build()` validates as in the browser (bad URL, bad option, a codec's binary ping),
 //!   then returns the documented `Error::Unsupported`; the URL provider is never called
 //! - `Incoming::data`/`to_message` return `Error::Unsupported` (no panic)
@@ -292,5 +292,106 @@ mod stomp {
             "{r:?}"
         );
         assert!(matches!(StompClient::builder("tcp://h").build(), Err(Error::InvalidUrl { .. })));
+    }
+}
+
+#[cfg(feature = "socketio")]
+mod socketio {
+    use super::*;
+    use steadysocket::client::socketio::{
+        attachment, AckFuture, AckHandle, Bin, SioEvent, SioEvents, SocketIo, SocketIoBuilder,
+    };
+    use steadysocket::core::Transport;
+
+    fn every_sio_option(b: SocketIoBuilder) -> SocketIoBuilder {
+        b.path("/io")
+            .query(&[("room", "a b"), ("v", "1")])
+            .auth(json!({"token": "t"}))
+            .auth_with(|| Ok(json!({"token": "fresh"})))
+            .auth_async(|| async { Ok(json!({"token": "later"})) })
+            .transports(&[Transport::LongPolling, Transport::WebSocket])
+            .upgrade(false)
+            .reconnect(ReconnectConfig::default())
+            .no_reconnect()
+            .queue(OutboxConfig::default())
+            .connect_timeout_ms(5000.0)
+            .handshake_timeout_ms(5000.0)
+            .ack_timeout_ms(3000.0)
+            .max_message_bytes(1 << 20)
+            .auto_connect(false)
+            .seed(7)
+    }
+
+    fn is_ack<F: Future<Output = Result<Value, Error>>>(_: &F) {}
+    fn is_sio_stream<S: Stream<Item = SioEvent>>(_: &S) {}
+
+    /// Every socket method, type-checked.
+    #[allow(dead_code)]
+    fn surface(s: &SocketIo) -> Result<(), Error> {
+        let ev: SioEvents = s.events();
+        is_sio_stream(&ev);
+        let _: (bool, Option<String>, bool) = (s.connected(), s.id(), s.recovered());
+        let _: (State, usize, Metrics) = (s.state(), s.queued(), s.metrics());
+        let _: Sent = s.emit("chat", &("hi", 1, Bin(vec![1, 2])))?;
+        let _: Sent = s.emit("none", &())?;
+        let _: bool = s.emit_volatile("pos", &vec![1, 2])?;
+        let f: AckFuture = s.emit_with_ack("sum", &(1, 2));
+        is_ack(&f);
+        is_ack(&s.emit_with_ack_timeout("sum", &(1, 2), Some(500.0)));
+        s.connect();
+        s.reconnect();
+        s.disconnect();
+        Ok(())
+    }
+
+    #[allow(dead_code)]
+    fn answer(ev: SioEvent) -> Result<bool, Error> {
+        match ev {
+            SioEvent::Event { name, args, attachments, ack: Some(ack) } => {
+                let h: AckHandle = ack;
+                let _: u64 = h.id();
+                let _ = (name, attachment(&args[0], &attachments));
+                h.ack(&(true,))
+            }
+            _ => Ok(false),
+        }
+    }
+
+    #[test]
+    fn sio_build_returns_unsupported() {
+        for url in ["http://127.0.0.1:3000", "https://h/admin?x=1", "ws://h/", "wss://h:1/a/b"] {
+            assert_native_unsupported(every_sio_option(SocketIo::builder(url)).build());
+        }
+        assert!(matches!(SocketIo::builder("ftp://h").build(), Err(Error::InvalidUrl { .. })));
+        assert!(matches!(SocketIo::builder("h/chat").build(), Err(Error::InvalidUrl { .. })));
+        assert!(matches!(SocketIo::builder("http://h/a,b").build(), Err(Error::InvalidUrl { .. })));
+        let bad = |b: SocketIoBuilder, p: &str| {
+            let r = b.build();
+            assert!(
+                matches!(r, Err(Error::Option(OptionError { ref path, .. })) if path == p),
+                "{r:?}"
+            );
+        };
+        bad(SocketIo::builder("http://h").auth(json!([1])), "auth");
+        bad(SocketIo::builder("http://h").transports(&[]), "transports");
+        bad(SocketIo::builder("http://h").transports(&[Transport::Sse]), "transports");
+        bad(
+            SocketIo::builder("http://h").transports(&[Transport::WebSocket, Transport::WebSocket]),
+            "transports",
+        );
+        bad(SocketIo::builder("http://h").handshake_timeout_ms(0.0), "handshakeTimeoutMs");
+    }
+
+    #[test]
+    fn bin_and_placeholders() {
+        // Outside an emit, Bin is plain bytes.
+        assert_eq!(serde_json::to_value(Bin(vec![1, 2])).unwrap(), json!([1, 2]));
+        let atts = vec![vec![9u8, 8]];
+        assert_eq!(
+            attachment(&json!({"_placeholder": true, "num": 0}), &atts),
+            Some(&[9u8, 8][..])
+        );
+        assert_eq!(attachment(&json!({"_placeholder": true, "num": 1}), &atts), None);
+        assert_eq!(attachment(&json!({"num": 0}), &atts), None);
     }
 }

@@ -69,7 +69,10 @@ impl Driver {
     pub fn reconnect(&self) {
         match self.0 {}
     }
-    #[cfg(feature = "stomp")]
+    pub fn connect(&self) {
+        match self.0 {}
+    }
+    #[cfg(any(feature = "stomp", feature = "socketio"))]
     pub fn control(&self, _: u64, _: JsFrame) -> bool {
         match self.0 {}
     }
