@@ -211,6 +211,9 @@ pub enum DropReason {
     /// It was handed to a socket that no longer accepted it (already closing or closed), so
     /// it was not transmitted (see [`Engine::on_transmit_failed`]). It is not re-sent.
     ConnectionLost,
+    /// Its frame is over a size limit the peer announced in the handshake (Socket.IO's
+    /// `maxPayload`; see [`Engine::drop_queued`]): sent, it would close the connection.
+    TooBig,
 }
 
 impl DropReason {
@@ -221,6 +224,7 @@ impl DropReason {
             DropReason::Expired => "expired",
             DropReason::Closed => "closed",
             DropReason::ConnectionLost => "connection-lost",
+            DropReason::TooBig => "too-big",
         }
     }
 }
@@ -609,8 +613,8 @@ pub struct Engine<M, F = Frame> {
     /// In `Open`: the application's own handshake runs (an `open` handler's Promise, see
     /// [`Engine::hold`]): user messages queue behind the backlog until [`Engine::release`].
     gated: bool,
-    /// Never started (`autoConnect: false`): `closed`, but messages queue until
-    /// [`Engine::connect`].
+    /// Never started (`autoConnect: false`), or closed by [`Engine::disconnect`]: `closed`
+    /// (or `closing`), but messages queue until [`Engine::connect`].
     idle: bool,
     /// Subscriptions: sent on every open when the backlog is (after the `open` handlers and
     /// any open gate, before the backlog), and at once when registered after that.
@@ -784,6 +788,56 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if self.state == State::Closed {
             self.reconnect(now);
         }
+    }
+
+    /// Closes as [`close`](Self::close) does, but returns to the idle start of
+    /// [`new_idle`](Self::new_idle) (Socket.IO's `disconnect()`): the queue is kept, and
+    /// `send`/`request` keep queueing (within the queue's limits and TTL) while `closing` and
+    /// `closed`, until [`connect`](Self::connect) or [`resume`](Self::resume). Requests in
+    /// flight fail with `closed`; queued ones wait. `close`/`shutdown` afterwards drop the
+    /// queue (`closed`). Nothing when already `closed`.
+    pub fn disconnect(&mut self, code: u16, reason: &str, now: f64) {
+        if self.state != State::Closed {
+            self.idle = true;
+            self.close(code, reason, now);
+        }
+    }
+
+    /// [`connect`](Self::connect), also while `closing`: the closing socket is abandoned (its
+    /// `Close` event now, clean, with `code` and `reason`) and a new attempt starts at once.
+    pub fn resume(&mut self, code: u16, reason: &str, now: f64) {
+        if self.state == State::Closing {
+            self.actions.push_back(Action::CloseSocket {
+                conn: self.conn,
+                code,
+                reason: reason.to_string(),
+                await_close: false,
+            });
+            self.finish(code, reason.to_string(), true, now);
+        }
+        self.connect(now);
+    }
+
+    /// Drops every queued message whose frame `reject` refuses (a frame over a limit the peer
+    /// announced in the handshake, e.g. Socket.IO's `maxPayload`: sent, it would close the
+    /// connection) as [`DropReason::TooBig`] (its request fails [`Failure::TooBig`]), after
+    /// an `error` event of kind [`ErrorKind::MessageTooBig`] with `why`. Returns how many.
+    pub fn drop_queued(&mut self, reject: impl FnMut(&F) -> bool, why: &str) -> usize {
+        let gone = self.outbox.remove_where(reject);
+        let n = gone.len();
+        if n > 0 {
+            self.error(ErrorKind::MessageTooBig, why.to_string());
+        }
+        for e in gone {
+            self.dropped(e, DropReason::TooBig);
+        }
+        n
+    }
+
+    /// Whether request `id` still waits for its reply (a reply to any other id is late or
+    /// unknown).
+    pub fn request_pending(&self, id: u64) -> bool {
+        self.requests.is_pending(id)
     }
 
     // ----- queries -----
@@ -1766,7 +1820,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 self.idle = false;
                 self.finalize(now);
             }
-            State::Closing | State::Closed => {}
+            // A `close` after `disconnect`: the queue goes after all.
+            State::Closing => self.idle = false,
+            State::Closed => {}
             State::Open => {
                 self.heartbeat_stop();
                 if self.session.goodbye {
@@ -1815,6 +1871,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 await_close: false,
             });
         }
+        self.idle = false;
         self.finish(1000, String::new(), true, now);
     }
 
@@ -2033,7 +2090,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             return self.submit_reliable(frame, request, meta, now);
         }
         match self.state {
-            State::Closed if self.idle => self.enqueue(frame, request, meta, now),
+            State::Closing | State::Closed if self.idle => self.enqueue(frame, request, meta, now),
             State::Closing | State::Closed => Err(SendError::Closed),
             State::Open if !self.holding() && self.congested.is_none() => {
                 self.transmit(frame, Msg { meta, request }, now);
@@ -2293,6 +2350,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 let failure = match reason {
                     DropReason::Closed => Failure::Closed,
                     DropReason::ConnectionLost => Failure::ConnectionLost,
+                    DropReason::TooBig => Failure::TooBig,
                     DropReason::Overflow | DropReason::Expired => Failure::Dropped,
                 };
                 self.emit(Event::RequestFailed { id, failure });
@@ -2420,10 +2478,16 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if let Some(t) = self.down_since.take() {
             self.metrics.downtime_ms += (now - t).max(0.0);
         }
-        for e in self.outbox.drain() {
-            self.dropped(e, DropReason::Closed);
-        }
-        for id in self.requests.drain() {
+        // Idle (`disconnect`): the queue and its requests wait for the next `connect`.
+        let ids = if self.idle {
+            self.requests.lose_connection(self.conn)
+        } else {
+            for e in self.outbox.drain() {
+                self.dropped(e, DropReason::Closed);
+            }
+            self.requests.drain()
+        };
+        for id in ids {
             self.emit(Event::RequestFailed { id, failure: Failure::Closed });
         }
         self.set_state(State::Closed);
