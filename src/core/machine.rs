@@ -613,8 +613,8 @@ pub struct Engine<M, F = Frame> {
     /// In `Open`: the application's own handshake runs (an `open` handler's Promise, see
     /// [`Engine::hold`]): user messages queue behind the backlog until [`Engine::release`].
     gated: bool,
-    /// Never started (`autoConnect: false`), or closed by [`Engine::disconnect`]: `closed`
-    /// (or `closing`), but messages queue until [`Engine::connect`].
+    /// Never started (`autoConnect: false`), or closed by [`Engine::disconnect`]: `closed`,
+    /// but messages queue until [`Engine::connect`].
     idle: bool,
     /// Subscriptions: sent on every open when the backlog is (after the `open` handlers and
     /// any open gate, before the backlog), and at once when registered after that.
@@ -790,17 +790,46 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         }
     }
 
-    /// Closes as [`close`](Self::close) does, but returns to the idle start of
-    /// [`new_idle`](Self::new_idle) (Socket.IO's `disconnect()`): the queue is kept, and
-    /// `send`/`request` keep queueing (within the queue's limits and TTL) while `closing` and
-    /// `closed`, until [`connect`](Self::connect) or [`resume`](Self::resume). Requests in
+    /// Closes at once (the socket closed with `code` and `reason`, not awaited; a clean
+    /// `Close` event) and returns to the idle start of [`new_idle`](Self::new_idle)
+    /// (Socket.IO's `disconnect()`): the queue is kept, and `send`/`request` keep queueing
+    /// (within the queue's limits and TTL) until [`connect`](Self::connect). Requests in
     /// flight fail with `closed`; queued ones wait. `close`/`shutdown` afterwards drop the
     /// queue (`closed`). Nothing when already `closed`.
     pub fn disconnect(&mut self, code: u16, reason: &str, now: f64) {
-        if self.state != State::Closed {
-            self.idle = true;
-            self.close(code, reason, now);
+        if self.state == State::Closed {
+            return;
         }
+        if self.state != State::Reconnecting {
+            self.actions.push_back(Action::CloseSocket {
+                conn: self.conn,
+                code,
+                reason: reason.to_string(),
+                await_close: false,
+            });
+        }
+        self.heartbeat_stop();
+        self.unconfirmed.clear();
+        self.ping_mark = None;
+        self.confirm_at = None;
+        self.emit(Event::Close {
+            code,
+            reason: reason.to_string(),
+            was_clean: true,
+            will_reconnect: false,
+        });
+        self.deadline = None;
+        self.handshaking = false;
+        self.bye = None;
+        self.retry_after = None;
+        if let Some(t) = self.down_since.take() {
+            self.metrics.downtime_ms += (now - t).max(0.0);
+        }
+        for id in self.requests.lose_connection(self.conn) {
+            self.emit(Event::RequestFailed { id, failure: Failure::Closed });
+        }
+        self.idle = true;
+        self.set_state(State::Closed);
     }
 
     /// [`connect`](Self::connect), also while `closing`: the closing socket is abandoned (its
@@ -1820,9 +1849,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 self.idle = false;
                 self.finalize(now);
             }
-            // A `close` after `disconnect`: the queue goes after all.
-            State::Closing => self.idle = false,
-            State::Closed => {}
+            State::Closing | State::Closed => {}
             State::Open => {
                 self.heartbeat_stop();
                 if self.session.goodbye {
@@ -1871,7 +1898,6 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 await_close: false,
             });
         }
-        self.idle = false;
         self.finish(1000, String::new(), true, now);
     }
 
@@ -2090,7 +2116,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             return self.submit_reliable(frame, request, meta, now);
         }
         match self.state {
-            State::Closing | State::Closed if self.idle => self.enqueue(frame, request, meta, now),
+            State::Closed if self.idle => self.enqueue(frame, request, meta, now),
             State::Closing | State::Closed => Err(SendError::Closed),
             State::Open if !self.holding() && self.congested.is_none() => {
                 self.transmit(frame, Msg { meta, request }, now);
@@ -2478,16 +2504,10 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if let Some(t) = self.down_since.take() {
             self.metrics.downtime_ms += (now - t).max(0.0);
         }
-        // Idle (`disconnect`): the queue and its requests wait for the next `connect`.
-        let ids = if self.idle {
-            self.requests.lose_connection(self.conn)
-        } else {
-            for e in self.outbox.drain() {
-                self.dropped(e, DropReason::Closed);
-            }
-            self.requests.drain()
-        };
-        for id in ids {
+        for e in self.outbox.drain() {
+            self.dropped(e, DropReason::Closed);
+        }
+        for id in self.requests.drain() {
             self.emit(Event::RequestFailed { id, failure: Failure::Closed });
         }
         self.set_state(State::Closed);
