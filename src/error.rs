@@ -73,6 +73,9 @@ pub enum RequestErrorKind {
     Closed,
     /// `"dropped"`: its frame left the queue untransmitted (overflow or TTL).
     Dropped,
+    /// `"too-big"`: its frame was over the server's size limit (Socket.IO's `maxPayload`) and
+    /// was never sent.
+    TooBig,
     /// `"remote"`: the server answered with an error (a v1 error reply, a codec's `error`, a
     /// STOMP `ERROR` for the receipt).
     Remote,
@@ -87,6 +90,7 @@ impl RequestErrorKind {
             RequestErrorKind::ConnectionLost => "connection-lost",
             RequestErrorKind::Closed => "closed",
             RequestErrorKind::Dropped => "dropped",
+            RequestErrorKind::TooBig => "too-big",
             RequestErrorKind::Remote => "remote",
         }
     }
@@ -105,6 +109,7 @@ impl From<crate::core::Failure> for RequestErrorKind {
             crate::core::Failure::ConnectionLost => RequestErrorKind::ConnectionLost,
             crate::core::Failure::Closed => RequestErrorKind::Closed,
             crate::core::Failure::Dropped => RequestErrorKind::Dropped,
+            crate::core::Failure::TooBig => RequestErrorKind::TooBig,
         }
     }
 }
@@ -244,6 +249,7 @@ mod tests {
             (Failure::ConnectionLost, "connection-lost"),
             (Failure::Closed, "closed"),
             (Failure::Dropped, "dropped"),
+            (Failure::TooBig, "too-big"),
         ] {
             let k = RequestErrorKind::from(f);
             assert_eq!((k.as_str(), f.as_str()), (s, s));

@@ -29,7 +29,7 @@ const ATTEMPT = ["connect", "connect-timeout", "url", "handshake"];
 // The Manager's own events (the engine's, e.g. `drop`, `state`, `rtt`, are the Base's).
 const MGR = ["ping", "reconnect", "reconnect_attempt", "reconnect_error", "reconnect_failed", "upgrade", "upgradeError"];
 // Options: socket.io-client's names, then ours (see the README's options table).
-const SIO_OPTS = ["path", "query", "auth", "reconnection", "reconnectionAttempts", "reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "timeout", "transports", "upgrade", "rememberUpgrade", "ackTimeout", "forceNew", "multiplex"];
+const SIO_OPTS = ["path", "query", "auth", "reconnection", "reconnectionAttempts", "reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "timeout", "transports", "upgrade", "rememberUpgrade", "ackTimeout", "forceNew", "multiplex", "withCredentials", "extraHeaders"];
 const OURS = ["autoConnect", "reconnect", "queue", "requestTimeoutMs", "connectTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "shouldReconnect"];
 const te = new TextEncoder();
 
@@ -44,7 +44,7 @@ const dec = (v) => {
 
 /** The Hub of a Socket.IO socket: auth per attempt, socket.io's events from the engine's. */
 class SioHub extends Hub {
-  a; // the auth option: an object, or a function (cb) => void (or returning a Promise)
+  au; // the auth option: an object, or a function (cb) => void (or returning a Promise) (not `a`: Hub's)
   ws = null; // a WeakRef to the Socket
   att = 0; // the reconnect attempt being made (0: none)
   hb = false; // the connection died of a heartbeat timeout ("ping timeout")
@@ -80,13 +80,13 @@ class SioHub extends Hub {
       }
       c.ca(conn, j);
     };
-    const a = this.a;
+    const a = this.au;
     if (!isFn(a)) return send(a);
     let r;
     try {
       r = a(send);
     } catch (e) {
-      throw new Error("auth threw: " + describe(e));
+      throw "auth threw: " + describe(e); // a string: the attempt's error message as it is
     }
     if (isFn(r?.then)) r.then(send, (e) => c.cx(conn, "auth rejected: " + describe(e)));
   }
@@ -124,11 +124,17 @@ class SioHub extends Hub {
         if (a) this.emit("reconnect", b);
         this.att = 0;
         this.emit("open", { reconnected: !!a, attempt: b });
-        return so?._emit("connect", []);
+        // The backlog goes before what the `connect` listeners emit (as socket.io-client):
+        // held while they run, then released (their emits queue behind it).
+        const core = this.dead ? null : this.sk?._c(), h = core?.hd();
+        so?._emit("connect", []);
+        if (h) core.rl(h);
+        return;
       }
       case 2: {
         super.e(k, a, b, c, v, w);
-        if (so?.connected) {
+        if (so?.connected || so?._dn) {
+          so._dn = false;
           so.connected = false;
           so.id = undefined;
           const reason = this.sd ? "io server disconnect" : this.cd ? "io client disconnect" : this.hb ? "ping timeout" : "transport close";
@@ -150,6 +156,15 @@ class SioHub extends Hub {
         }
         return;
       }
+      // A queued emit over the server's maxPayload (the wasm's DropReason/Failure 4).
+      case 9:
+        if (b == 4) {
+          const [type, data] = this.desc(a, v);
+          return this.emit("drop", { type, data, reason: "too-big" });
+        }
+        break;
+      case 12:
+        if (b == 4) return this.settle(a, false, kindErr("too-big", P + "request failed: the packet is over the server's maxPayload (not sent)"));
     }
     return super.e(k, a, b, c, v, w);
   }
@@ -307,6 +322,9 @@ export class Socket {
     const eio = { p: poll, u: poll && t.includes("websocket") && bool("upgrade") !== false, r: !!bool("rememberUpgrade") };
     bool("forceNew");
     bool("multiplex");
+    // Accepted and ignored: a browser WebSocket sends the page's cookies and no custom headers.
+    bool("withCredentials");
+    if (o.extraHeaders !== undefined && !isObj(o.extraHeaders)) throw optErr(TypeError, "extraHeaders", `must be an object, got ${typeOf(o.extraHeaders)}`);
     const auth = o.auth;
     if (auth !== undefined && !isObj(auth) && !isFn(auth)) throw optErr(TypeError, "auth", `must be an object or a function, got ${typeOf(auth)}`);
 
@@ -316,6 +334,7 @@ export class Socket {
     const rd = num("reconnectionDelay", (v) => v >= 1 && v < Infinity, "a number >= 1");
     const rdm = num("reconnectionDelayMax", (v) => v >= 1 && v < Infinity, "a number >= 1");
     const rf = num("randomizationFactor", (v) => v >= 0 && v <= 1, "a number from 0 to 1");
+    if (rd !== undefined && rdm !== undefined && rd > rdm) throw optErr(RangeError, "reconnectionDelay", `must be <= reconnectionDelayMax (${rdm}), got ${rd}`);
     const ra = num("reconnectionAttempts", (v) => v == Infinity || (Number.isInteger(v) && v >= 0), "an integer >= 0 or Infinity");
     const to = num("timeout", (v) => v > 0 && v < Infinity, "a number > 0");
     const at = num("ackTimeout", (v) => v > 0 && v < Infinity, "a number > 0");
@@ -333,7 +352,7 @@ export class Socket {
     this.nsp = nsp;
     this._ns = nsp == "/" ? "" : nsp + ",";
     const hub = new SioHub();
-    hub.a = auth;
+    hub.au = auth;
     hub.tn = poll ? "polling" : "websocket";
     eio.t = (name, what, why) => hub.tr(name, what, why);
     /** The connection (socket.io-client's Manager). */
@@ -432,13 +451,14 @@ export class Socket {
    * `[value, len]`: the text, or `[text, ...attachments]` for a binary packet.
    */
   _pk(type, id, data) {
-    const bufs = [];
-    let json;
+    const bufs = [], B = globalThis.Blob;
+    let json, blob = false;
     try {
-      json = JSON.stringify(data, (k, v) => (isBin(v) ? (bufs.push(copy(v)), { _placeholder: true, num: bufs.length - 1 }) : v));
+      json = JSON.stringify(data, (k, v) => (isBin(v) ? (bufs.push(copy(v)), { _placeholder: true, num: bufs.length - 1 }) : B && v instanceof B ? (blob = true) : v));
     } catch (e) {
       throw argErr(TypeError, "args", "cannot be encoded as JSON: " + describe(e));
     }
+    if (blob) throw argErr(TypeError, "args", "cannot hold a Blob: read it first (await blob.arrayBuffer())");
     const text = "4" + (bufs.length ? type + 3 + String(bufs.length) + "-" : type) + this._ns + (id ?? "") + json;
     let len = text.length;
     const mp = this._mp;
@@ -470,7 +490,8 @@ export class Socket {
     for (;;) {
       const id = c.ni();
       const [v, len] = this._pk(2, id, [event, ...args]);
-      const r = c.rf(v, len, id, f.timeout, undefined);
+      // timeout(0): the smallest deadline (times out at the next timer tick).
+      const r = c.rf(v, len, id, f.timeout === 0 ? Number.MIN_VALUE : f.timeout, undefined);
       if (r == -6) continue; // a toJSON emitted meanwhile: encode again with the next id
       if (r == -5) throw freed();
       if (r < 0) return settle[1](refusal(-r));
@@ -525,7 +546,7 @@ export class Socket {
   /** Sets the ack timeout (ms) of the next `emit`/`emitWithAck`. */
   timeout(ms) {
     if (typeof ms != "number") throw argErr(TypeError, "timeout", `must be a number, got ${typeOf(ms)}`);
-    if (!(ms > 0 && ms < Infinity)) throw argErr(RangeError, "timeout", `must be a number > 0, got ${ms}`);
+    if (!(ms >= 0 && ms < Infinity)) throw argErr(RangeError, "timeout", `must be a number >= 0, got ${ms}`);
     this._f.timeout = ms;
     return this;
   }
@@ -545,9 +566,10 @@ export class Socket {
     return this.emit("message", ...args);
   }
 
-  /** Connects if not connected (after `disconnect()`, a server disconnect, a connect error, or `autoConnect: false`). */
+  /** Connects if not connected (after `disconnect()`, a server disconnect, a connect error, or `autoConnect: false`); right after `disconnect()` too (the closing connection is abandoned). */
   connect() {
-    this.io.connect();
+    this.io._c().co();
+    this.io._idle = false;
     return this;
   }
 
@@ -555,12 +577,21 @@ export class Socket {
     return this.connect();
   }
 
-  /** Leaves the namespace (DISCONNECT) and closes: `disconnect` with "io client disconnect"; no reconnect. */
+  /**
+   * Leaves the namespace (DISCONNECT) and closes: `disconnect` with "io client disconnect"; no
+   * reconnect. `connected` is false at once. The queue is kept: emits made from now on queue
+   * too (within `queue`'s limits) and go on the next `connect()`.
+   */
   disconnect() {
     const c = this.io._c();
-    if (this.connected) c.cf(0, "41" + this._ns, 2 + this._ns.length);
+    if (this.connected) {
+      c.cf(0, "41" + this._ns, 2 + this._ns.length);
+      this._dn = true; // the `disconnect` event is still due
+      this.connected = false;
+      this.id = undefined;
+    }
     this.io._h.cd = true;
-    this.io.close(1000, "io client disconnect");
+    c.dc();
     return this;
   }
 
@@ -570,6 +601,8 @@ export class Socket {
 
   /** Releases the wasm side at once (pending acks reject `closed`, queued packets get `drop` events). */
   free() {
+    this.connected = false;
+    this.id = undefined;
     this.io.free();
   }
 }

@@ -99,6 +99,10 @@ export interface SocketOptions {
   forceNew?: boolean;
   /** Accepted and ignored (no multiplexing this release). */
   multiplex?: boolean;
+  /** Accepted and ignored: a browser WebSocket always sends the page's cookies for its origin. */
+  withCredentials?: boolean;
+  /** Accepted and ignored: a browser WebSocket cannot send custom headers (use `auth` or `query`). */
+  extraHeaders?: Record<string, string>;
   /** steadysocket's reconnect options (override the socket.io-client names); `false` = `reconnection: false`. @default on */
   reconnect?: boolean | ReconnectOptions;
   /** The offline queue. */
@@ -121,7 +125,8 @@ export interface SocketError extends Error {
    * `connect`: a CONNECT_ERROR from the server (`data` set; no reconnect), or a failed
    * transport; `connect-timeout`, `handshake`, `heartbeat-timeout`, `protocol`, `handler`,
    * `reconnect-failed`, `reconnect-stopped`, `message-too-big`, `url`; for acks: `timeout`,
-   * `connection-lost`, `closed`, `dropped`, `queue-full`.
+   * `connection-lost`, `closed`, `dropped`, `queue-full`, `too-big` (the packet was over the
+   * server's `maxPayload` when its connection opened: never sent).
    */
   kind: string;
   /** CONNECT_ERROR: the server's `err.data`. */
@@ -138,7 +143,8 @@ export interface SocketReservedEvents {
   disconnect: (reason: DisconnectReason, details: DisconnectDetails) => void;
 }
 
-export type DropReason = "overflow" | "expired" | "closed" | "connection-lost";
+/** `too-big`: queued before the server's `maxPayload` was known, and over it (never sent). */
+export type DropReason = "overflow" | "expired" | "closed" | "connection-lost" | "too-big";
 export interface Metrics {
   attempts: number; reconnects: number; downtimeMs: number; messagesIn: number; messagesOut: number;
   bytesIn: number; bytesOut: number; queued: number; queuedBytes: number; dropped: number;
@@ -210,16 +216,18 @@ export class Socket<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvent
   listenersAny(): Array<(event: string, ...args: any[]) => void>;
   /** Emits (queued while disconnected). A function as the last argument is the ack callback. */
   emit<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): this;
-  /** Resolves with the ack's first argument; rejects with a {@link SocketError} (`timeout`, `connection-lost`, `closed`, `dropped`). */
+  /** Resolves with the ack's first argument; rejects with a {@link SocketError} (`timeout`, `connection-lost`, `closed`, `dropped`, `too-big`). */
   emitWithAck<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<AckArg<EmitEvents[Ev]>>;
-  /** The next emit's ack timeout (ms): its callback gets an error first. */
+  /** The next emit's ack timeout (ms, >= 0; 0 times out at once): its callback gets an error first. */
   timeout(ms: number): TimedSocket<EmitEvents>;
   /** The next emit is dropped unless connected. */
   readonly volatile: this;
   compress(flag: boolean): this;
   send(...args: any[]): this;
+  /** Connects when closed; right after `disconnect()` too (the closing connection is abandoned). */
   connect(): this;
   open(): this;
+  /** Leaves and closes (`connected` false at once); the queue is kept and later emits queue for the next `connect()`. */
   disconnect(): this;
   close(): this;
   /** Releases the wasm side at once. */

@@ -556,6 +556,53 @@ fn user_close_from_every_state() {
 }
 
 #[test]
+fn disconnect_keeps_the_queue_until_connect_and_resume_restarts_a_closing_socket() {
+    // Open: disconnect → closed at once (clean Close); sends queue (not refused); a request
+    // in flight fails `closed`, a queued one waits; connect(); the backlog goes in order.
+    let mut s = Sim::new(quiet());
+    s.open();
+    let (inflight, _) = s.request(9, None).unwrap();
+    s.e.disconnect(1000, "bye", s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Closed);
+    assert!(s.events.iter().any(|e| matches!(e, Event::Close { will_reconnect: false, .. })));
+    assert_eq!(s.send(1), Ok(Sent::Queued));
+    let (queued, _) = s.request(2, None).unwrap();
+    s.e.connect(s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Connecting);
+    assert_eq!(failures(&s), [(inflight, Failure::Closed)]);
+    assert!(drops(&s).is_empty());
+    s.open();
+    assert_eq!(s.sent_numbers(), [9, 1, 2]);
+    assert!(s.e.request_pending(queued));
+
+    // resume() while closing (after close()): abandons the socket, attempts at once.
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.close();
+    assert_eq!(s.e.state(), State::Closing);
+    s.e.resume(1000, "bye", s.now);
+    s.pump();
+    assert_eq!(s.e.state(), State::Connecting);
+    s.open();
+    assert_eq!(s.e.state(), State::Open);
+
+    // close() after disconnect() drops the queue after all; drop_queued drops too-big frames.
+    let mut s = Sim::new(quiet());
+    s.open();
+    s.e.disconnect(1000, "bye", s.now);
+    s.pump();
+    s.send(4).ok();
+    s.send(5).ok();
+    assert_eq!(s.e.drop_queued(|f| common::frame_number(f) == Some(5), "too big"), 1);
+    s.pump();
+    s.close();
+    assert_eq!(drops(&s), [(5, DropReason::TooBig), (4, DropReason::Closed)]);
+    assert_eq!(errors(&s), [ErrorKind::MessageTooBig]);
+}
+
+#[test]
 fn shutdown_finalizes_at_once() {
     let mut s = Sim::new(quiet());
     s.open();

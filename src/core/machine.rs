@@ -211,6 +211,9 @@ pub enum DropReason {
     /// It was handed to a socket that no longer accepted it (already closing or closed), so
     /// it was not transmitted (see [`Engine::on_transmit_failed`]). It is not re-sent.
     ConnectionLost,
+    /// Its frame is over a size limit the peer announced in the handshake (Socket.IO's
+    /// `maxPayload`; see [`Engine::drop_queued`]): sent, it would close the connection.
+    TooBig,
 }
 
 impl DropReason {
@@ -221,6 +224,7 @@ impl DropReason {
             DropReason::Expired => "expired",
             DropReason::Closed => "closed",
             DropReason::ConnectionLost => "connection-lost",
+            DropReason::TooBig => "too-big",
         }
     }
 }
@@ -609,8 +613,8 @@ pub struct Engine<M, F = Frame> {
     /// In `Open`: the application's own handshake runs (an `open` handler's Promise, see
     /// [`Engine::hold`]): user messages queue behind the backlog until [`Engine::release`].
     gated: bool,
-    /// Never started (`autoConnect: false`): `closed`, but messages queue until
-    /// [`Engine::connect`].
+    /// Never started (`autoConnect: false`), or closed by [`Engine::disconnect`]: `closed`,
+    /// but messages queue until [`Engine::connect`].
     idle: bool,
     /// Subscriptions: sent on every open when the backlog is (after the `open` handlers and
     /// any open gate, before the backlog), and at once when registered after that.
@@ -784,6 +788,85 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if self.state == State::Closed {
             self.reconnect(now);
         }
+    }
+
+    /// Closes at once (the socket closed with `code` and `reason`, not awaited; a clean
+    /// `Close` event) and returns to the idle start of [`new_idle`](Self::new_idle)
+    /// (Socket.IO's `disconnect()`): the queue is kept, and `send`/`request` keep queueing
+    /// (within the queue's limits and TTL) until [`connect`](Self::connect). Requests in
+    /// flight fail with `closed`; queued ones wait. `close`/`shutdown` afterwards drop the
+    /// queue (`closed`). Nothing when already `closed`.
+    pub fn disconnect(&mut self, code: u16, reason: &str, now: f64) {
+        if self.state == State::Closed {
+            return;
+        }
+        if self.state != State::Reconnecting {
+            self.actions.push_back(Action::CloseSocket {
+                conn: self.conn,
+                code,
+                reason: reason.to_string(),
+                await_close: false,
+            });
+        }
+        self.heartbeat_stop();
+        self.unconfirmed.clear();
+        self.ping_mark = None;
+        self.confirm_at = None;
+        self.emit(Event::Close {
+            code,
+            reason: reason.to_string(),
+            was_clean: true,
+            will_reconnect: false,
+        });
+        self.deadline = None;
+        self.handshaking = false;
+        self.bye = None;
+        self.retry_after = None;
+        if let Some(t) = self.down_since.take() {
+            self.metrics.downtime_ms += (now - t).max(0.0);
+        }
+        for id in self.requests.lose_connection(self.conn) {
+            self.emit(Event::RequestFailed { id, failure: Failure::Closed });
+        }
+        self.idle = true;
+        self.set_state(State::Closed);
+    }
+
+    /// [`connect`](Self::connect), also while `closing`: the closing socket is abandoned (its
+    /// `Close` event now, clean, with `code` and `reason`) and a new attempt starts at once.
+    pub fn resume(&mut self, code: u16, reason: &str, now: f64) {
+        if self.state == State::Closing {
+            self.actions.push_back(Action::CloseSocket {
+                conn: self.conn,
+                code,
+                reason: reason.to_string(),
+                await_close: false,
+            });
+            self.finish(code, reason.to_string(), true, now);
+        }
+        self.connect(now);
+    }
+
+    /// Drops every queued message whose frame `reject` refuses (a frame over a limit the peer
+    /// announced in the handshake, e.g. Socket.IO's `maxPayload`: sent, it would close the
+    /// connection) as [`DropReason::TooBig`] (its request fails [`Failure::TooBig`]), after
+    /// an `error` event of kind [`ErrorKind::MessageTooBig`] with `why`. Returns how many.
+    pub fn drop_queued(&mut self, reject: impl FnMut(&F) -> bool, why: &str) -> usize {
+        let gone = self.outbox.remove_where(reject);
+        let n = gone.len();
+        if n > 0 {
+            self.error(ErrorKind::MessageTooBig, why.to_string());
+        }
+        for e in gone {
+            self.dropped(e, DropReason::TooBig);
+        }
+        n
+    }
+
+    /// Whether request `id` still waits for its reply (a reply to any other id is late or
+    /// unknown).
+    pub fn request_pending(&self, id: u64) -> bool {
+        self.requests.is_pending(id)
     }
 
     // ----- queries -----
@@ -2293,6 +2376,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                 let failure = match reason {
                     DropReason::Closed => Failure::Closed,
                     DropReason::ConnectionLost => Failure::ConnectionLost,
+                    DropReason::TooBig => Failure::TooBig,
                     DropReason::Overflow | DropReason::Expired => Failure::Dropped,
                 };
                 self.emit(Event::RequestFailed { id, failure });

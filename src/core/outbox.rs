@@ -296,6 +296,24 @@ impl<M, F: WireFrame> Outbox<M, F> {
         Some(e)
     }
 
+    /// Removes and returns the entries whose frame `f` picks, oldest first.
+    pub fn remove_where(&mut self, mut f: impl FnMut(&F) -> bool) -> Vec<Entry<M, F>> {
+        let picked: Vec<usize> =
+            self.queue.iter().enumerate().filter(|(_, e)| f(&e.frame)).map(|(i, _)| i).collect();
+        let mut out = Vec::with_capacity(picked.len());
+        for &pos in picked.iter().rev() {
+            if let Some(e) = self.queue.remove(pos) {
+                self.bytes -= e.frame.wire_len();
+                if pos < self.sent {
+                    self.sent -= 1;
+                }
+                out.push(e);
+            }
+        }
+        out.reverse();
+        out
+    }
+
     /// Removes everything, oldest first.
     pub fn drain(&mut self) -> Vec<Entry<M, F>> {
         self.bytes = 0;

@@ -24,16 +24,20 @@ pub enum Failure {
     Closed,
     /// Its frame was dropped from the queue before transmission (overflow or TTL).
     Dropped,
+    /// Its frame was over the peer's size limit and never sent ([`DropReason::TooBig`](super::DropReason::TooBig)).
+    TooBig,
 }
 
 impl Failure {
-    /// The JS `error.kind`: `"timeout"`, `"connection-lost"`, `"closed"` or `"dropped"`.
+    /// The JS `error.kind`: `"timeout"`, `"connection-lost"`, `"closed"`, `"dropped"` or
+    /// `"too-big"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Failure::Timeout => "timeout",
             Failure::ConnectionLost => "connection-lost",
             Failure::Closed => "closed",
             Failure::Dropped => "dropped",
+            Failure::TooBig => "too-big",
         }
     }
 }

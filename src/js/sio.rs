@@ -26,4 +26,14 @@ impl Core {
     pub fn cx(&self, conn: f64, why: String) {
         self.with((), |d| d.sio_fail(conn as u64, why));
     }
+
+    /// `disconnect()`: closes, keeping the queue (emits queue until `co`).
+    pub fn dc(&self) {
+        self.with((), |d| d.sio_disconnect());
+    }
+
+    /// `connect()`: connects if closed, or restarts at once if closing.
+    pub fn co(&self) {
+        self.with((), |d| d.sio_resume());
+    }
 }

@@ -163,6 +163,18 @@ impl Driver {
         self.shared.pump(Ctx::Method);
     }
 
+    /// `disconnect()`: closes, keeping the queue; emits queue until [`sio_resume`](Self::sio_resume)
+    /// ([`Engine::disconnect`]).
+    pub fn sio_disconnect(&self) {
+        self.with(|e, now| e.disconnect(1000, "io client disconnect", now));
+    }
+
+    /// `connect()`: starts connecting if closed, or at once if still closing
+    /// ([`Engine::resume`]).
+    pub fn sio_resume(&self) {
+        self.with(|e, now| e.resume(1000, "io client disconnect", now));
+    }
+
     /// Fails the handshake of connection `conn` (an async `auth` rejected) with `why`.
     pub fn sio_fail(&self, conn: u64, why: String) {
         self.shared.inner.borrow_mut().engine.on_protocol_error(conn, why, now());
@@ -211,8 +223,17 @@ impl Shared {
                 st.reasm.reset();
             }
             let mut inbound = self.inbound.borrow_mut();
+            let mp = st.max_payload;
             let mut deliver = |engine: &mut Engine<Kind, JsFrame>, len: usize, c: Classified| {
                 let (kind, payload, close) = c;
+                if matches!(kind, FrameKind::Ready { .. }) {
+                    // Emits queued before this connection's maxPayload was known: one over it
+                    // would make the server close the connection.
+                    engine.drop_queued(
+                        |f| too_big(f, mp),
+                        "a queued emit makes a WebSocket frame over the server's maxPayload: dropped (drop reason \"too-big\")",
+                    );
+                }
                 if engine.on_frame(conn, len, kind, now) != Delivery::Ignore {
                     let data = payload.unwrap_or(JsValue::UNDEFINED);
                     inbound.push_back(Inbound { data, parsed: None, conn });
@@ -253,6 +274,11 @@ impl Shared {
                     },
                     EioType::Ping => {
                         ping = true;
+                        // Answered during the namespace handshake too (a slow middleware
+                        // must not look like a dead client to the server).
+                        if engine.handshaking() {
+                            engine.control(text("3"), now);
+                        }
                         deliver(engine, len, (FrameKind::Ping, None, None));
                     }
                     EioType::Message if st.opened => match st.reasm.text(p.data) {
@@ -329,10 +355,33 @@ fn packet(
             }
             (FrameKind::Event, payload(p.data, p.id), None)
         }
+        // A late ack (its request timed out or failed) is ignored, as socket.io-client does.
         SioType::Ack | SioType::BinaryAck => match p.id {
-            Some(id) => (FrameKind::Reply { id, error: false }, payload(p.data, None), None),
-            None => CONTROL,
+            Some(id) if engine.request_pending(id) => {
+                (FrameKind::Reply { id, error: false }, payload(p.data, None), None)
+            }
+            _ => CONTROL,
         },
         _ => CONTROL,
+    }
+}
+
+/// Whether `f` (a packet: its text, or `[text, ...attachments]`) makes a WebSocket frame over
+/// `max_payload` bytes (NaN: no limit known).
+fn too_big(f: &JsFrame, max_payload: f64) -> bool {
+    // UTF-16 units (text) plus attachment bytes: a frame can be over only if this * 3 is.
+    if max_payload.is_nan() || f.len as f64 * 3.0 <= max_payload {
+        return false;
+    }
+    let over = |v: &JsValue| {
+        let n = match v.as_string() {
+            Some(s) => s.len(),
+            None => v.dyn_ref::<js_sys::Uint8Array>().map_or(0, |b| b.byte_length() as usize),
+        };
+        n as f64 > max_payload
+    };
+    match f.value.dyn_ref::<js_sys::Array>() {
+        Some(a) => a.iter().any(|v| over(&v)),
+        None => over(&f.value),
     }
 }

@@ -20,9 +20,12 @@
 //                              saw the disconnect (so only a recovered session gets them)
 //   freeze()                 → this connection stops pinging and sending (TCP stays open)
 //   count(n, ms)             → emits "num" 1..n, one every ms milliseconds (across an upgrade)
+//   slowack(ms, cb)          → cb("late") after ms milliseconds
 // Namespace "/admin": middleware accepts auth.token === "good", else next(err) with
 //   err.message "bad token" and err.data { code: 401, token } (the server sends CONNECT_ERROR);
 //   whoami(cb) as above.
+// Namespace "/slow": a middleware that takes auth.ms milliseconds (default 3000, longer than
+//   pingInterval + pingTimeout) before accepting; whoami(cb) as above.
 // HTTP controls (POST, CORS open): /control/drop?id=SID, /control/kick?id=SID,
 //   /control/freeze?id=SID (SID: the namespace socket id), /control/stats → {sockets},
 //   /control/transport?id=SID → {name, upgraded} (Engine.IO's transport of that socket),
@@ -121,6 +124,7 @@ io.on("connection", (socket) => {
     socket.conn.close();
   });
   socket.on("freeze", () => freeze(socket));
+  socket.on("slowack", (ms, cb) => setTimeout(() => cb?.("late"), ms));
   socket.on("count", (n, ms) => {
     for (let i = 1; i <= n; i++) setTimeout(() => socket.emit("num", i), i * ms);
   });
@@ -135,6 +139,10 @@ admin.use((socket, next) => {
   next(err);
 });
 admin.on("connection", common);
+
+const slow = io.of("/slow");
+slow.use((socket, next) => setTimeout(next, Number(socket.handshake.auth?.ms ?? 3000)));
+slow.on("connection", common);
 
 const cors = { "access-control-allow-origin": "*", "access-control-allow-methods": "GET, POST, OPTIONS" };
 function control(req, res) {

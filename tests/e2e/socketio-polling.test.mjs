@@ -124,7 +124,7 @@ stest("default transports: opens over polling, then upgrades to websocket in the
     await until(() => count(s, "upgrade"), 8000, "upgrade");
     const after = { io: s.io.transport, engine: s.io.engine.transport.name, server: await srvTransport(s) };
     await roundTrip(s);
-    const out = { first, id, sameId: s.id == id, after, log: s.log };
+    const out = { first, id, sameId: s.id == id, after, log: s.log.slice() };
     s.disconnect();
     return out;
   });
@@ -149,7 +149,7 @@ stest("polling only: events, acks both ways and binary over polling; no upgrade"
     const b = await bin;
     const binOut = [Array.from(new Uint8Array(b[0].data)), Array.from(new Uint8Array(b[1])), b[2]];
     for (let i = 0; i < 10; i++) await roundTrip(s);
-    const out = { echo, ack, ask, binOut, io: s.io.transport, server: await srvTransport(s), log: s.log };
+    const out = { echo, ack, ask, binOut, io: s.io.transport, server: await srvTransport(s), log: s.log.slice() };
     s.disconnect();
     return out;
   });
@@ -229,7 +229,7 @@ for (const mode of ["refuse", "kill"]) {
         s.emit("count", 20, 2);
         for (let i = 0; i < 5; i++) await roundTrip(s);
         await until(() => nums.length >= 20, 8000, "nums");
-        return { nums, io: s.io.transport, server: await srvTransport(s), connected: s.connected, log: s.log };
+        return { nums, io: s.io.transport, server: await srvTransport(s), connected: s.connected, log: s.log.slice() };
       } finally {
         await probeMode("ok");
         s.disconnect();

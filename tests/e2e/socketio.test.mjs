@@ -328,6 +328,166 @@ stest("bad input: TypeError/RangeError naming the option or argument", async () 
   assert.match(r.bigint, /^TypeError: .*`args`/);
 });
 
+stest("without an auth option: drops fire `drop` and dropped/freed acks settle (review bug 1)", async () => {
+  const r = await page.evaluate(async () => {
+    const s = mk("", { autoConnect: false, queue: { maxMessages: 2 } });
+    const drops = [];
+    s.io.on("drop", (d) => drops.push(`${d.reason}:${d.type}`));
+    const p1 = s.emitWithAck("ack", 1).then(() => "ok", (e) => e.kind);
+    s.emit("log", "x", 1);
+    s.emit("log", "x", 2); // evicts the ack (drop-oldest)
+    const r1 = await p1;
+    const p2 = s.emitWithAck("ack", 2).then(() => "ok", (e) => e.kind);
+    s.free();
+    const r2 = await p2;
+    return { drops, r1, r2, connected: s.connected };
+  });
+  assert.equal(r.r1, "dropped");
+  assert.equal(r.r2, "closed");
+  assert.equal(r.drops[0], "overflow:ack");
+  assert.ok(r.drops.includes("closed:log"), JSON.stringify(r.drops));
+  assert.equal(r.connected, false);
+});
+
+stest("disconnect(); connect() reconnects; emits after disconnect() queue until connect() (review bugs 2, 3)", async () => {
+  const r = await page.evaluate(async () => {
+    const key = "dc" + Math.random();
+    const s = mk();
+    await until(() => s.connected, 8000, "connect");
+    s.disconnect();
+    const c0 = s.connected, id0 = s.id;
+    s.emit("log", key, "after-disconnect"); // queued, not thrown
+    s.connect(); // while closing: takes effect
+    await until(() => count(s, "connect") == 2, 8000, "reconnect");
+    s.disconnect();
+    await until(() => s.io.state == "closed", 4000, "closed");
+    const drops = [];
+    s.io.on("drop", (d) => drops.push(d.reason));
+    s.emit("log", key, "while-closed");
+    const acked = s.emitWithAck("ack", "queued-ack");
+    const queued = s.io.queued;
+    s.connect();
+    await until(() => count(s, "connect") == 3, 8000, "connect again");
+    const ack = await acked;
+    const got = await s.emitWithAck("getlog", key);
+    s.disconnect();
+    return { c0, id0, got, queued, ack, drops, d: s.log.filter((x) => x[0] == "disconnect").map((x) => x[1]) };
+  });
+  assert.equal(r.c0, false);
+  assert.equal(r.id0, undefined);
+  assert.deepEqual(r.got, ["after-disconnect", "while-closed"]);
+  assert.equal(r.queued, 2);
+  assert.equal(r.ack, "queued-ack");
+  assert.deepEqual(r.drops, []);
+  assert.deepEqual(r.d, ["io client disconnect", "io client disconnect"]); // the third fires after the return
+});
+
+stest("a slow namespace middleware (longer than pingInterval + pingTimeout): pings answered, connects (review bug 4)", async () => {
+  const r = await page.evaluate(async () => {
+    const s = mk("/slow", { auth: { ms: 3000 }, reconnection: false });
+    let pings = 0;
+    s.io.on("ping", () => pings++);
+    await until(() => s.connected || count(s, "connect_error") || count(s, "disconnect"), 8000, "connect");
+    const who = s.connected ? await s.emitWithAck("whoami") : null;
+    s.disconnect();
+    return { connected: !!who, pings, errors: s.log.filter((x) => x[0] == "connect_error" || x[0] == "error").map((x) => String(x[1]?.message ?? x[2])) };
+  });
+  assert.deepEqual(r.errors, []);
+  assert.equal(r.connected, true);
+  assert.ok(r.pings >= 1, `pings ${r.pings}`);
+});
+
+stest("emits queued before the connection go before the `connect` listener's (review bug 5)", async () => {
+  const r = await page.evaluate(async () => {
+    const key = "order" + Math.random();
+    const s = mk("", { autoConnect: false });
+    s.on("connect", () => s.emit("log", key, "in-connect"));
+    s.emit("log", key, "queued-1");
+    s.emit("log", key, "queued-2");
+    s.connect();
+    await until(() => s.connected, 8000, "connect");
+    const got = await s.emitWithAck("getlog", key);
+    s.disconnect();
+    return got;
+  });
+  assert.deepEqual(r, ["queued-1", "queued-2", "in-connect"]);
+});
+
+stest("an emit queued before the first connection over maxPayload: `drop` too-big + error, the rest goes (review bug 6)", async () => {
+  const r = await page.evaluate(async () => {
+    const key = "big" + Math.random();
+    const s = mk("", { autoConnect: false, queue: { maxBytes: 4e6 } });
+    const drops = [];
+    s.io.on("drop", (d) => drops.push(`${d.reason}:${d.type}`));
+    s.emit("log", key, "a".repeat(1_100_000)); // maxHttpBufferSize 1e6
+    const big = s.emitWithAck("ack", "é".repeat(600_000)).then(() => "ok", (e) => e.kind);
+    s.emit("log", key, "small");
+    s.connect();
+    await until(() => s.connected, 8000, "connect");
+    const kind = await big;
+    const got = await s.emitWithAck("getlog", key);
+    const out = { drops, kind, got, connects: count(s, "connect"), disconnects: count(s, "disconnect"), errors: s.log.filter((x) => x[0] == "error").map((x) => x[1]) };
+    s.disconnect();
+    return out;
+  });
+  assert.deepEqual(r.drops, ["too-big:log", "too-big:ack"]);
+  assert.equal(r.kind, "too-big");
+  assert.deepEqual(r.got, ["small"]);
+  assert.equal(r.connects, 1);
+  assert.equal(r.disconnects, 0);
+  assert.deepEqual(r.errors, ["message-too-big"]);
+});
+
+stest("an ack after timeout() expired is ignored: no Manager error (review bug 7)", async () => {
+  const r = await page.evaluate(async () => {
+    const s = mk();
+    await until(() => s.connected, 8000, "connect");
+    const kind = await s.timeout(100).emitWithAck("slowack", 400).then(() => "ok", (e) => e.kind);
+    await new Promise((res) => setTimeout(res, 600));
+    const after = await s.emitWithAck("ack", "still");
+    s.disconnect();
+    return { kind, after, errors: s.log.filter((x) => x[0] == "error") };
+  });
+  assert.equal(r.kind, "timeout");
+  assert.equal(r.after, "still");
+  assert.deepEqual(r.errors, []);
+});
+
+stest("minor: timeout(0) times out, free() leaves connected false, delay option names, ignored options, Blob", async () => {
+  const r = await page.evaluate(async () => {
+    const t = (f) => {
+      try {
+        f();
+        return "no error";
+      } catch (e) {
+        return `${e.constructor.name}: ${e.message}`;
+      }
+    };
+    const s = mk();
+    await until(() => s.connected, 8000, "connect");
+    const zero = await s.timeout(0).emitWithAck("ack", 1).then(() => "ok", (e) => e.kind);
+    const blob = t(() => s.emit("x", new Blob(["a"])));
+    s.free();
+    const authErr = [];
+    const a = io(SIO, { auth: () => { throw new Error("nope"); }, reconnection: false });
+    a.on("connect_error", (e) => authErr.push(e.message));
+    await until(() => authErr.length, 8000, "connect_error");
+    a.free();
+    return {
+      zero, blob, connected: s.connected, authErr: authErr[0],
+      delay: t(() => io(SIO, { reconnectionDelay: 9000, reconnectionDelayMax: 100, autoConnect: false })),
+      ignored: t(() => io(SIO, { withCredentials: true, extraHeaders: { a: "b" }, autoConnect: false }).free()),
+    };
+  });
+  assert.equal(r.zero, "timeout");
+  assert.match(r.blob, /^TypeError: .*`args`.*Blob/);
+  assert.equal(r.connected, false);
+  assert.match(r.delay, /^RangeError: .*`reconnectionDelay`/);
+  assert.equal(r.ignored, "no error");
+  assert.ok(!/Error: .*Error:/.test(r.authErr), r.authErr);
+  assert.match(r.authErr, /auth threw: Error: nope/);
+});
+
 test("no uncaught page errors", (t) => {
   if (skip) return t.skip(skip);
   assert.deepEqual(pageErrors, []);
