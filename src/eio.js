@@ -67,6 +67,7 @@ class EioPolling {
     this.ws = null; // the WebSocket, once upgraded
     this.pw = null; // the probe WebSocket
     this.mp = 1e6; // the server's maxPayload (bytes per HTTP payload)
+    this.cr = port.e.c ? "include" : "same-origin"; // cookies (withCredentials)
     this.a = new AbortController();
     this.go();
   }
@@ -88,7 +89,7 @@ class EioPolling {
       let t;
       this.gets = 1;
       try {
-        const r = await fetch(this.at(), { signal: this.a.signal, cache: "no-store" });
+        const r = await fetch(this.at(), { signal: this.a.signal, cache: "no-store", credentials: this.cr });
         if (!r.ok) return this.fail(r);
         t = await r.text();
       } catch {
@@ -151,7 +152,7 @@ class EioPolling {
     const batch = q.splice(0, i);
     this.busy = 1;
     try {
-      const r = await fetch(this.at(), { method: "POST", body: batch.map((x) => x[0]).join("\x1e"), headers: { "content-type": "text/plain;charset=UTF-8" }, signal: this.a.signal });
+      const r = await fetch(this.at(), { method: "POST", body: batch.map((x) => x[0]).join("\x1e"), headers: { "content-type": "text/plain;charset=UTF-8" }, signal: this.a.signal, credentials: this.cr });
       if (!r.ok) return this.fail(r);
     } catch {
       return this.end(1006, "");

@@ -319,11 +319,11 @@ export class Socket {
     t = t.filter((x) => x != "webtransport");
     if (!t.length) throw optErr(RangeError, "transports", 'must include "polling" or "websocket" (webtransport is not supported)');
     const poll = t[0] == "polling";
-    const eio = { p: poll, u: poll && t.includes("websocket") && bool("upgrade") !== false, r: !!bool("rememberUpgrade") };
+    // `c`: polling requests carry cookies cross-origin too (withCredentials), as socket.io-client's.
+    const eio = { p: poll, u: poll && t.includes("websocket") && bool("upgrade") !== false, r: !!bool("rememberUpgrade"), c: !!bool("withCredentials") };
     bool("forceNew");
     bool("multiplex");
-    // Accepted and ignored: a browser WebSocket sends the page's cookies and no custom headers.
-    bool("withCredentials");
+    // extraHeaders: accepted and ignored (a browser WebSocket cannot send custom headers).
     if (o.extraHeaders !== undefined && !isObj(o.extraHeaders)) throw optErr(TypeError, "extraHeaders", `must be an object, got ${typeOf(o.extraHeaders)}`);
     const auth = o.auth;
     if (auth !== undefined && !isObj(auth) && !isFn(auth)) throw optErr(TypeError, "auth", `must be an object or a function, got ${typeOf(auth)}`);
@@ -464,11 +464,13 @@ export class Socket {
     const mp = this._mp;
     // Each WebSocket frame must fit the server's maxPayload (else it closes the connection).
     const big = (n) => {
-      if (n > mp) throw argErr(RangeError, "args", `make a WebSocket frame of ${n} bytes, over the server's maxPayload (${mp} bytes)`);
+      if (n > mp) throw argErr(RangeError, "args", `make a packet of ${n} bytes, over the server's maxPayload (${mp} bytes)`);
     };
     if (mp === mp && len * 3 > mp) big(te.encode(text).length);
+    // Over polling an attachment travels as a `b` + base64 packet: 4/3 of its size, plus 1.
+    const poll = this.io._h.tn == "polling";
     for (const b of bufs) {
-      big(b.byteLength);
+      big(poll ? 4 * Math.ceil(b.byteLength / 3) + 1 : b.byteLength);
       len += b.byteLength;
     }
     return [bufs.length ? [text, ...bufs] : text, len];

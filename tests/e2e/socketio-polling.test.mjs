@@ -162,6 +162,26 @@ stest("polling only: events, acks both ways and binary over polling; no upgrade"
   assert.deepEqual(r.log.map((x) => x[0]), ["connect"]);
 });
 
+stest("an attachment whose base64 exceeds maxPayload over polling throws at emit; the connection stays up (review 2)", async () => {
+  const r = await page.evaluate(async () => {
+    const s = mk(SIO, { transports: ["polling"] });
+    await until(() => s.connected, 8000, "connect");
+    let err = null;
+    try {
+      s.emit("echo", new Uint8Array(800_000)); // 800 000 B raw, 1 066 668 B as base64: over 1e6
+    } catch (e) {
+      err = `${e.name}: ${e.message}`;
+    }
+    await roundTrip(s);
+    const out = { err, connected: s.connected, log: s.log.map((x) => x[0]) };
+    s.disconnect();
+    return out;
+  });
+  assert.match(r.err ?? "", /^RangeError: .*maxPayload/);
+  assert.equal(r.connected, true);
+  assert.deepEqual(r.log, ["connect"], "no disconnect");
+});
+
 stest("upgrade: false stays on polling; transports: ['websocket'] is WebSocket from the start", async () => {
   const r = await page.evaluate(async () => {
     const a = mk(SIO, { upgrade: false });
