@@ -16,7 +16,8 @@
 //! - `POST /ws?…&sid=S&n=K` (body: a batch): batch K is processed (as WebSocket messages of the
 //!   connection, in order) only if it is the last one processed + 1 (`{"ok":true}`); K at or
 //!   below it is a duplicate (`{"ok":true,"duplicate":true}`, not processed); K beyond it is
-//!   `409`. `POST …&sid=S&close=1` ends the session (a client close). Unknown or ended sid: `404`.
+//!   `409`. `POST …&sid=S&close=1` ends the session (a client close; idempotent: `200` for an
+//!   unknown or ended sid too). Otherwise an unknown or ended sid: `404`.
 //!
 //! A dropped session (`/control/drop`, the end of a half-open) fails its open SSE response and
 //! its held requests without an answer (the client sees a network error), like a TCP reset.
@@ -246,16 +247,19 @@ fn parse_batch(body: &[u8]) -> Option<Vec<Message>> {
 
 /// `POST …&sid=S&close=1`: the client closes the session.
 async fn close(shared: &Shared, sid: &str) -> Response {
+    // Idempotent: a session that is unknown or already ended (the client's SSE response,
+    // aborted as it closes, may end it first) is closed: `200` with `"ended": true`.
+    let ended = || json_response(200, json!({ "ok": true, "ended": true }));
     let Some(posts) = shared.lock().http.get(sid).map(|h| h.posts.clone()) else {
-        return unknown();
+        return ended();
     };
     let (reply, done) = oneshot::channel();
     if posts.send(Upstream::Close(reply)).is_err() {
-        return unknown();
+        return ended();
     }
     match done.await {
         Ok(()) => json_response(200, json!({ "ok": true })),
-        Err(_) => aborted(),
+        Err(_) => ended(),
     }
 }
 

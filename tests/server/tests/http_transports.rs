@@ -336,8 +336,10 @@ async fn batch_numbers_dedupe_gaps_and_unknown_sessions() {
     // Unknown sessions.
     assert_eq!(s.post("nope", 1, "[]").await.0, 404);
     assert_eq!(s.poll("nope", true).await.unwrap().unwrap().0, 404);
+    // Closing is idempotent: an unknown (or ended) session is closed already.
     let res = http_body(s.addr, "POST", "/ws?sid=nope&close=1", "").await.unwrap();
-    assert_eq!(res.status, 404);
+    assert_eq!(res.status, 200);
+    assert!(String::from_utf8_lossy(&res.body).contains("\"ended\":true"));
     let (_, sse_sid) = s.sse("tag=n1").await;
     assert_eq!(s.poll(&sse_sid, true).await.unwrap().unwrap().0, 404); // not a polling session
 }
