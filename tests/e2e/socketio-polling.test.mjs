@@ -23,9 +23,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { launchBrowser, serverUrl } from "./helpers.mjs";
+import { SIO, openSioPage } from "./sio-helpers.mjs";
 
-const SIO = (process.env.SIO_TEST_SERVER || "").replace(/\/+$/, "");
 const here = path.dirname(fileURLToPath(import.meta.url));
 let browser;
 let page;
@@ -39,44 +38,14 @@ const stest = (name, fn) =>
   });
 
 before(async () => {
-  if (!SIO) {
-    skip = "SIO_TEST_SERVER is not set (scripts/test.sh starts tests/e2e/sio-test-server.mjs)";
+  const o = await openSioPage(pageErrors);
+  if (o.skip) {
+    skip = o.skip;
     return;
   }
-  let entry = null;
-  try {
-    const res = await fetch(`${serverUrl()}/pkg/package.json`);
-    const rel = res.ok ? (await res.json()).exports?.["./socketio"]?.import : null;
-    if (rel) entry = new URL(rel, `${serverUrl()}/pkg/`).pathname;
-  } catch {
-    /* no package */
-  }
-  if (!entry) {
-    skip = "pkg/ has no steadysocket/socketio entry (scripts/entries.txt; scripts/build-pkg.sh)";
-    return;
-  }
-  browser = await launchBrowser();
-  page = await browser.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  await page.goto(`${serverUrl()}/harness.html`);
+  ({ browser, page } = o);
   await page.evaluate(
-    async ({ entry, sio }) => {
-      const mod = await import(entry);
-      await mod.default();
-      window.io = mod.io;
-      window.SIO = sio;
-      window.until = (cond, ms = 8000, what = "condition") =>
-        new Promise((res, rej) => {
-          const t0 = performance.now();
-          const tick = () => {
-            let v;
-            try { v = cond(); } catch (e) { return rej(e); }
-            if (v) return res(v);
-            if (performance.now() - t0 > ms) return rej(new Error(`timed out waiting for ${what}`));
-            setTimeout(tick, 10);
-          };
-          tick();
-        });
+    async ({ sio }) => {
       window.mk = (url = sio, opts = {}) => {
         const s = io(url, { reconnectionDelay: 50, reconnectionDelayMax: 200, ...opts });
         s.log = [];
@@ -106,7 +75,7 @@ before(async () => {
         });
       };
     },
-    { entry, sio: SIO },
+    { sio: SIO },
   );
 });
 
