@@ -801,12 +801,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             return;
         }
         if self.state != State::Reconnecting {
-            self.actions.push_back(Action::CloseSocket {
-                conn: self.conn,
-                code,
-                reason: reason.to_string(),
-                await_close: false,
-            });
+            self.drop_socket(code, reason);
         }
         self.heartbeat_stop();
         self.unconfirmed.clear();
@@ -836,12 +831,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// `Close` event now, clean, with `code` and `reason`) and a new attempt starts at once.
     pub fn resume(&mut self, code: u16, reason: &str, now: f64) {
         if self.state == State::Closing {
-            self.actions.push_back(Action::CloseSocket {
-                conn: self.conn,
-                code,
-                reason: reason.to_string(),
-                await_close: false,
-            });
+            self.drop_socket(code, reason);
             self.finish(code, reason.to_string(), true, now);
         }
         self.connect(now);
@@ -1139,12 +1129,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     fn gate_failed(&mut self, why: String, code: u16, now: f64) {
         self.gated = false;
         self.error(ErrorKind::Handshake, why);
-        self.actions.push_back(Action::CloseSocket {
-            conn: self.conn,
-            code,
-            reason: "open handler failed".into(),
-            await_close: false,
-        });
+        self.drop_socket(code, "open handler failed");
         // A failed attempt: the connection never became usable, so the backoff grows.
         self.opened_at = now;
         self.lose_connection(CODE_ABNORMAL, "open handler failed".into(), false, None, now);
@@ -1476,12 +1461,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             }
             FrameKind::Refused(why) => {
                 if self.handshaking {
-                    self.actions.push_back(Action::CloseSocket {
-                        conn: self.conn,
-                        code: 1000,
-                        reason: "handshake refused".into(),
-                        await_close: false,
-                    });
+                    self.drop_socket(1000, "handshake refused");
                     self.attempt_failed(ErrorKind::Handshake, why, now);
                 }
                 Delivery::Ignore
@@ -1617,12 +1597,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             State::Closing if due => {
                 if self.bye.take().is_some() {
                     // The goodbye was never answered: close without waiting any longer.
-                    self.actions.push_back(Action::CloseSocket {
-                        conn: self.conn,
-                        code: 1000,
-                        reason: String::new(),
-                        await_close: false,
-                    });
+                    self.drop_socket(1000, String::new());
                 }
                 self.finish(CODE_ABNORMAL, "close timeout".into(), false, now)
             }
@@ -1685,12 +1660,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                     Beat::Dead => {
                         let message = self.dead_peer_advice();
                         self.error(ErrorKind::HeartbeatTimeout, message);
-                        self.actions.push_back(Action::CloseSocket {
-                            conn: self.conn,
-                            code: CODE_TIMEOUT,
-                            reason: "heartbeat timeout".into(),
-                            await_close: false,
-                        });
+                        self.drop_socket(CODE_TIMEOUT, "heartbeat timeout");
                         self.lose_connection(
                             CODE_ABNORMAL,
                             "heartbeat timeout".into(),
@@ -1868,12 +1838,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             }
             State::Connecting | State::Reconnecting => {
                 if self.state == State::Connecting {
-                    self.actions.push_back(Action::CloseSocket {
-                        conn: self.conn,
-                        code,
-                        reason: reason.to_string(),
-                        await_close: false,
-                    });
+                    self.drop_socket(code, reason);
                 }
                 self.finish(code, reason.to_string(), true, now);
             }
@@ -1891,12 +1856,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             return;
         }
         if matches!(self.state, State::Connecting | State::Open | State::Closing) {
-            self.actions.push_back(Action::CloseSocket {
-                conn: self.conn,
-                code: 1000,
-                reason: String::new(),
-                await_close: false,
-            });
+            self.drop_socket(1000, String::new());
         }
         self.finish(1000, String::new(), true, now);
     }
@@ -1914,12 +1874,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         }
         match self.state {
             State::Open => {
-                self.actions.push_back(Action::CloseSocket {
-                    conn: self.conn,
-                    code: 1000,
-                    reason: reason.into(),
-                    await_close: false,
-                });
+                self.drop_socket(1000, reason);
                 self.heartbeat_stop();
                 self.down_since = Some(now);
                 self.report_lost();
@@ -1933,12 +1888,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
                     will_reconnect: true,
                 });
             }
-            State::Connecting => self.actions.push_back(Action::CloseSocket {
-                conn: self.conn,
-                code: 1000,
-                reason: reason.into(),
-                await_close: false,
-            }),
+            State::Connecting => self.drop_socket(1000, reason),
             State::Closing => return,
             State::Closed => self.down_since = Some(now),
             State::Reconnecting => {}
@@ -2096,6 +2046,16 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.deadline = Some(now + self.connect_timeout_ms);
         self.set_state(State::Connecting);
         self.actions.push_back(Action::Connect { conn: self.conn });
+    }
+
+    /// Closes the current connection's socket without waiting for the closing handshake.
+    fn drop_socket(&mut self, code: u16, reason: impl Into<String>) {
+        self.actions.push_back(Action::CloseSocket {
+            conn: self.conn,
+            code,
+            reason: reason.into(),
+            await_close: false,
+        });
     }
 
     fn heartbeat_stop(&mut self) {
