@@ -167,7 +167,7 @@ impl RawMessage {
         match self {
             RawMessage::Text(s) => JsFrame::text(s),
             RawMessage::Binary(b) => {
-                JsFrame { value: js_sys::Uint8Array::from(&b[..]).into(), len: b.len() }
+                JsFrame { value: js_sys::Uint8Array::from(&b[..]).into(), len: b.len(), ch: 0 }
             }
         }
     }
@@ -601,9 +601,9 @@ impl Sink for RustSink {
     }
 
     #[cfg(feature = "socketio")]
-    fn sio_auth(&self, conn: u64) -> Result<(), String> {
+    fn sio_auth(&self, conn: u64, ch: u32) -> Result<(), String> {
         match &self.sio {
-            Some(routes) => routes.auth(conn),
+            Some(routes) => routes.auth(conn, ch),
             None => Ok(()),
         }
     }

@@ -48,7 +48,7 @@ extern "C" {
     /// `Core.ca` (now or later); throws the reason the attempt fails.
     #[cfg(feature = "socketio")]
     #[wasm_bindgen(method, catch, js_name = ha)]
-    fn ha(this: &Hub, conn: f64) -> Result<(), JsValue>;
+    fn ha(this: &Hub, conn: f64, ch: u32) -> Result<(), JsValue>;
 }
 
 #[cfg(feature = "socketio")]
@@ -281,7 +281,9 @@ impl Sink for JsSink {
                 self.e(14, 0.0, 0.0, 0.0, &message.into(), &js_sys::Array::of2(&headers, &body))
             }
             #[cfg(feature = "socketio")]
-            Note::Sio { k, id, conn, v } => self.e(21, k.into(), id, conn as f64, &v, u),
+            Note::Sio { k, id, conn, v, ch } => {
+                self.e(21, k.into(), id, conn as f64, &v, &f64::from(ch).into())
+            }
         }
     }
 
@@ -299,8 +301,8 @@ impl Sink for JsSink {
     }
 
     #[cfg(feature = "socketio")]
-    fn sio_auth(&self, conn: u64) -> Result<(), String> {
-        self.hub.ha(conn as f64).map_err(|e| crate::web::describe(&e))
+    fn sio_auth(&self, conn: u64, ch: u32) -> Result<(), String> {
+        self.hub.ha(conn as f64, ch).map_err(|e| crate::web::describe(&e))
     }
 }
 
@@ -407,7 +409,9 @@ impl Core {
                 // The server pings; the client only answers (the beat role from the CONNECT).
                 config.heartbeat = Some(crate::core::HeartbeatConfig::default());
                 let nsp = nsp.unwrap_or_else(|| "/".into());
-                Proto::Sio(crate::web::SioState::new(nsp, f.clone()))
+                // The first namespace connects with the connection unless autoConnect is off.
+                let active = n.first().is_none_or(|m| (*m as u32) & IDLE == 0);
+                Proto::Sio(crate::web::SioState::new(nsp, f.clone(), active))
             }
             _ => Proto::V1,
         };
@@ -485,9 +489,16 @@ impl Core {
     /// bytes); `raw` says whether it is a raw frame or an envelope. Returns 0 sent, 1
     /// queued, 2 dropped, or a refusal (see [`refused`]).
     /// With `conn` (the open event's connection), through the gate of an open handler's
-    /// Promise ([`hd`](Self::hd)).
-    pub fn t(&self, value: JsValue, len: u32, raw: bool, conn: Option<f64>) -> u32 {
-        let frame = JsFrame { value, len: len as usize };
+    /// Promise ([`hd`](Self::hd)). `ch`: the engine channel (a Socket.IO namespace's).
+    pub fn t(
+        &self,
+        value: JsValue,
+        len: u32,
+        raw: bool,
+        conn: Option<f64>,
+        ch: Option<u32>,
+    ) -> u32 {
+        let frame = JsFrame { value, len: len as usize, ch: ch.unwrap_or(0) };
         let kind = if raw { Kind::Raw } else { Kind::Envelope };
         self.with(5, |d| {
             d.send_via(conn.map(|c| c as u64), frame, kind).map_or_else(refused, |s| s as u32)
@@ -514,7 +525,7 @@ impl Core {
     /// Registers (or replaces) subscription `key`: sent on every open before the backlog, and
     /// now if the backlog already went; whether it was sent now.
     pub fn sb(&self, key: f64, frame: JsValue, len: u32) -> bool {
-        let frame = JsFrame { value: frame, len: len as usize };
+        let frame = JsFrame { value: frame, len: len as usize, ch: 0 };
         self.with(false, |d| d.subscribe(key as u64, frame))
     }
 
@@ -547,7 +558,7 @@ impl Core {
     /// Sends a reply to a server request (or any control frame) on connection `conn` only
     /// (0: the open one); whether it was transmitted.
     pub fn cf(&self, conn: f64, frame: JsValue, len: u32) -> bool {
-        let frame = JsFrame { value: frame, len: len as usize };
+        let frame = JsFrame { value: frame, len: len as usize, ch: 0 };
         self.with(false, |d| d.control(conn as u64, frame))
     }
 
@@ -601,6 +612,7 @@ impl Core {
     /// Starts a request whose frame the facade already encoded with id `expect` (see
     /// [`ni`](Self::ni)); returns its id, minus a refusal (see [`refused`]), or -6 when the
     /// next id is no longer `expect` (the encoder called back into the socket: re-encode).
+    /// `ch`: the engine channel (a Socket.IO namespace's).
     ///
     /// # Errors
     /// A `RangeError` for the timeout.
@@ -611,13 +623,14 @@ impl Core {
         expect: f64,
         timeout_ms: Option<f64>,
         conn: Option<f64>,
+        ch: Option<u32>,
     ) -> Result<f64, JsValue> {
         let timeout_ms = crate::core::validate::request_timeout(timeout_ms)?;
         Ok(self.with(-5.0, |d| {
             if d.read(|e, _| e.next_request_id() as f64) != expect {
                 return -6.0;
             }
-            let frame = JsFrame { value, len: len as usize };
+            let frame = JsFrame { value, len: len as usize, ch: ch.unwrap_or(0) };
             d.request_via(conn.map(|c| c as u64), timeout_ms, |_| frame, |_| {})
                 .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
         }))

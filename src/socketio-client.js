@@ -42,14 +42,11 @@ const dec = (v) => {
   return JSON.parse(v[0], atts ? (k, x) => (x && x._placeholder === true && Number.isInteger(x.num) && x.num >= 0 && x.num < atts.length ? atts[x.num] : x) : undefined);
 };
 
-/** The Hub of a Socket.IO socket: auth per attempt, socket.io's events from the engine's. */
+/** The Hub of a Socket.IO connection (the Manager): socket.io's events from the engine's. */
 class SioHub extends Hub {
-  au; // the auth option: an object, or a function (cb) => void (or returning a Promise) (not `a`: Hub's)
-  ws = null; // a WeakRef to the Socket
+  ns = new Map(); // namespace channel → WeakRef to its Socket (not `a`, `p`, …: Hub's)
   att = 0; // the reconnect attempt being made (0: none)
   hb = false; // the connection died of a heartbeat timeout ("ping timeout")
-  sd = false; // the server sent DISCONNECT ("io server disconnect")
-  cd = false; // disconnect() was called ("io client disconnect")
   tn = "polling"; // the Engine.IO transport in use (or being opened)
 
   /** Told by the Port (src/eio.js) which transport is used: `what` 0 opened, 1 upgraded, 2 upgrade failed (`why`). */
@@ -59,36 +56,42 @@ class SioHub extends Hub {
     if (what == 2) this.emit("upgradeError", kindErr("upgrade", "the upgrade to WebSocket failed: " + why));
   }
 
-  get so() {
-    return this.ws?.deref();
+  /** The Socket of namespace channel `ch`, if alive. */
+  so(ch) {
+    return this.ns.get(ch)?.deref();
   }
 
-  /** The `auth` of this attempt on `conn`: handed to the wasm's `ca` (now, or when it resolves). */
-  ha(conn) {
-    const c = this.sk?._c();
-    if (!c) return;
+  /** The live Sockets. */
+  all() {
+    return [...this.ns.values()].map((r) => r.deref()).filter((x) => x && !x._fr);
+  }
+
+  /** The `auth` of namespace `ch`'s attempt on `conn`: handed to the wasm's `ca` (now, or when it resolves). */
+  ha(conn, ch) {
+    const c = this.sk?._c(), so = this.so(ch);
+    if (!c || !so) return;
     let done = false;
     const send = (d) => {
       if (done) return;
       done = true;
-      if (d !== undefined && d !== null && !isObj(d)) return c.cx(conn, `auth must be an object, got ${typeOf(d)}`);
+      if (d !== undefined && d !== null && !isObj(d)) return c.cx(conn, ch, `auth must be an object, got ${typeOf(d)}`);
       let j;
       try {
         j = JSON.stringify(d ?? {});
       } catch (e) {
-        return c.cx(conn, "auth cannot be encoded as JSON: " + describe(e));
+        return c.cx(conn, ch, "auth cannot be encoded as JSON: " + describe(e));
       }
-      c.ca(conn, j);
+      c.ca(conn, ch, j);
     };
-    const a = this.au;
+    const a = so._au;
     if (!isFn(a)) return send(a);
     let r;
     try {
       r = a(send);
     } catch (e) {
-      throw "auth threw: " + describe(e); // a string: the attempt's error message as it is
+      throw "auth threw: " + describe(e); // a string: the connect error's message as it is
     }
-    if (isFn(r?.then)) r.then(send, (e) => c.cx(conn, "auth rejected: " + describe(e)));
+    if (isFn(r?.then)) r.then(send, (e) => !done && ((done = true), c.cx(conn, ch, "auth rejected: " + describe(e))));
   }
 
   /** `(type, data)` of a queued packet for `drop`/`sent`: the event name and its arguments. */
@@ -103,9 +106,8 @@ class SioHub extends Hub {
   }
 
   e(k, a, b, c, v, w) {
-    const so = this.so;
     switch (k) {
-      case 21: return this.sio(a, b, c, v);
+      case 21: return this.sio(a, b, c, v, w);
       case 0: {
         super.e(k, a, b, c, v, w);
         // reconnecting → connecting: the attempt starts.
@@ -113,31 +115,19 @@ class SioHub extends Hub {
         return;
       }
       case 1: {
-        this.hb = this.sd = this.cd = false;
-        const info = this.sk?._c().si() ?? [];
-        if (so) {
-          so.id = info[0];
-          so.recovered = !!info[1];
-          so._mp = info[2];
-          so.connected = true;
-        }
+        // The Engine.IO connection opened; each namespace's `connect` follows its CONNECT answer.
+        this.hb = false;
         if (a) this.emit("reconnect", b);
         this.att = 0;
-        this.emit("open", { reconnected: !!a, attempt: b });
-        // The backlog goes before what the `connect` listeners emit (as socket.io-client):
-        // held while they run, then released (their emits queue behind it).
-        const core = this.dead ? null : this.sk?._c(), h = core?.hd();
-        so?._emit("connect", []);
-        if (h) core.rl(h);
-        return;
+        return this.emit("open", { reconnected: !!a, attempt: b });
       }
       case 2: {
         super.e(k, a, b, c, v, w);
-        if (so?.connected || so?._dn) {
-          so._dn = false;
+        const reason = this.hb ? "ping timeout" : "transport close";
+        for (const so of this.all()) {
+          if (!so.connected) continue;
           so.connected = false;
           so.id = undefined;
-          const reason = this.sd ? "io server disconnect" : this.cd ? "io client disconnect" : this.hb ? "ping timeout" : "transport close";
           so._emit("disconnect", [reason, { code: a, reason: v, wasClean: !!(b & 1), willReconnect: !!(b & 2) }]);
         }
         return;
@@ -150,9 +140,9 @@ class SioHub extends Hub {
         if (kind == "heartbeat-timeout") this.hb = true;
         if (kind == "reconnect-failed") this.emit("reconnect_failed", err);
         this.emit("error", err);
-        if (so && !so.connected && ATTEMPT.includes(kind)) {
+        if (ATTEMPT.includes(kind)) {
           if (this.att) this.emit("reconnect_error", err);
-          so._emit("connect_error", [err]);
+          for (const so of this.all()) if (so._act && !so.connected) so._emit("connect_error", [err]);
         }
         return;
       }
@@ -169,13 +159,35 @@ class SioHub extends Hub {
     return super.e(k, a, b, c, v, w);
   }
 
-  /** A Socket.IO note (src/web/socketio.rs): 0 event, 1 ack of request `id`, 2 connect error, 3 ping. */
-  sio(k, id, conn, v) {
-    const so = this.so;
+  /**
+   * A Socket.IO note (src/web/socketio.rs) for namespace channel `ch`: 0 event, 1 ack of
+   * request `id`, 2 connect error, 3 ping, 4 connected, 5 server disconnect, 6 auth failed.
+   */
+  sio(k, id, conn, v, ch) {
     if (k == 3) return this.emit("ping");
-    if (!so) return;
-    // A DISCONNECT from the server (the close follows).
-    if (k == 2 && so.connected) return void (this.sd = true);
+    const so = this.so(ch);
+    if (k == 6) {
+      if (so) {
+        so._act = false;
+        so._emit("connect_error", [kindErr("handshake", v)]);
+      }
+      return;
+    }
+    if (k == 4) {
+      if (!so) return;
+      const info = this.sk?._c().si(ch) ?? [];
+      so.id = info[0];
+      so.recovered = !!info[1];
+      so._mp = info[2];
+      so.connected = true;
+      return so._emit("connect", []);
+    }
+    if (k == 5) {
+      if (!so) return;
+      so._act = so.connected = false;
+      so.id = undefined;
+      return so._emit("disconnect", ["io server disconnect", { code: 1000, reason: "io server disconnect", wasClean: true, willReconnect: false }]);
+    }
     let args;
     try {
       args = dec(v);
@@ -183,8 +195,10 @@ class SioHub extends Hub {
       return this.emit("error", kindErr("protocol", "malformed Socket.IO payload: " + describe(e)));
     }
     if (k == 1) return this.settle(id, true, args);
+    if (!so) return;
     if (k == 2) {
       // CONNECT_ERROR: {message, data} (a string from old servers). No reconnect follows.
+      so._act = false;
       const err = kindErr("connect", typeof args == "string" ? args : String(args?.message));
       err.data = args?.data;
       return so._emit("connect_error", [err]);
@@ -209,8 +223,17 @@ class SioHub extends Hub {
  * `error`, `ping`, `open` and `close`.
  */
 export class Manager extends Base {
+  _s = new Map(); // namespace → its Socket (socket.io-client's `nsps`)
+  _ac = true; // autoConnect: new sockets connect at once
+
   constructor(url, packed, o, hub, nsp, eio) {
     super(url, packed, o, [4], "3", eio, hub, nsp);
+    this._ac = o.autoConnect !== false;
+  }
+
+  /** The Socket of namespace `nsp` on this connection (the same one on every call); `opts.auth` as `io()`'s. */
+  socket(nsp, opts) {
+    return this._s.get(nsp) ?? new Socket(this, nsp, opts);
   }
 
   /** The Engine.IO transport in use (or being opened): "polling" or "websocket". */
@@ -247,12 +270,127 @@ export class Manager extends Base {
   }
 }
 
-/** socket.io-client's `io(url, options)`: a new Socket (one connection per call). */
+// Managers shared by `io()` calls (multiplexing): the Engine.IO URL → WeakRef to its Manager.
+const cache = new Map();
+
+/**
+ * socket.io-client's `io(url, options)`: the Socket of the URL's namespace. Sockets of other
+ * namespaces on the same server (same Engine.IO URL: origin, path, query) share one
+ * connection (the Manager); a namespace that already has a Socket there, `forceNew: true` or
+ * `multiplex: false` open a new one.
+ */
 export function io(url, options) {
   return new Socket(url, options);
 }
 
-/** A Socket.IO socket for one namespace. See the README ("Socket.IO"). */
+/** Resolves `io()`'s arguments: `[Manager, namespace, auth]`. */
+function route(url, options) {
+  if (options === undefined && isObj(url)) [url, options] = [undefined, url];
+  const o = options ?? {};
+  if (!isObj(o)) throw optErr(TypeError, "options", `must be an object, got ${typeOf(options)}`);
+  keys(o, "", "options", [...SIO_OPTS, ...OURS]);
+  const G = globalThis;
+  if (G.URL && url instanceof URL) url = url.href;
+  if (url !== undefined && typeof url != "string") throw new TypeError(`${P}url must be an http:, https:, ws: or wss: URL string, got ${typeOf(url)}`);
+  let u;
+  try {
+    u = new URL(url ?? "/", G.document?.baseURI ?? G.location?.href);
+  } catch {
+    throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, absolute or relative to the page`);
+  }
+  if (!/^(http|ws)s?:$/.test(u.protocol)) throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, got the scheme ${u.protocol}`);
+  const nsp = u.pathname || "/";
+  if (nsp.includes(",")) throw new SyntaxError(`${P}invalid URL \`${url}\`: a namespace cannot contain ","`);
+  const str = (k) => {
+    const v = o[k];
+    if (v !== undefined && typeof v != "string") throw optErr(TypeError, k, `must be a string, got ${typeOf(v)}`);
+    return v;
+  };
+  const num = (k, ok, what) => {
+    const v = o[k];
+    if (v === undefined) return v;
+    if (typeof v != "number") throw optErr(TypeError, k, `must be a number, got ${typeOf(v)}`);
+    if (!ok(v)) throw optErr(RangeError, k, `must be ${what}, got ${v}`);
+    return v;
+  };
+  const bool = (k) => {
+    const v = o[k];
+    if (v !== undefined && typeof v != "boolean") throw optErr(TypeError, k, `must be a boolean, got ${typeOf(v)}`);
+    return v;
+  };
+  // The Engine.IO URL: path (default /socket.io/), the URL's and `query`'s parameters, EIO=4.
+  const path = (str("path") ?? "/socket.io").replace(/\/$/, "") + "/";
+  const q = new URLSearchParams(u.search);
+  const query = o.query;
+  if (query !== undefined) {
+    if (!isObj(query)) throw optErr(TypeError, "query", `must be an object, got ${typeOf(query)}`);
+    for (const k of Object.keys(query)) {
+      const v = query[k];
+      if (typeof v != "string" && typeof v != "number" && typeof v != "boolean") throw optErr(TypeError, `query.${k}`, `must be a string, number or boolean, got ${typeOf(v)}`);
+      q.set(k, String(v));
+    }
+  }
+  q.set("EIO", "4");
+  q.set("transport", "websocket");
+  const eurl = `${u.protocol}//${u.host}${path.startsWith("/") ? path : "/" + path}?${q}`;
+  // Transports: the first of the list opens (webtransport is not supported: skipped);
+  // polling upgrades to websocket when both are listed and `upgrade` is not false.
+  let t = o.transports ?? ["polling", "websocket"];
+  if (!Array.isArray(t) || t.some((x) => typeof x != "string")) throw optErr(TypeError, "transports", `must be an array of strings, got ${typeOf(o.transports)}`);
+  const bad = t.find((x) => !["polling", "websocket", "webtransport"].includes(x));
+  if (bad !== undefined) throw optErr(RangeError, "transports", `has an unknown transport "${bad}"`);
+  t = t.filter((x) => x != "webtransport");
+  if (!t.length) throw optErr(RangeError, "transports", 'must include "polling" or "websocket" (webtransport is not supported)');
+  const poll = t[0] == "polling";
+  // `c`: polling requests carry cookies cross-origin too (withCredentials), as socket.io-client's.
+  const eio = { p: poll, u: poll && t.includes("websocket") && bool("upgrade") !== false, r: !!bool("rememberUpgrade"), c: !!bool("withCredentials") };
+  const fresh = bool("forceNew") || bool("multiplex") === false;
+  // extraHeaders: accepted and ignored (a browser WebSocket cannot send custom headers).
+  if (o.extraHeaders !== undefined && !isObj(o.extraHeaders)) throw optErr(TypeError, "extraHeaders", `must be an object, got ${typeOf(o.extraHeaders)}`);
+  const auth = o.auth;
+  if (auth !== undefined && !isObj(auth) && !isFn(auth)) throw optErr(TypeError, "auth", `must be an object or a function, got ${typeOf(auth)}`);
+
+  // Our options as they are; socket.io-client's reconnection and timeout names mapped.
+  const po = {};
+  for (const k of OURS) if (o[k] !== undefined) po[k] = o[k];
+  const rd = num("reconnectionDelay", (v) => v >= 1 && v < Infinity, "a number >= 1");
+  const rdm = num("reconnectionDelayMax", (v) => v >= 1 && v < Infinity, "a number >= 1");
+  const rf = num("randomizationFactor", (v) => v >= 0 && v <= 1, "a number from 0 to 1");
+  if (rd !== undefined && rdm !== undefined && rd > rdm) throw optErr(RangeError, "reconnectionDelay", `must be <= reconnectionDelayMax (${rdm}), got ${rd}`);
+  const ra = num("reconnectionAttempts", (v) => v == Infinity || (Number.isInteger(v) && v >= 0), "an integer >= 0 or Infinity");
+  const to = num("timeout", (v) => v > 0 && v < Infinity, "a number > 0");
+  const at = num("ackTimeout", (v) => v > 0 && v < Infinity, "a number > 0");
+  if (bool("reconnection") === false || o.reconnect === false) po.reconnect = false;
+  else {
+    const r = { minDelayMs: rd ?? 1000, maxDelayMs: rdm ?? Math.max(5000, rd ?? 1000), jitter: rf ?? 0.5 };
+    if (ra !== undefined) r.maxAttempts = ra;
+    if (isObj(o.reconnect)) Object.assign(r, o.reconnect);
+    else if (o.reconnect !== undefined && o.reconnect !== true) throw optErr(TypeError, "reconnect", `must be false, true or an object, got ${typeOf(o.reconnect)}`);
+    po.reconnect = r;
+  }
+  po.connectTimeoutMs ??= to ?? 20000;
+  if (at !== undefined) po.requestTimeoutMs ??= at;
+
+  // A shared Manager (the first one made for this Engine.IO URL), unless this namespace is on it already.
+  let m = fresh ? null : cache.get(eurl)?.deref();
+  if (m && (m._h.dead || m._s.has(nsp))) m = null;
+  if (!m) {
+    const hub = new SioHub();
+    hub.tn = poll ? "polling" : "websocket";
+    eio.t = (name, what, why) => hub.tr(name, what, why);
+    /** The connection (socket.io-client's Manager). */
+    m = new Manager(eurl, pack(po), po, hub, nsp, eio);
+    const old = cache.get(eurl)?.deref();
+    if (!fresh && (!old || old._h.dead)) cache.set(eurl, new WeakRef(m));
+  }
+  return [m, nsp, auth];
+}
+
+/**
+ * A Socket.IO socket for one namespace. See the README ("Socket.IO"). `new Socket(url,
+ * options)` is `io(url, options)`; `new Socket(manager, nsp, { auth })` is
+ * `manager.socket(nsp, { auth })`.
+ */
 export class Socket {
   connected = false;
   id = undefined;
@@ -261,103 +399,33 @@ export class Socket {
   _any = []; // [null, handler]
   _f = {}; // flags of the next emit: timeout, volatile
   _mp = NaN; // the server's maxPayload (bytes per WebSocket frame)
+  _act = false; // active: connecting or connected (not after disconnect(), a refusal or a kick)
+  _fr = false; // free() was called
 
-  constructor(url, options) {
-    if (options === undefined && isObj(url)) [url, options] = [undefined, url];
-    const o = options ?? {};
-    if (!isObj(o)) throw optErr(TypeError, "options", `must be an object, got ${typeOf(options)}`);
-    keys(o, "", "options", [...SIO_OPTS, ...OURS]);
-    const G = globalThis;
-    if (G.URL && url instanceof URL) url = url.href;
-    if (url !== undefined && typeof url != "string") throw new TypeError(`${P}url must be an http:, https:, ws: or wss: URL string, got ${typeOf(url)}`);
-    let u;
-    try {
-      u = new URL(url ?? "/", G.document?.baseURI ?? G.location?.href);
-    } catch {
-      throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, absolute or relative to the page`);
-    }
-    const nsp = u.pathname || "/";
-    if (nsp.includes(",")) throw new SyntaxError(`${P}invalid URL \`${url}\`: a namespace cannot contain ","`);
-    const str = (k) => {
-      const v = o[k];
-      if (v !== undefined && typeof v != "string") throw optErr(TypeError, k, `must be a string, got ${typeOf(v)}`);
-      return v;
-    };
-    const num = (k, ok, what) => {
-      const v = o[k];
-      if (v === undefined) return v;
-      if (typeof v != "number") throw optErr(TypeError, k, `must be a number, got ${typeOf(v)}`);
-      if (!ok(v)) throw optErr(RangeError, k, `must be ${what}, got ${v}`);
-      return v;
-    };
-    const bool = (k) => {
-      const v = o[k];
-      if (v !== undefined && typeof v != "boolean") throw optErr(TypeError, k, `must be a boolean, got ${typeOf(v)}`);
-      return v;
-    };
-    // The Engine.IO URL: path (default /socket.io/), the URL's and `query`'s parameters, EIO=4.
-    const path = (str("path") ?? "/socket.io").replace(/\/$/, "") + "/";
-    const q = new URLSearchParams(u.search);
-    const query = o.query;
-    if (query !== undefined) {
-      if (!isObj(query)) throw optErr(TypeError, "query", `must be an object, got ${typeOf(query)}`);
-      for (const k of Object.keys(query)) {
-        const v = query[k];
-        if (typeof v != "string" && typeof v != "number" && typeof v != "boolean") throw optErr(TypeError, `query.${k}`, `must be a string, number or boolean, got ${typeOf(v)}`);
-        q.set(k, String(v));
-      }
-    }
-    q.set("EIO", "4");
-    q.set("transport", "websocket");
-    const eurl = `${u.protocol}//${u.host}${path.startsWith("/") ? path : "/" + path}?${q}`;
-    // Transports: the first of the list opens (webtransport is not supported: skipped);
-    // polling upgrades to websocket when both are listed and `upgrade` is not false.
-    let t = o.transports ?? ["polling", "websocket"];
-    if (!Array.isArray(t) || t.some((x) => typeof x != "string")) throw optErr(TypeError, "transports", `must be an array of strings, got ${typeOf(o.transports)}`);
-    const bad = t.find((x) => !["polling", "websocket", "webtransport"].includes(x));
-    if (bad !== undefined) throw optErr(RangeError, "transports", `has an unknown transport "${bad}"`);
-    t = t.filter((x) => x != "webtransport");
-    if (!t.length) throw optErr(RangeError, "transports", 'must include "polling" or "websocket" (webtransport is not supported)');
-    const poll = t[0] == "polling";
-    // `c`: polling requests carry cookies cross-origin too (withCredentials), as socket.io-client's.
-    const eio = { p: poll, u: poll && t.includes("websocket") && bool("upgrade") !== false, r: !!bool("rememberUpgrade"), c: !!bool("withCredentials") };
-    bool("forceNew");
-    bool("multiplex");
-    // extraHeaders: accepted and ignored (a browser WebSocket cannot send custom headers).
-    if (o.extraHeaders !== undefined && !isObj(o.extraHeaders)) throw optErr(TypeError, "extraHeaders", `must be an object, got ${typeOf(o.extraHeaders)}`);
-    const auth = o.auth;
-    if (auth !== undefined && !isObj(auth) && !isFn(auth)) throw optErr(TypeError, "auth", `must be an object or a function, got ${typeOf(auth)}`);
-
-    // Our options as they are; socket.io-client's reconnection and timeout names mapped.
-    const po = {};
-    for (const k of OURS) if (o[k] !== undefined) po[k] = o[k];
-    const rd = num("reconnectionDelay", (v) => v >= 1 && v < Infinity, "a number >= 1");
-    const rdm = num("reconnectionDelayMax", (v) => v >= 1 && v < Infinity, "a number >= 1");
-    const rf = num("randomizationFactor", (v) => v >= 0 && v <= 1, "a number from 0 to 1");
-    if (rd !== undefined && rdm !== undefined && rd > rdm) throw optErr(RangeError, "reconnectionDelay", `must be <= reconnectionDelayMax (${rdm}), got ${rd}`);
-    const ra = num("reconnectionAttempts", (v) => v == Infinity || (Number.isInteger(v) && v >= 0), "an integer >= 0 or Infinity");
-    const to = num("timeout", (v) => v > 0 && v < Infinity, "a number > 0");
-    const at = num("ackTimeout", (v) => v > 0 && v < Infinity, "a number > 0");
-    if (bool("reconnection") === false || o.reconnect === false) po.reconnect = false;
-    else {
-      const r = { minDelayMs: rd ?? 1000, maxDelayMs: rdm ?? Math.max(5000, rd ?? 1000), jitter: rf ?? 0.5 };
-      if (ra !== undefined) r.maxAttempts = ra;
-      if (isObj(o.reconnect)) Object.assign(r, o.reconnect);
-      else if (o.reconnect !== undefined && o.reconnect !== true) throw optErr(TypeError, "reconnect", `must be false, true or an object, got ${typeOf(o.reconnect)}`);
-      po.reconnect = r;
-    }
-    po.connectTimeoutMs ??= to ?? 20000;
-    if (at !== undefined) po.requestTimeoutMs ??= at;
-
+  constructor(url, options, opts) {
+    let m, nsp, auth;
+    if (url instanceof Manager) {
+      [m, nsp] = [url, options];
+      if (typeof nsp != "string") throw argErr(TypeError, "nsp", `must be a string, got ${typeOf(nsp)}`);
+      if (!nsp.startsWith("/") || nsp.includes(",")) throw argErr(RangeError, "nsp", `must start with "/" and have no ",", got "${nsp}"`);
+      if (opts !== undefined && !isObj(opts)) throw optErr(TypeError, "opts", `must be an object, got ${typeOf(opts)}`);
+      auth = opts?.auth;
+      if (auth !== undefined && !isObj(auth) && !isFn(auth)) throw optErr(TypeError, "auth", `must be an object or a function, got ${typeOf(auth)}`);
+      if (m._s.has(nsp)) throw argErr(RangeError, "nsp", `"${nsp}" already has a Socket on this Manager: use manager.socket(nsp)`);
+    } else [m, nsp, auth] = route(url, options);
+    const c = m._c();
     this.nsp = nsp;
     this._ns = nsp == "/" ? "" : nsp + ",";
-    const hub = new SioHub();
-    hub.au = auth;
-    hub.tn = poll ? "polling" : "websocket";
-    eio.t = (name, what, why) => hub.tr(name, what, why);
+    this._au = auth;
     /** The connection (socket.io-client's Manager). */
-    this.io = new Manager(eurl, pack(po), po, hub, nsp, eio);
-    hub.ws = new WeakRef(this);
+    this.io = m;
+    this._ch = c.sn(nsp, false);
+    m._h.ns.set(this._ch, new WeakRef(this));
+    m._s.set(nsp, this);
+    if (m._ac) {
+      this._act = true;
+      c.co(this._ch);
+    }
   }
 
   get disconnected() {
@@ -366,7 +434,7 @@ export class Socket {
 
   /** Whether the socket will (re)connect: `false` after `disconnect()`, a server disconnect or a connect error. */
   get active() {
-    return this.io.state != "closed";
+    return this._act && !this._fr && this.io.state != "closed";
   }
 
   on(event, handler) {
@@ -493,7 +561,7 @@ export class Socket {
       const id = c.ni();
       const [v, len] = this._pk(2, id, [event, ...args]);
       // timeout(0): the smallest deadline (times out at the next timer tick).
-      const r = c.rf(v, len, id, f.timeout === 0 ? Number.MIN_VALUE : f.timeout, undefined);
+      const r = c.rf(v, len, id, f.timeout === 0 ? Number.MIN_VALUE : f.timeout, undefined, this._ch);
       if (r == -6) continue; // a toJSON emitted meanwhile: encode again with the next id
       if (r == -5) throw freed();
       if (r < 0) return settle[1](refusal(-r));
@@ -535,7 +603,8 @@ export class Socket {
       if (this.connected) this.io._c().cf(0, v, len);
       return this;
     }
-    this.io._tx(v, len, 0);
+    const r = this.io._c().t(v, len, false, undefined, this._ch);
+    if (r > 2) throw refusal(r);
     return this;
   }
 
@@ -570,8 +639,11 @@ export class Socket {
 
   /** Connects if not connected (after `disconnect()`, a server disconnect, a connect error, or `autoConnect: false`); right after `disconnect()` too (the closing connection is abandoned). */
   connect() {
-    this.io._c().co();
+    const c = this.io._c();
+    if (this._fr) throw freed();
+    this._act = true;
     this.io._idle = false;
+    c.co(this._ch);
     return this;
   }
 
@@ -580,20 +652,18 @@ export class Socket {
   }
 
   /**
-   * Leaves the namespace (DISCONNECT) and closes: `disconnect` with "io client disconnect"; no
-   * reconnect. `connected` is false at once. The queue is kept: emits made from now on queue
-   * too (within `queue`'s limits) and go on the next `connect()`.
+   * Leaves the namespace (DISCONNECT): `disconnect` with "io client disconnect", at once; no
+   * reconnect. The connection closes when no other namespace uses it. The queue is kept:
+   * emits made from now on queue too (within `queue`'s limits) and go on the next `connect()`.
    */
   disconnect() {
     const c = this.io._c();
-    if (this.connected) {
-      c.cf(0, "41" + this._ns, 2 + this._ns.length);
-      this._dn = true; // the `disconnect` event is still due
+    this._act = false;
+    if (c.dc(this._ch) && this.connected) {
       this.connected = false;
       this.id = undefined;
+      this._emit("disconnect", ["io client disconnect", { code: 1000, reason: "io client disconnect", wasClean: true, willReconnect: false }]);
     }
-    this.io._h.cd = true;
-    c.dc();
     return this;
   }
 
@@ -601,10 +671,20 @@ export class Socket {
     return this.disconnect();
   }
 
-  /** Releases the wasm side at once (pending acks reject `closed`, queued packets get `drop` events). */
+  /**
+   * Leaves the namespace (as `disconnect()`, without events) and releases the Manager's wasm
+   * side when no other live Socket uses it (pending acks reject `closed`, queued packets get
+   * `drop` events).
+   */
   free() {
-    this.connected = false;
+    if (this._fr) return;
+    this._fr = true;
+    this._act = this.connected = false;
     this.id = undefined;
-    this.io.free();
+    const m = this.io;
+    m._s.delete(this.nsp);
+    if (m._h.dead) return;
+    if (m._h.all().length) m._c().dc(this._ch);
+    else m.free();
   }
 }

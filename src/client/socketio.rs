@@ -102,10 +102,10 @@ struct Status {
     recovered: bool,
     /// The server's `maxPayload` (bytes per WebSocket frame), NaN when unknown.
     max_payload: f64,
-    /// Why the next close happens: a server `DISCONNECT`, `disconnect()`, a dead peer.
-    server_disconnect: bool,
-    client_disconnect: bool,
+    /// Why the next close happens: a dead peer.
     ping_timeout: bool,
+    /// Whether the connection opened before (the next `Connect` is a reconnection).
+    reconnected: bool,
 }
 
 /// The Socket.IO session's side of the Rust sink: the event streams, `auth`, the namespace.
@@ -252,14 +252,14 @@ impl Packet {
 fn to_frame(text: String, bins: &[Vec<u8>]) -> JsFrame {
     let mut len = text.len();
     if bins.is_empty() {
-        return JsFrame { value: JsValue::from_str(&text), len };
+        return JsFrame { value: JsValue::from_str(&text), len, ch: 1 };
     }
     let a = js_sys::Array::of1(&JsValue::from_str(&text));
     for b in bins {
         len += b.len();
         a.push(&js_sys::Uint8Array::from(&b[..]));
     }
-    JsFrame { value: a.into(), len }
+    JsFrame { value: a.into(), len, ch: 1 }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -499,7 +499,7 @@ impl SocketIoBuilder {
             set("p", poll);
             set("u", poll && self.upgrade && t.contains(&Transport::WebSocket));
             set("r", false);
-            let proto = Proto::Sio(SioState::new(nsp, eio.into()));
+            let proto = Proto::Sio(SioState::new(nsp, eio.into(), true));
             let sink = Rc::new(RustSink { sio: Some(routes), ..RustSink::default() });
             let driver = Rc::new(Driver::build(
                 crate::web::UrlSource::Fixed(url),
@@ -733,19 +733,24 @@ impl SocketIo {
     /// Connects if not connected (after [`disconnect`](Self::disconnect), a server
     /// disconnect, a connect error, or [`auto_connect(false)`](SocketIoBuilder::auto_connect)).
     pub fn connect(&self) {
-        self.driver.connect();
+        self.driver.sio_join(1);
     }
 
     /// Leaves the namespace (`DISCONNECT`) and closes: a [`SioEvent::Disconnect`] with reason
     /// `io client disconnect`; no reconnect. Pending acks fail `closed`; queued packets are
     /// dropped ([`SioEvent::Drop`]).
     pub fn disconnect(&self) {
-        if let Some(r) = self.routes() {
-            if self.connected() {
-                let text = ["41", &r.ns].concat();
-                self.driver.control(0, to_frame(text, &[]));
+        if self.driver.sio_leave(1) {
+            if let Some(r) = self.routes() {
+                let mut st = r.status.borrow_mut();
+                st.connected = false;
+                st.id = None;
+                drop(st);
+                r.publish(SioEvent::Disconnect {
+                    reason: "io client disconnect".into(),
+                    will_reconnect: false,
+                });
             }
-            r.status.borrow_mut().client_disconnect = true;
         }
         self.driver.close(1000, "io client disconnect");
     }
@@ -983,13 +988,13 @@ impl Routes {
 
     /// Produces this attempt's `auth` and hands it to the driver (now, or when its future
     /// resolves); `Err` fails the attempt.
-    pub(crate) fn auth(&self, conn: u64) -> Result<(), String> {
+    pub(crate) fn auth(&self, conn: u64, ch: u32) -> Result<(), String> {
         let Some(driver) = self.driver.borrow().upgrade() else { return Ok(()) };
         let send = move |d: &Driver, v: Result<Value, String>| match v {
-            Ok(Value::Null) => d.sio_connect(conn, "{}"),
-            Ok(v @ Value::Object(_)) => d.sio_connect(conn, &v.to_string()),
-            Ok(_) => d.sio_fail(conn, "auth must be a JSON object".into()),
-            Err(e) => d.sio_fail(conn, ["auth: ", &e].concat()),
+            Ok(Value::Null) => d.sio_connect(conn, ch, "{}"),
+            Ok(v @ Value::Object(_)) => d.sio_connect(conn, ch, &v.to_string()),
+            Ok(_) => d.sio_fail(conn, ch, "auth must be a JSON object".into()),
+            Err(e) => d.sio_fail(conn, ch, ["auth: ", &e].concat()),
         };
         match &self.auth {
             Auth::Fixed(v) => send(&driver, Ok(v.clone())),
@@ -1022,11 +1027,35 @@ impl Routes {
         };
         let ev = match note {
             Note::Sio { k: 3, .. } => SioEvent::Ping,
-            Note::Sio { k: 2, v, .. } => {
-                if self.status.borrow().connected {
-                    self.status.borrow_mut().server_disconnect = true;
-                    return;
+            Note::Sio { k: 4, .. } => {
+                let info = self.driver.borrow().upgrade().map(|d| d.sio_info(1));
+                let get = |i: u32| info.as_ref().map_or(JsValue::UNDEFINED, |a| a.get(i));
+                let id = get(0).as_string().unwrap_or_default();
+                let recovered = get(1).as_bool().unwrap_or(false);
+                let mut st = self.status.borrow_mut();
+                st.connected = true;
+                st.id = Some(id.clone());
+                st.recovered = recovered;
+                st.max_payload = get(2).as_f64().unwrap_or(f64::NAN);
+                st.ping_timeout = false;
+                let reconnected = std::mem::replace(&mut st.reconnected, true);
+                drop(st);
+                SioEvent::Connect { id, recovered, reconnected }
+            }
+            Note::Sio { k: 5, .. } => {
+                let mut st = self.status.borrow_mut();
+                st.connected = false;
+                st.id = None;
+                drop(st);
+                SioEvent::Disconnect {
+                    reason: "io server disconnect".into(),
+                    will_reconnect: false,
                 }
+            }
+            Note::Sio { k: 6, v, .. } => {
+                SioEvent::ConnectError { message: v.as_string().unwrap_or_default(), data: None }
+            }
+            Note::Sio { k: 2, v, .. } => {
                 let (message, data) = match payload(&v) {
                     Some((Value::String(s), _)) => (s, None),
                     Some((Value::Object(mut o), _)) => {
@@ -1069,22 +1098,6 @@ impl Routes {
             }
             Note::Engine(ev) => match ev {
                 Event::State { from, to } => SioEvent::State { from, to },
-                Event::Open { reconnected, .. } => {
-                    let info = self.driver.borrow().upgrade().map(|d| d.sio_info());
-                    let get = |i: u32| info.as_ref().map_or(JsValue::UNDEFINED, |a| a.get(i));
-                    let id = get(0).as_string().unwrap_or_default();
-                    let recovered = get(1).as_bool().unwrap_or(false);
-                    let mut st = self.status.borrow_mut();
-                    st.connected = true;
-                    st.id = Some(id.clone());
-                    st.recovered = recovered;
-                    st.max_payload = get(2).as_f64().unwrap_or(f64::NAN);
-                    st.server_disconnect = false;
-                    st.client_disconnect = false;
-                    st.ping_timeout = false;
-                    drop(st);
-                    SioEvent::Connect { id, recovered, reconnected }
-                }
                 Event::Close { will_reconnect, .. } => {
                     let mut st = self.status.borrow_mut();
                     if !st.connected {
@@ -1092,15 +1105,7 @@ impl Routes {
                     }
                     st.connected = false;
                     st.id = None;
-                    let reason = if st.server_disconnect {
-                        "io server disconnect"
-                    } else if st.client_disconnect {
-                        "io client disconnect"
-                    } else if st.ping_timeout {
-                        "ping timeout"
-                    } else {
-                        "transport close"
-                    };
+                    let reason = if st.ping_timeout { "ping timeout" } else { "transport close" };
                     SioEvent::Disconnect { reason: reason.into(), will_reconnect }
                 }
                 Event::Reconnecting { attempt, delay_ms } => {

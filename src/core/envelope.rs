@@ -51,6 +51,11 @@ pub trait WireFrame: Clone {
         let _ = seq;
         None
     }
+    /// The channel it belongs to (see [`Engine::open_channel`](crate::core::Engine::open_channel)):
+    /// 0, the default, is always open.
+    fn channel(&self) -> u32 {
+        0
+    }
 }
 
 impl WireFrame for Frame {

@@ -668,6 +668,8 @@ pub struct Engine<M, F = Frame> {
     actions: VecDeque<Action<M, F>>,
     /// Reliable mode's sequence state.
     reliable: Option<Reliable>,
+    /// The channels open on this connection besides 0 (see [`Engine::open_channel`]).
+    channels: Vec<u32>,
 }
 
 impl<M, F: WireFrame> fmt::Debug for Engine<M, F> {
@@ -764,6 +766,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             metrics: Metrics::default(),
             actions: VecDeque::new(),
             reliable: reliable.map(Reliable::new),
+            channels: Vec::new(),
         };
         if connect {
             e.start_attempt(now);
@@ -1101,6 +1104,29 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         }
     }
 
+    /// Opens channel `ch` on this connection (a multiplexed sub-session, e.g. a Socket.IO
+    /// namespace whose `CONNECT` was answered): its queued messages go now, in order, and new
+    /// ones go straight out. Channel 0 is always open; the others close with the connection
+    /// (every new session starts with only channel 0 open). Messages of a closed channel wait
+    /// in the queue (within its limits and TTL) without holding back other channels'.
+    /// Not for reliable mode (its window is one ordered stream).
+    pub fn open_channel(&mut self, ch: u32, now: f64) {
+        if ch != 0 && self.state == State::Open && !self.channels.contains(&ch) {
+            self.channels.push(ch);
+            self.flush(now);
+        }
+    }
+
+    /// Closes channel `ch`: its new messages queue until it opens again.
+    pub fn close_channel(&mut self, ch: u32) {
+        self.channels.retain(|&c| c != ch);
+    }
+
+    /// Whether channel `ch` is open (0 always is).
+    pub fn channel_open(&self, ch: u32) -> bool {
+        ch == 0 || self.channels.contains(&ch)
+    }
+
     /// Upgrading: switches when nothing is pending (or the wait is over).
     fn try_upgrade(&mut self, now: f64) {
         let Some((until, _)) = self.upgrading else { return };
@@ -1203,6 +1229,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// The session opened: heartbeat, standing frames, `Open`, then the backlog.
     fn ready(&mut self, beat: Option<(u32, u32)>, now: f64) {
         self.handshaking = false;
+        self.channels.clear();
         self.flushed = false;
         self.buffered = 0;
         self.congested = None;
@@ -1270,7 +1297,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         // Stops when the socket's buffer goes above the high water mark (the rest waits for
         // the drain).
         while self.congested.is_none() {
-            let Some(e) = self.outbox.pop_front() else { break };
+            let ch = &self.channels;
+            let open = |f: &F| f.channel() == 0 || ch.contains(&f.channel());
+            let Some(e) = self.outbox.pop_front_where(open) else { break };
             let frame = e.frame.clone();
             let request = e.request();
             self.transmit(e.frame, Msg { meta: e.meta.clone(), request }, now);
@@ -2078,7 +2107,11 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         match self.state {
             State::Closed if self.idle => self.enqueue(frame, request, meta, now),
             State::Closing | State::Closed => Err(SendError::Closed),
-            State::Open if !self.holding() && self.congested.is_none() => {
+            State::Open
+                if !self.holding()
+                    && self.congested.is_none()
+                    && self.channel_open(frame.channel()) =>
+            {
                 self.transmit(frame, Msg { meta, request }, now);
                 Ok(Sent::Sent)
             }
@@ -2373,6 +2406,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         now: f64,
     ) {
         self.heartbeat_stop();
+        self.channels.clear();
         self.deadline = None;
         self.down_since = Some(now);
         self.report_lost();

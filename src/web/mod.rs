@@ -41,6 +41,8 @@ pub(crate) struct JsFrame {
     pub value: JsValue,
     /// Its size: UTF-16 code units for text, bytes for binary.
     pub len: usize,
+    /// Its engine channel (a Socket.IO namespace; 0: none, see `Engine::open_channel`).
+    pub ch: u32,
 }
 
 impl WireFrame for JsFrame {
@@ -49,7 +51,10 @@ impl WireFrame for JsFrame {
     }
     fn text(s: String) -> Self {
         let len = s.len();
-        JsFrame { value: JsValue::from_str(&s), len }
+        JsFrame { value: JsValue::from_str(&s), len, ch: 0 }
+    }
+    fn channel(&self) -> u32 {
+        self.ch
     }
     fn with_seq(&self, seq: u64) -> Option<Self> {
         let s = with_seq(&self.value, seq as f64)?;
@@ -60,7 +65,7 @@ impl WireFrame for JsFrame {
 impl JsFrame {
     /// A text frame from a JS string.
     pub fn from_js_string(s: &JsString) -> Self {
-        JsFrame { value: s.into(), len: s.length() as usize }
+        JsFrame { value: s.into(), len: s.length() as usize, ch: 0 }
     }
 }
 
@@ -121,15 +126,17 @@ pub(crate) enum Note {
         headers: JsValue,
         body: JsValue,
     },
-    /// Socket.IO (`k`): 0 an event, 1 an ack of request `id`, 2 a connect error (`v`:
-    /// `[json, attachments, ack id]`, see `web/socketio.rs`), 3 a server ping; `conn` the
-    /// connection it came on.
+    /// Socket.IO (`k`), for namespace channel `ch`: 0 an event, 1 an ack of request `id`,
+    /// 2 a connect error (`v`: `[json, attachments, ack id]`, see `web/socketio.rs`), 3 a
+    /// server ping, 4 the namespace connected, 5 the server disconnected it, 6 its `auth`
+    /// failed (`v`: why); `conn` the connection it came on.
     #[cfg(feature = "socketio")]
     Sio {
         k: u32,
         id: f64,
         conn: u64,
         v: JsValue,
+        ch: u32,
     },
 }
 
@@ -189,11 +196,12 @@ pub(crate) trait Sink {
     fn handshake(&self) -> Result<Vec<String>, String> {
         Ok(Vec::new())
     }
-    /// Socket.IO: produce this attempt's `auth` (may run user code) and hand it to
-    /// [`Driver::sio_connect`] for connection `conn`, now or later; `Err` fails the attempt.
+    /// Socket.IO: produce the `auth` of namespace channel `ch` on connection `conn` (may run
+    /// user code) and hand it to [`Driver::sio_connect`], now or later; `Err` fails that
+    /// namespace (a connect error).
     #[cfg(feature = "socketio")]
-    fn sio_auth(&self, conn: u64) -> Result<(), String> {
-        let _ = conn;
+    fn sio_auth(&self, conn: u64, ch: u32) -> Result<(), String> {
+        let _ = (conn, ch);
         Ok(())
     }
 }
@@ -715,7 +723,19 @@ impl Shared {
             Action::Goodbye { conn } => self.goodbye(conn),
             #[cfg(not(feature = "stomp"))]
             Action::Goodbye { .. } => {}
-            Action::Emit(ev) => self.sink.note(Note::Engine(ev)),
+            Action::Emit(ev) => {
+                #[cfg(feature = "socketio")]
+                let opened = match ev {
+                    Event::Open { .. } if self.sio() => Some(self.inner.borrow().engine.conn()),
+                    _ => None,
+                };
+                self.sink.note(Note::Engine(ev));
+                // Socket.IO: the namespaces' `CONNECT`s, after the connection's `open`.
+                #[cfg(feature = "socketio")]
+                if let Some(conn) = opened {
+                    self.sio_opened(conn);
+                }
+            }
             Action::Deliver(d) => {
                 let Some(Inbound { data, parsed, conn }) = self.inbound.borrow_mut().pop_front()
                 else {
@@ -729,7 +749,7 @@ impl Shared {
     fn deliver(&self, d: Delivery, data: JsValue, parsed: Option<JsValue>, conn: u64) {
         #[cfg(feature = "socketio")]
         if self.sio() {
-            return self.sio_deliver(d, data, conn);
+            return self.sio_deliver(d, data, parsed, conn);
         }
         match d {
             Delivery::Ignore => {}
@@ -1247,7 +1267,7 @@ extern "C" {
 #[cfg(feature = "stomp")]
 pub(crate) fn stomp_frame(f: &crate::core::stomp::Frame) -> JsFrame {
     let bytes = crate::core::stomp::encode(f);
-    JsFrame { len: bytes.len(), value: Uint8Array::from(&bytes[..]).into() }
+    JsFrame { len: bytes.len(), value: Uint8Array::from(&bytes[..]).into(), ch: 0 }
 }
 
 /// A frame's headers as a JS object (the first occurrence of a name wins).

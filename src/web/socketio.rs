@@ -20,6 +20,7 @@
 //!   (a server `DISCONNECT` is note 2 too, while connected: the close reason);
 //!   the facade parses and puts the binary attachments back in place of their placeholders.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use js_sys::{JsString, Reflect};
@@ -32,12 +33,36 @@ use super::{
 use crate::core::socketio::{
     quote, strip_offset, EioPacket, EioType, Fed, Handshake, Reassembly, SioPacket, SioType,
 };
-use crate::core::{Delivery, Engine, FrameKind};
+use crate::core::{Delivery, Engine, FrameKind, State};
 
-/// The Socket.IO session of one driver.
+/// One namespace of the connection: channel `index + 1` of the engine
+/// ([`Engine::open_channel`]), so its queued emits wait for its own `CONNECT` answer.
+struct Nsp {
+    /// `/` or `/name`.
+    name: String,
+    /// Whether it wants to be connected (a socket that was not disconnected, refused or
+    /// kicked): its `CONNECT` goes on every new connection.
+    active: bool,
+    /// The connection its latest `CONNECT` went on (0: none yet).
+    sent_on: u64,
+    /// Whether its `CONNECT` was answered on the current connection.
+    connected: bool,
+    /// The namespace socket id of the latest `CONNECT` answer.
+    id: String,
+    /// Connection state recovery: the session id and the offset of the latest event.
+    pid: Option<String>,
+    offset: Option<String>,
+    /// Whether the latest `CONNECT` restored the session.
+    recovered: bool,
+    /// Events that came before the `CONNECT` answer (a restored session's missed events
+    /// come first): delivered right after the namespace's `connect`, as socket.io-client does.
+    early: Vec<JsValue>,
+}
+
+/// The Socket.IO session of one driver: one Engine.IO connection, any number of namespaces.
 pub(crate) struct SioState {
-    /// The namespace (`/` or `/name`).
-    nsp: String,
+    /// The namespaces; namespace `i` is engine channel `i + 1`.
+    nsps: Vec<Nsp>,
     /// The connection the fields below describe.
     conn: u64,
     /// Whether this connection's Engine.IO `open` packet arrived.
@@ -47,35 +72,53 @@ pub(crate) struct SioState {
     beat_ms: u32,
     /// The latest `maxPayload` (NaN before the first `open`).
     max_payload: f64,
-    /// The namespace socket id of the latest `CONNECT` answer.
-    id: String,
-    /// Connection state recovery: the session id and the offset of the latest event.
-    pid: Option<String>,
-    offset: Option<String>,
-    /// Whether the latest `CONNECT` restored the session.
-    recovered: bool,
     /// The facade's Engine.IO transport options for the Port (`src/eio.js`), or undefined.
     eio: JsValue,
+    /// The namespace whose `CONNECT` answer was just classified, if it has early events.
+    early: u32,
 }
 
 impl SioState {
-    /// A session for namespace `nsp` (checked by the facade: starts with `/`, no `,`), with
-    /// the facade's Engine.IO transport options `eio` (see `src/eio.js`; undefined: WebSocket
-    /// only).
-    pub fn new(nsp: String, eio: JsValue) -> Self {
-        Self {
-            nsp,
+    /// A session whose first namespace is `nsp` (channel 1, connecting with the connection
+    /// when `active`; checked by the facade: starts with `/`, no `,`), with the facade's
+    /// Engine.IO transport options `eio` (see `src/eio.js`; undefined: WebSocket only).
+    pub fn new(nsp: String, eio: JsValue, active: bool) -> Self {
+        let mut st = Self {
+            nsps: Vec::new(),
             conn: 0,
             opened: false,
             reasm: Reassembly::default(),
             beat_ms: 0,
             max_payload: f64::NAN,
+            eio,
+            early: 0,
+        };
+        st.add(nsp, active);
+        st
+    }
+
+    /// The channel of namespace `name`, added (inactive unless `active`) if new.
+    fn add(&mut self, name: String, active: bool) -> u32 {
+        if let Some(i) = self.nsps.iter().position(|n| n.name == name) {
+            self.nsps[i].active |= active;
+            return i as u32 + 1;
+        }
+        self.nsps.push(Nsp {
+            name,
+            active,
+            sent_on: 0,
+            connected: false,
             id: String::new(),
             pid: None,
             offset: None,
             recovered: false,
-            eio,
-        }
+            early: Vec::new(),
+        });
+        self.nsps.len() as u32
+    }
+
+    fn nsp(&mut self, ch: u32) -> Option<&mut Nsp> {
+        self.nsps.get_mut((ch as usize).wrapping_sub(1))
     }
 
     /// The driver's Port: Engine.IO's (polling and its upgrade to WebSocket, `src/eio.js`).
@@ -101,7 +144,7 @@ extern "C" {
 
 /// A text frame.
 fn text(s: &str) -> JsFrame {
-    JsFrame { value: JsValue::from_str(s), len: s.len() }
+    JsFrame { value: JsValue::from_str(s), len: s.len(), ch: 0 }
 }
 
 fn get_str(o: &JsValue, k: &str) -> Option<String> {
@@ -109,35 +152,86 @@ fn get_str(o: &JsValue, k: &str) -> Option<String> {
 }
 
 impl Driver {
-    /// `[id, recovered, maxPayload]` of the latest namespace connection (read by the facade
-    /// while it dispatches `connect`).
-    pub fn sio_info(&self) -> js_sys::Array {
-        let i = self.shared.inner.borrow();
-        match &i.proto {
-            Proto::Sio(st) => js_sys::Array::of3(
-                &JsValue::from_str(&st.id),
-                &JsValue::from_bool(st.recovered),
-                &JsValue::from_f64(st.max_payload),
+    /// `[id, recovered, maxPayload]` of namespace channel `ch`'s latest connection (read by
+    /// the facade while it dispatches that namespace's `connect`).
+    pub fn sio_info(&self, ch: u32) -> js_sys::Array {
+        let mut i = self.shared.inner.borrow_mut();
+        let Proto::Sio(st) = &mut i.proto else { return js_sys::Array::new() };
+        let mp = st.max_payload;
+        match st.nsp(ch) {
+            Some(n) => js_sys::Array::of3(
+                &JsValue::from_str(&n.id),
+                &JsValue::from_bool(n.recovered),
+                &JsValue::from_f64(mp),
             ),
-            _ => js_sys::Array::new(),
+            None => js_sys::Array::new(),
         }
     }
 
-    /// Sends the namespace `CONNECT` of connection `conn` with the app's `auth` (a JSON
-    /// object's text), if that connection is still handshaking; auth that is not a JSON
-    /// object fails the attempt.
-    pub fn sio_connect(&self, conn: u64, auth: &str) {
-        {
+    /// The channel of namespace `nsp` on this connection (added if new). With `active`, it
+    /// connects as [`sio_join`](Self::sio_join) does.
+    pub fn sio_add(&self, nsp: &str, active: bool) -> u32 {
+        let ch = {
+            let mut i = self.shared.inner.borrow_mut();
+            let Proto::Sio(st) = &mut i.proto else { return 0 };
+            st.add(nsp.to_string(), false)
+        };
+        if active {
+            self.sio_join(ch);
+        }
+        ch
+    }
+
+    /// `socket.connect()` of namespace channel `ch`: it becomes active; if the connection is
+    /// open its `CONNECT` goes now (after the facade's `auth`), else with the next open
+    /// (starting the connection if it is closed).
+    pub fn sio_join(&self, ch: u32) {
+        let ask = {
             let mut i = self.shared.inner.borrow_mut();
             let Inner { engine, proto, .. } = &mut *i;
             let Proto::Sio(st) = proto else { return };
-            if engine.conn() != conn || !engine.handshaking() {
+            let conn = engine.conn();
+            let Some(n) = st.nsp(ch) else { return };
+            n.active = true;
+            match engine.state() {
+                State::Open if !n.connected && n.sent_on != conn => {
+                    n.sent_on = conn;
+                    Some(conn)
+                }
+                State::Closed | State::Closing => {
+                    engine.resume(1000, "io client disconnect", now());
+                    None
+                }
+                _ => None,
+            }
+        };
+        if let Some(conn) = ask {
+            self.shared.sio_ask(conn, ch);
+        }
+        self.shared.pump(Ctx::Method);
+    }
+
+    /// Sends namespace channel `ch`'s `CONNECT` on connection `conn` with the app's `auth` (a
+    /// JSON object's text), if that connection is open and the namespace still waits for
+    /// it; auth that is not a JSON object fails the namespace (as [`sio_fail`](Self::sio_fail)).
+    pub fn sio_connect(&self, conn: u64, ch: u32, auth: &str) {
+        let bad = {
+            let mut i = self.shared.inner.borrow_mut();
+            let Inner { engine, proto, .. } = &mut *i;
+            let Proto::Sio(st) = proto else { return };
+            let Some(n) = st.nsp(ch) else { return };
+            if engine.conn() != conn
+                || engine.state() != State::Open
+                || !n.active
+                || n.connected
+                || n.sent_on != conn
+            {
                 return;
             }
             let mut data = String::new();
-            if let Some(pid) = &st.pid {
+            if let Some(pid) = &n.pid {
                 data = ["{\"pid\":", &quote(pid)].concat();
-                if let Some(off) = &st.offset {
+                if let Some(off) = &n.offset {
                     data.push_str(",\"offset\":");
                     data.push_str(&quote(off));
                 }
@@ -149,36 +243,70 @@ impl Driver {
             } else {
                 data.push_str(auth);
             }
-            let now = now();
-            match SioPacket::new(SioType::Connect, &st.nsp, &data).encode() {
+            match SioPacket::new(SioType::Connect, &n.name, &data).encode() {
                 Ok(p) => {
-                    engine.control(text(&EioPacket::message(&p).encode()), now);
+                    engine.control(text(&EioPacket::message(&p).encode()), now());
+                    false
                 }
-                Err(_) => {
-                    let why = "auth must be a JSON object".to_string();
-                    engine.on_frame(conn, 0, FrameKind::Refused(why), now);
-                }
+                Err(_) => true,
             }
+        };
+        if bad {
+            return self.sio_fail(conn, ch, "auth must be a JSON object".into());
         }
         self.shared.pump(Ctx::Method);
     }
 
-    /// `disconnect()`: closes, keeping the queue; emits queue until [`sio_resume`](Self::sio_resume)
-    /// ([`Engine::disconnect`]).
-    pub fn sio_disconnect(&self) {
-        self.with(|e, now| e.disconnect(1000, "io client disconnect", now));
-    }
-
-    /// `connect()`: starts connecting if closed, or at once if still closing
-    /// ([`Engine::resume`]).
-    pub fn sio_resume(&self) {
-        self.with(|e, now| e.resume(1000, "io client disconnect", now));
-    }
-
-    /// Fails the handshake of connection `conn` (an async `auth` rejected) with `why`.
-    pub fn sio_fail(&self, conn: u64, why: String) {
-        self.shared.inner.borrow_mut().engine.on_protocol_error(conn, why, now());
+    /// Namespace channel `ch` cannot connect on `conn` (its `auth` threw, rejected or was not
+    /// an object): a connect error (note 6) with `why`, and it goes inactive (as after a
+    /// middleware refusal: `connect()` tries again); when no namespace is active any more,
+    /// the connection closes.
+    pub fn sio_fail(&self, conn: u64, ch: u32, why: String) {
+        {
+            let mut i = self.shared.inner.borrow_mut();
+            let Inner { engine, proto, .. } = &mut *i;
+            let Proto::Sio(st) = proto else { return };
+            let Some(n) = st.nsp(ch) else { return };
+            if engine.conn() != conn || n.connected || !n.active {
+                return;
+            }
+            n.active = false;
+            if !st.nsps.iter().any(|n| n.active) {
+                engine.disconnect(1000, "io client disconnect", now());
+            }
+        }
+        let v = JsValue::from_str(&why);
+        self.shared.sink.note(Note::Sio { k: 6, id: f64::NAN, conn, v, ch });
         self.shared.pump(Ctx::Method);
+    }
+
+    /// `socket.disconnect()` of namespace channel `ch`: its `DISCONNECT` if connected, and it
+    /// goes inactive (its emits queue until it connects again). When no namespace is active
+    /// any more, the connection closes ([`Engine::disconnect`]: the queue is kept). Returns
+    /// whether it was connected (the facade's `disconnect` event is due).
+    pub fn sio_leave(&self, ch: u32) -> bool {
+        let was = {
+            let mut i = self.shared.inner.borrow_mut();
+            let Inner { engine, proto, .. } = &mut *i;
+            let Proto::Sio(st) = proto else { return false };
+            let Some(n) = st.nsp(ch) else { return false };
+            let was = n.connected;
+            if was {
+                let p =
+                    SioPacket::new(SioType::Disconnect, &n.name, "").encode().unwrap_or_default();
+                engine.control(text(&EioPacket::message(&p).encode()), now());
+            }
+            n.active = false;
+            n.connected = false;
+            n.sent_on = 0;
+            engine.close_channel(ch);
+            if !st.nsps.iter().any(|n| n.active) {
+                engine.disconnect(1000, "io client disconnect", now());
+            }
+            was
+        };
+        self.shared.pump(Ctx::Method);
+        was
     }
 }
 
@@ -188,26 +316,86 @@ impl Shared {
         matches!(self.inner.borrow().proto, Proto::Sio(_))
     }
 
-    /// The session handshake: asks the facade for this attempt's `auth` (user code, no
-    /// borrow held); it answers with [`Driver::sio_connect`].
+    /// The Engine.IO `open` packet of `conn` arrived (the engine's handshake step): queued
+    /// emits over its `maxPayload` are dropped, and the session opens in the beat role
+    /// `(0, pingInterval + pingTimeout)`. The namespaces' `CONNECT`s follow the `Open` event
+    /// ([`sio_opened`](Self::sio_opened)).
     pub(super) fn sio_handshake(self: &Rc<Self>, conn: u64) {
-        if let Err(why) = self.sink.sio_auth(conn) {
-            self.inner.borrow_mut().engine.on_frame(conn, 0, FrameKind::Refused(why), now());
+        let mut i = self.inner.borrow_mut();
+        let Inner { engine, proto, .. } = &mut *i;
+        let Proto::Sio(st) = proto else { return };
+        let mp = st.max_payload;
+        // Emits queued before this connection's maxPayload was known: one over it would make
+        // the server close the connection.
+        engine.drop_queued(
+            |f| too_big(f, mp),
+            "a queued emit makes a WebSocket frame over the server's maxPayload: dropped (drop reason \"too-big\")",
+        );
+        for n in &mut st.nsps {
+            n.connected = false;
+            n.early.clear();
+        }
+        engine.on_frame(conn, 0, FrameKind::Ready { beat: Some((0, st.beat_ms)) }, now());
+    }
+
+    /// After the `Open` event of `conn` was handed to the facade: every active namespace's
+    /// `CONNECT` (each asks the facade for its `auth`: user code, no borrow held).
+    pub(super) fn sio_opened(self: &Rc<Self>, conn: u64) {
+        let asks: Vec<u32> = {
+            let mut i = self.inner.borrow_mut();
+            let Inner { engine, proto, .. } = &mut *i;
+            let Proto::Sio(st) = proto else { return };
+            if engine.conn() != conn || engine.state() != State::Open {
+                return;
+            }
+            (1..=st.nsps.len() as u32)
+                .filter(|&ch| {
+                    st.nsp(ch).is_some_and(|n| {
+                        let go = n.active && !n.connected && n.sent_on != conn;
+                        if go {
+                            n.sent_on = conn;
+                        }
+                        go
+                    })
+                })
+                .collect()
+        };
+        for ch in asks {
+            self.sio_ask(conn, ch);
         }
     }
 
-    /// A delivered Socket.IO payload for the facade.
-    pub(super) fn sio_deliver(&self, d: Delivery, data: JsValue, conn: u64) {
-        let (k, id) = match d {
-            Delivery::Event => (0, f64::NAN),
-            Delivery::Reply { id, .. } => (1, id as f64),
-            Delivery::ServerError => (2, f64::NAN),
-            _ => return,
-        };
-        self.sink.note(Note::Sio { k, id, conn, v: data });
+    /// Asks the facade for namespace `ch`'s `auth` on `conn`; it answers with
+    /// [`Driver::sio_connect`] (or [`Driver::sio_fail`]).
+    fn sio_ask(self: &Rc<Self>, conn: u64, ch: u32) {
+        if let Err(why) = self.sink.sio_auth(conn, ch) {
+            let mut i = self.inner.borrow_mut();
+            let Inner { engine, proto, .. } = &mut *i;
+            let Proto::Sio(st) = proto else { return };
+            if let Some(n) = st.nsp(ch) {
+                n.active = false;
+            }
+            if !st.nsps.iter().any(|n| n.active) {
+                engine.disconnect(1000, "io client disconnect", now());
+            }
+            drop(i);
+            let v = JsValue::from_str(&why);
+            self.sink.note(Note::Sio { k: 6, id: f64::NAN, conn, v, ch });
+        }
     }
 
-    /// An inbound WebSocket message (text: one Engine.IO packet; binary: an attachment).
+    /// A delivered Socket.IO payload for the facade (`tag`: `ch * 8 + k`, see [`Note::Sio`]).
+    pub(super) fn sio_deliver(&self, d: Delivery, data: JsValue, tag: Option<JsValue>, conn: u64) {
+        let tag = tag.and_then(|t| t.as_f64()).unwrap_or(0.0) as u32;
+        let (k, ch, id) = match d {
+            Delivery::Reply { id, .. } => (1, 0, id as f64),
+            Delivery::Event | Delivery::ServerError => (tag % 8, tag / 8, f64::NAN),
+            _ => return,
+        };
+        self.sink.note(Note::Sio { k, id, conn, v: data, ch });
+    }
+
+    /// An inbound message (text: one Engine.IO packet; binary: an attachment).
     pub(super) fn on_sio(self: &Rc<Self>, conn: u64, data: JsValue, now: f64) {
         let mut ping = false;
         {
@@ -223,24 +411,16 @@ impl Shared {
                 st.reasm.reset();
             }
             let mut inbound = self.inbound.borrow_mut();
-            let mp = st.max_payload;
             let mut deliver = |engine: &mut Engine<Kind, JsFrame>, len: usize, c: Classified| {
-                let (kind, payload, close) = c;
-                if matches!(kind, FrameKind::Ready { .. }) {
-                    // Emits queued before this connection's maxPayload was known: one over it
-                    // would make the server close the connection.
-                    engine.drop_queued(
-                        |f| too_big(f, mp),
-                        "a queued emit makes a WebSocket frame over the server's maxPayload: dropped (drop reason \"too-big\")",
-                    );
-                }
+                let (kind, payload, tag, close) = c;
                 if engine.on_frame(conn, len, kind, now) != Delivery::Ignore {
                     let data = payload.unwrap_or(JsValue::UNDEFINED);
-                    inbound.push_back(Inbound { data, parsed: None, conn });
+                    let parsed = Some(JsValue::from_f64(f64::from(tag)));
+                    inbound.push_back(Inbound { data, parsed, conn });
                 }
-                // After the delivery: a connect error reaches the app before the close.
+                // After the delivery: the namespace's note reaches the app before the close.
                 if let Some(reason) = close {
-                    engine.close(1000, reason, now);
+                    engine.disconnect(1000, reason, now);
                 }
             };
             let Some(s) = data.as_string() else {
@@ -249,7 +429,7 @@ impl Shared {
                     Ok(None) => deliver(engine, len as usize, CONTROL),
                     Ok(Some(p)) => {
                         let atts: js_sys::Array = p.attachments.iter().collect();
-                        let c = packet(engine, st, p.packet(), atts.into());
+                        let c = packet(engine, st, p.packet(), atts.into(), now);
                         deliver(engine, len as usize, c);
                     }
                     Err(e) => engine.on_protocol_error(conn, e.describe(), now),
@@ -274,17 +454,19 @@ impl Shared {
                     },
                     EioType::Ping => {
                         ping = true;
-                        // Answered during the namespace handshake too (a slow middleware
-                        // must not look like a dead client to the server).
-                        if engine.handshaking() {
-                            engine.control(text("3"), now);
-                        }
-                        deliver(engine, len, (FrameKind::Ping, None, None));
+                        deliver(engine, len, (FrameKind::Ping, None, 0, None));
                     }
                     EioType::Message if st.opened => match st.reasm.text(p.data) {
                         Ok(Fed::Packet(pk)) => {
-                            let c = packet(engine, st, pk, JsValue::UNDEFINED);
+                            let c = packet(engine, st, pk, JsValue::UNDEFINED, now);
                             deliver(engine, len, c);
+                            // Events that came before the namespace's `CONNECT` answer.
+                            let ch = std::mem::take(&mut st.early);
+                            if let Some(n) = st.nsp(ch) {
+                                for v in std::mem::take(&mut n.early) {
+                                    deliver(engine, 0, (FrameKind::Event, Some(v), ch * 8, None));
+                                }
+                            }
                         }
                         Ok(Fed::Awaiting(_)) => deliver(engine, len, CONTROL),
                         Err(e) => engine.on_protocol_error(conn, e.describe(), now),
@@ -297,68 +479,95 @@ impl Shared {
         self.pump(Ctx::Callback);
         // The `ping` event: after everything older was performed (the pump ran to the end).
         if ping && !self.freed.get() && self.held.borrow().is_none() {
-            self.sink.note(Note::Sio { k: 3, id: f64::NAN, conn, v: JsValue::UNDEFINED });
+            self.sink.note(Note::Sio { k: 3, id: f64::NAN, conn, v: JsValue::UNDEFINED, ch: 0 });
         }
     }
 }
 
-/// A classified packet: its kind, the payload to deliver, and a close (its reason) to feed
-/// the engine after it.
-type Classified = (FrameKind, Option<JsValue>, Option<&'static str>);
-const CONTROL: Classified = (FrameKind::Control, None, None);
+/// A classified packet: its kind, the payload to deliver, its tag (`ch * 8 + note kind`),
+/// and a close (its reason) to feed the engine after it (the last active namespace left).
+type Classified = (FrameKind, Option<JsValue>, u32, Option<&'static str>);
+const CONTROL: Classified = (FrameKind::Control, None, 0, None);
 
-/// Classifies a complete Socket.IO packet (updating the session).
+/// Classifies a complete Socket.IO packet (updating its namespace; a `CONNECT` answer opens
+/// the namespace's channel, which sends its queued emits).
 fn packet(
-    engine: &Engine<Kind, JsFrame>,
+    engine: &mut Engine<Kind, JsFrame>,
     st: &mut SioState,
     p: SioPacket<'_>,
     atts: JsValue,
+    now: f64,
 ) -> Classified {
-    if p.nsp != st.nsp {
-        return CONTROL;
-    }
+    let Some(i) = st.nsps.iter().position(|n| n.name == p.nsp) else { return CONTROL };
+    let ch = i as u32 + 1;
+    let conn = engine.conn();
     let payload = |t: &str, id: Option<u64>| {
         let id = id.map_or(JsValue::UNDEFINED, |i| JsValue::from_f64(i as f64));
         Some(js_sys::Array::of3(&JsValue::from_str(t), &atts, &id).into())
     };
-    let handshaking = engine.handshaking();
+    let Some(n) = st.nsp(ch) else { return CONTROL };
+    let waiting = n.active && !n.connected && n.sent_on == conn;
     match p.kind {
-        SioType::Connect if handshaking => {
+        SioType::Connect if waiting => {
             let obj = json_parse(&JsString::from(p.data)).unwrap_or(JsValue::NULL);
             let Some(id) = get_str(&obj, "sid") else {
-                let why = "the CONNECT answer has no sid (a Socket.IO v2 server?)";
-                return (FrameKind::Refused(why.into()), None, None);
+                // Not a v5 answer: the namespace cannot connect (a connect error).
+                n.active = false;
+                let why = "\"the CONNECT answer has no sid (a Socket.IO v2 server?)\"";
+                let close = (!st.nsps.iter().any(|n| n.active)).then_some("connect error");
+                return (FrameKind::ServerError, payload(why, None), ch * 8 + 2, close);
             };
             let pid = get_str(&obj, "pid");
-            st.recovered = pid.is_some() && pid == st.pid;
-            if !st.recovered {
-                st.offset = None;
+            n.recovered = pid.is_some() && pid == n.pid;
+            if !n.recovered {
+                n.offset = None;
             }
-            st.pid = pid;
-            st.id = id;
-            (FrameKind::Ready { beat: Some((0, st.beat_ms)) }, None, None)
+            n.pid = pid;
+            n.id = id;
+            n.connected = true;
+            if !n.early.is_empty() {
+                // Delivered after this `connect` note (see `on_sio`).
+                st.early = ch;
+            }
+            // The namespace's backlog goes now, before what its `connect` listeners emit.
+            engine.open_channel(ch, now);
+            (FrameKind::ServerError, None, ch * 8 + 4, None)
         }
-        // Delivered (`connect_error`), then closed: no reconnect, as socket.io-client.
-        SioType::ConnectError if handshaking => {
-            (FrameKind::ServerError, payload(p.data, None), Some("connect error"))
+        // Delivered (`connect_error`); the namespace stays disconnected, as socket.io-client.
+        SioType::ConnectError if waiting => {
+            n.active = false;
+            let close = (!st.nsps.iter().any(|n| n.active)).then_some("connect error");
+            (FrameKind::ServerError, payload(p.data, None), ch * 8 + 2, close)
         }
-        // Delivered (the facade's disconnect reason), then closed: no reconnect.
-        SioType::Disconnect if !handshaking => {
-            (FrameKind::ServerError, payload("", None), Some("io server disconnect"))
+        // Delivered (the socket's `disconnect`, "io server disconnect"): no reconnect.
+        SioType::Disconnect if n.connected => {
+            n.active = false;
+            n.connected = false;
+            engine.close_channel(ch);
+            let close = (!st.nsps.iter().any(|n| n.active)).then_some("io server disconnect");
+            (FrameKind::ServerError, None, ch * 8 + 5, close)
         }
-        SioType::Event | SioType::BinaryEvent => {
-            if let (None, Some(_)) = (p.id, &st.pid) {
+        SioType::Event | SioType::BinaryEvent if n.connected || waiting => {
+            let mut data = Cow::Borrowed(p.data);
+            let mut id = p.id;
+            if let (None, Some(_)) = (p.id, &n.pid) {
                 if let Ok((rest, off)) = strip_offset(p.data) {
-                    st.offset = Some(off.into_owned());
-                    return (FrameKind::Event, payload(&rest, None), None);
+                    n.offset = Some(off.into_owned());
+                    data = Cow::Owned(rest);
+                    id = None;
                 }
             }
-            (FrameKind::Event, payload(p.data, p.id), None)
+            let Some(v) = payload(&data, id) else { return CONTROL };
+            if n.connected {
+                return (FrameKind::Event, Some(v), ch * 8, None);
+            }
+            n.early.push(v);
+            CONTROL
         }
         // A late ack (its request timed out or failed) is ignored, as socket.io-client does.
         SioType::Ack | SioType::BinaryAck => match p.id {
             Some(id) if engine.request_pending(id) => {
-                (FrameKind::Reply { id, error: false }, payload(p.data, None), None)
+                (FrameKind::Reply { id, error: false }, payload(p.data, None), 0, None)
             }
             _ => CONTROL,
         },

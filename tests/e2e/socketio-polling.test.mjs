@@ -47,7 +47,7 @@ before(async () => {
   await page.evaluate(
     async ({ sio }) => {
       window.mk = (url = sio, opts = {}) => {
-        const s = io(url, { reconnectionDelay: 50, reconnectionDelayMax: 200, ...opts });
+        const s = io(url, { reconnectionDelay: 50, reconnectionDelayMax: 200, forceNew: true, ...opts });
         s.log = [];
         for (const n of ["connect", "connect_error", "disconnect"]) s.on(n, (...a) => s.log.push([n, ...a]));
         s.io.on("upgrade", (n) => s.log.push(["upgrade", n]));
