@@ -4,30 +4,32 @@
 // Options: --port N (0: any free port), --ping-interval MS (default 1000), --ping-timeout MS
 // (default 1000): short, so the dead-peer test (freeze) is quick; connectionStateRecovery is on.
 //
-// Namespace "/" (every handler replies on the sender's socket):
+// Every namespace ("/", "/admin", "/slow", "/chat"; every handler replies on the sender's socket):
+//   whoami(cb)               → cb({ id, recovered, auth, nsp, eid }) (eid: the Engine.IO
+//                              connection's id: equal for multiplexed namespaces)
 //   echo(...args)            → emits "echo" with the same args (binary included)
 //   ack(...args, cb)         → cb(...args)
-//   ask(value, cb)           → socket.timeout(2000).emitWithAck("question", value), then
-//                              cb({ ok: answer }) or cb({ error: message }) (acks server → client)
-//   join(room, cb)           → socket.join(room); cb(rooms)
-//   room(room, ...args)      → io.to(room).emit("room", ...args)
-//   whoami(cb)               → cb({ id, recovered, auth })
-//   log(key, value)          → remembered per key (survives reconnects);  getlog(key, cb) → cb(values)
-//   volatile(n)              → n volatile "v" events 30 ms apart (no offset on the wire)
+//   log(key, value)          → remembered per namespace and key (survives reconnects);
+//   getlog(key, cb)          → cb(values)
+//   join(room, cb)           → socket.join(room); cb(rooms);   room(room, ...args) → to(room).emit("room", ...args)
 //   kick()                   → socket.disconnect(true) (final: "io server disconnect")
 //   drop(room?, n?)          → socket.conn.close() (recoverable: "forced close"); when room is
 //                              given, n "missed" events (1..n) are emitted to it once the server
 //                              saw the disconnect (so only a recovered session gets them)
+// Namespace "/" also:
+//   ask(value, cb)           → socket.timeout(2000).emitWithAck("question", value), then
+//                              cb({ ok: answer }) or cb({ error: message }) (acks server → client)
+//   volatile(n)              → n volatile "v" events 30 ms apart (no offset on the wire)
 //   freeze()                 → this connection stops pinging and sending (TCP stays open)
 //   count(n, ms)             → emits "num" 1..n, one every ms milliseconds (across an upgrade)
 //   slowack(ms, cb)          → cb("late") after ms milliseconds
 // Namespace "/admin": middleware accepts auth.token === "good", else next(err) with
-//   err.message "bad token" and err.data { code: 401, token } (the server sends CONNECT_ERROR);
-//   whoami(cb) as above.
+//   err.message "bad token" and err.data { code: 401, token } (the server sends CONNECT_ERROR).
 // Namespace "/slow": a middleware that takes auth.ms milliseconds (default 3000, longer than
-//   pingInterval + pingTimeout) before accepting; whoami(cb) as above.
+//   pingInterval + pingTimeout) before accepting.
+// Namespace "/chat": no middleware.
 // HTTP controls (POST, CORS open): /control/drop?id=SID, /control/kick?id=SID,
-//   /control/freeze?id=SID (SID: the namespace socket id), /control/stats → {sockets},
+//   /control/freeze?id=SID (SID: a namespace socket id, any namespace), /control/stats → {sockets},
 //   /control/transport?id=SID → {name, upgraded} (Engine.IO's transport of that socket),
 //   /control/probe?mode=ok|refuse|kill|delay[&ms=N] → upgrade probes (WebSocket requests with a
 //   sid) work, are refused (the HTTP upgrade request destroyed), are killed after the server
@@ -81,17 +83,39 @@ function freeze(socket) {
   c.sendPacket = () => {};
 }
 
+// Every namespace: whoami, echo, ack, log/getlog (per namespace and key), join/room, drop.
 function common(socket) {
-  socket.on("whoami", (cb) => cb({ id: socket.id, recovered: socket.recovered, auth: socket.handshake.auth }));
-}
-
-io.on("connection", (socket) => {
-  common(socket);
+  const nsp = socket.nsp;
+  socket.on("whoami", (cb) => cb({ id: socket.id, recovered: socket.recovered, auth: socket.handshake.auth, nsp: nsp.name, eid: socket.conn.id }));
   socket.on("echo", (...a) => socket.emit("echo", ...a));
   socket.on("ack", (...a) => {
     const cb = a.pop();
     if (typeof cb == "function") cb(...a);
   });
+  socket.on("log", (key, value) => {
+    const k = nsp.name + " " + key;
+    if (!logs.has(k)) logs.set(k, []);
+    logs.get(k).push(value);
+  });
+  socket.on("getlog", (key, cb) => cb(logs.get(nsp.name + " " + key) ?? []));
+  socket.on("join", (room, cb) => {
+    socket.join(room);
+    cb?.([...socket.rooms]);
+  });
+  socket.on("room", (room, ...a) => nsp.to(room).emit("room", ...a));
+  socket.on("kick", () => socket.disconnect(true));
+  socket.on("drop", (room, n) => {
+    if (room) {
+      socket.once("disconnect", () => {
+        for (let i = 1; i <= n; i++) nsp.to(room).emit("missed", i);
+      });
+    }
+    socket.conn.close();
+  });
+}
+
+io.on("connection", (socket) => {
+  common(socket);
   socket.on("ask", async (value, cb) => {
     try {
       const answer = await socket.timeout(2000).emitWithAck("question", value);
@@ -100,28 +124,9 @@ io.on("connection", (socket) => {
       cb({ error: e.message });
     }
   });
-  socket.on("join", (room, cb) => {
-    socket.join(room);
-    cb?.([...socket.rooms]);
-  });
-  socket.on("room", (room, ...a) => io.to(room).emit("room", ...a));
-  socket.on("log", (key, value) => {
-    if (!logs.has(key)) logs.set(key, []);
-    logs.get(key).push(value);
-  });
-  socket.on("getlog", (key, cb) => cb(logs.get(key) ?? []));
   socket.on("volatile", (n) => {
     // Spaced: socket.io drops a volatile packet while the transport is still writing.
     for (let i = 1; i <= n; i++) setTimeout(() => socket.volatile.emit("v", i), i * 30);
-  });
-  socket.on("kick", () => socket.disconnect(true));
-  socket.on("drop", (room, n) => {
-    if (room) {
-      socket.once("disconnect", () => {
-        for (let i = 1; i <= n; i++) io.to(room).emit("missed", i);
-      });
-    }
-    socket.conn.close();
   });
   socket.on("freeze", () => freeze(socket));
   socket.on("slowack", (ms, cb) => setTimeout(() => cb?.("late"), ms));
@@ -144,6 +149,9 @@ const slow = io.of("/slow");
 slow.use((socket, next) => setTimeout(next, Number(socket.handshake.auth?.ms ?? 3000)));
 slow.on("connection", common);
 
+// "/chat": no middleware; `common` only (a second namespace for the multiplexing tests).
+io.of("/chat").on("connection", common);
+
 const cors = { "access-control-allow-origin": "*", "access-control-allow-methods": "GET, POST, OPTIONS" };
 function control(req, res) {
   const url = new URL(req.url, "http://x");
@@ -160,7 +168,8 @@ function control(req, res) {
     return reply(200, { probe });
   }
   const id = url.searchParams.get("id");
-  const socket = io.of("/").sockets.get(id) ?? admin.sockets.get(id);
+  let socket;
+  for (const n of io._nsps.values()) socket ??= n.sockets.get(id);
   if (!socket) return reply(404, { error: `no socket ${id}` });
   if (name === "drop") socket.conn.close();
   else if (name === "kick") socket.disconnect(true);
