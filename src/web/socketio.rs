@@ -271,6 +271,7 @@ impl Driver {
                 return;
             }
             n.active = false;
+            n.sent_on = 0;
             if !st.nsps.iter().any(|n| n.active) {
                 engine.disconnect(1000, "io client disconnect", now());
             }
@@ -374,6 +375,7 @@ impl Shared {
             let Proto::Sio(st) = proto else { return };
             if let Some(n) = st.nsp(ch) {
                 n.active = false;
+                n.sent_on = 0;
             }
             if !st.nsps.iter().any(|n| n.active) {
                 engine.disconnect(1000, "io client disconnect", now());
@@ -513,6 +515,7 @@ fn packet(
             let Some(id) = get_str(&obj, "sid") else {
                 // Not a v5 answer: the namespace cannot connect (a connect error).
                 n.active = false;
+                n.sent_on = 0;
                 let why = "\"the CONNECT answer has no sid (a Socket.IO v2 server?)\"";
                 let close = (!st.nsps.iter().any(|n| n.active)).then_some("connect error");
                 return (FrameKind::ServerError, payload(why, None), ch * 8 + 2, close);
@@ -536,6 +539,7 @@ fn packet(
         // Delivered (`connect_error`); the namespace stays disconnected, as socket.io-client.
         SioType::ConnectError if waiting => {
             n.active = false;
+            n.sent_on = 0;
             let close = (!st.nsps.iter().any(|n| n.active)).then_some("connect error");
             (FrameKind::ServerError, payload(p.data, None), ch * 8 + 2, close)
         }
@@ -543,6 +547,7 @@ fn packet(
         SioType::Disconnect if n.connected => {
             n.active = false;
             n.connected = false;
+            n.sent_on = 0;
             engine.close_channel(ch);
             let close = (!st.nsps.iter().any(|n| n.active)).then_some("io server disconnect");
             (FrameKind::ServerError, None, ch * 8 + 5, close)

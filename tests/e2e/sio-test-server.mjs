@@ -12,7 +12,10 @@
 //   log(key, value)          → remembered per namespace and key (survives reconnects);
 //   getlog(key, cb)          → cb(values)
 //   join(room, cb)           → socket.join(room); cb(rooms);   room(room, ...args) → to(room).emit("room", ...args)
-//   kick()                   → socket.disconnect(true) (final: "io server disconnect")
+//   kick()                   → socket.disconnect(true) (final: "io server disconnect"; the
+//                              server closes the whole connection, every namespace on it)
+//   leave()                  → socket.disconnect() (this namespace only; the connection stays)
+//   arm(room, n, cb)         → once this socket disconnects, n "missed" events (1..n) to room
 //   drop(room?, n?)          → socket.conn.close() (recoverable: "forced close"); when room is
 //                              given, n "missed" events (1..n) are emitted to it once the server
 //                              saw the disconnect (so only a recovered session gets them)
@@ -104,12 +107,18 @@ function common(socket) {
   });
   socket.on("room", (room, ...a) => nsp.to(room).emit("room", ...a));
   socket.on("kick", () => socket.disconnect(true));
+  socket.on("leave", () => socket.disconnect());
+  const arm = (room, n) => {
+    socket.once("disconnect", () => {
+      for (let i = 1; i <= n; i++) nsp.to(room).emit("missed", i);
+    });
+  };
+  socket.on("arm", (room, n, cb) => {
+    arm(room, n);
+    cb?.();
+  });
   socket.on("drop", (room, n) => {
-    if (room) {
-      socket.once("disconnect", () => {
-        for (let i = 1; i <= n; i++) nsp.to(room).emit("missed", i);
-      });
-    }
+    if (room) arm(room, n);
     socket.conn.close();
   });
 }
