@@ -1,13 +1,14 @@
-// The Socket.IO client (npm entry `steadysocket/socket.io`): `io(url, options)` returns a
+// The Socket.IO client (npm entry `steadysocket/socketio`): `io(url, options)` returns a
 // `Socket` shaped like socket.io-client's, over the same wasm `Core` as `SteadySocket`
-// (src/facade.js), built with the cargo feature `socketio`. Engine.IO v4 over WebSocket and
-// Socket.IO v5 for one namespace: the wasm (src/web/socketio.rs, on the codec
-// src/core/socketio.rs) runs the session (open packet, CONNECT, pings, recovery offsets,
-// binary reassembly); the engine does reconnect, heartbeat deadlines, the queue and acks (=
-// requests). This file encodes packets (one JSON.stringify per emit, binary attachments
-// replaced by placeholders), decodes events (placeholders replaced by the attachments), and
-// maps engine events to socket.io's (`connect`, `connect_error`, `disconnect`; the Manager's
-// `reconnect*`, `error`, `ping`).
+// (src/facade.js), built with the cargo feature `socketio`. One Core per connection (the
+// Manager): Engine.IO v4 (polling, its upgrade, WebSocket) and Socket.IO v5 for any number of
+// namespaces, each an engine channel (its emits wait for its own CONNECT). The wasm
+// (src/web/socketio.rs, on the codec src/core/socketio.rs) runs the session (open packet,
+// CONNECTs, pings, recovery offsets, binary reassembly); the engine does reconnect, heartbeat
+// deadlines, the queue and acks (= requests). This file encodes packets (one JSON.stringify
+// per emit, binary attachments replaced by placeholders), decodes events (placeholders
+// replaced by the attachments), and maps engine events to socket.io's (`connect`,
+// `connect_error`, `disconnect`; the Manager's `reconnect*`, `error`, `ping`).
 import { Base, Hub, pack, keys, optErr, argErr, kindErr, typeOf, refusal, freed, P } from "./facade.js";
 
 const isObj = (v) => typeof v == "object" && v !== null && !Array.isArray(v);
@@ -30,7 +31,7 @@ const ATTEMPT = ["connect", "connect-timeout", "url", "handshake"];
 const MGR = ["ping", "reconnect", "reconnect_attempt", "reconnect_error", "reconnect_failed", "upgrade", "upgradeError"];
 // Options: socket.io-client's names, then ours (see the README's options table).
 const SIO_OPTS = ["path", "query", "auth", "reconnection", "reconnectionAttempts", "reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "timeout", "transports", "upgrade", "rememberUpgrade", "ackTimeout", "forceNew", "multiplex", "withCredentials", "extraHeaders"];
-const OURS = ["autoConnect", "reconnect", "queue", "requestTimeoutMs", "connectTimeoutMs", "handshakeTimeoutMs", "maxMessageBytes", "shouldReconnect"];
+const OURS = ["autoConnect", "reconnect", "queue", "requestTimeoutMs", "connectTimeoutMs", "maxMessageBytes", "shouldReconnect"];
 const te = new TextEncoder();
 
 /** A copy of binary data as a Uint8Array (a queued packet never sees later changes). */

@@ -95,9 +95,9 @@ export interface SocketOptions {
   rememberUpgrade?: boolean;
   /** The default ack timeout, in ms (as `requestTimeoutMs`). @default 10000 */
   ackTimeout?: number;
-  /** Accepted and ignored: every `io()` call makes its own connection. */
+  /** A new connection (Manager) for this socket, not shared with other namespaces. @default false */
   forceNew?: boolean;
-  /** Accepted and ignored (no multiplexing this release). */
+  /** `false`: as `forceNew: true`. By default `io()` calls for different namespaces of the same server (same origin, `path` and `query`) share one connection. @default true */
   multiplex?: boolean;
   /** Accepted and ignored: a browser WebSocket always sends the page's cookies for its origin. */
   withCredentials?: boolean;
@@ -111,8 +111,6 @@ export interface SocketOptions {
   requestTimeoutMs?: number;
   /** As `timeout` (steadysocket's name; wins over `timeout`). @default 20000 */
   connectTimeoutMs?: number;
-  /** How long the namespace CONNECT may take after the Engine.IO open, in ms. @default 10000 */
-  handshakeTimeoutMs?: number;
   /** Largest inbound WebSocket message, in bytes. @default 16777216 */
   maxMessageBytes?: number;
   /** Called when an open connection closes (not after a server DISCONNECT): `false` stops reconnecting. @default always true */
@@ -187,11 +185,18 @@ export class Manager extends EventTarget {
   off<E extends keyof ManagerEvents>(event: E, handler: (ev: ManagerEvents[E]) => unknown): this;
   /** Drops the connection and reconnects now. */
   reconnect(): void;
+  /** The Socket of namespace `nsp` (starts with "/") on this connection: the same one on every call; `opts.auth` as `io()`'s. */
+  socket(nsp: string, opts?: { auth?: SocketOptions["auth"] }): Socket;
+  /** Releases the wasm side at once (every Socket on this connection). */
+  free(): void;
 }
 
 /** A Socket.IO socket for one namespace. */
 export class Socket<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents> {
+  /** As `io(url, options)`. */
   constructor(url?: string | URL, options?: SocketOptions);
+  /** As `manager.socket(nsp, opts)` (throws if `nsp` already has a Socket there). */
+  constructor(manager: Manager, nsp: string, opts?: { auth?: SocketOptions["auth"] });
   /** The namespace socket id (`undefined` while disconnected). */
   id: string | undefined;
   connected: boolean;
@@ -227,10 +232,10 @@ export class Socket<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvent
   /** Connects when closed; right after `disconnect()` too (the closing connection is abandoned). */
   connect(): this;
   open(): this;
-  /** Leaves and closes (`connected` false at once); the queue is kept and later emits queue for the next `connect()`. */
+  /** Leaves the namespace (`connected` false and `disconnect` at once); the connection closes when no other namespace uses it. The queue is kept and later emits queue for the next `connect()`. */
   disconnect(): this;
   close(): this;
-  /** Releases the wasm side at once. */
+  /** Leaves the namespace; releases the connection's wasm side when no other live Socket uses it. */
   free(): void;
 }
 

@@ -1,6 +1,6 @@
 // Type checks of `steadysocket/socketio` (io, Socket<ListenEvents, EmitEvents>, Manager).
 // Lines marked @ts-expect-error must fail to type-check.
-import init, { io, type Socket, type SocketError, type DisconnectReason } from "steadysocket/socketio";
+import init, { io, Socket, type SocketError, type DisconnectReason } from "steadysocket/socketio";
 
 interface ServerToClient {
   chat: (from: string, text: string) => void;
@@ -65,4 +65,20 @@ void main;
   s.io.on("upgradeError", (e) => e.message);
   void name;
   void n2;
+}
+
+// Namespaces multiplexed on one connection.
+{
+  const root = io("http://localhost/", { multiplex: true });
+  const chat: Socket = root.io.socket("/chat", { auth: (cb) => cb({ token: "t" }) });
+  const admin = new Socket(root.io, "/admin", { auth: { token: "t" } });
+  const own = io("http://localhost/chat", { forceNew: true });
+  chat.emit("hello", 1);
+  // @ts-expect-error: the namespace is a string
+  root.io.socket(5);
+  // @ts-expect-error: handshakeTimeoutMs is not a Socket.IO option (no namespace timeout)
+  io("http://localhost", { handshakeTimeoutMs: 5 });
+  admin.free();
+  own.free();
+  root.io.free();
 }
