@@ -122,7 +122,7 @@ step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --l
 step native cargo test --workspace
 # The Rust API natively with STOMP (tests/client_native.rs: build() returns Error::Unsupported),
 # and its docs without a warning.
-step native-api cargo test -p steadysocket --features stomp,socketio --test client_native
+step native-api cargo test -p steadysocket --features stomp,socketio --test client_native --test channels
 step doc env RUSTDOCFLAGS="-D warnings" cargo doc -p steadysocket --no-deps --features stomp,socketio
 NATIVE=$(( $(passed "$LOG_DIR/native.log") + $(passed "$LOG_DIR/native.log" doc) + $(passed "$LOG_DIR/native-api.log") ))
 

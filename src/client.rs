@@ -166,9 +166,7 @@ impl RawMessage {
     fn into_frame(self) -> JsFrame {
         match self {
             RawMessage::Text(s) => JsFrame::text(s),
-            RawMessage::Binary(b) => {
-                JsFrame { value: js_sys::Uint8Array::from(&b[..]).into(), len: b.len(), ch: 0 }
-            }
+            RawMessage::Binary(b) => JsFrame::new(js_sys::Uint8Array::from(&b[..]).into(), b.len()),
         }
     }
 }

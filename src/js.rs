@@ -498,7 +498,7 @@ impl Core {
         conn: Option<f64>,
         ch: Option<u32>,
     ) -> u32 {
-        let frame = JsFrame { value, len: len as usize, ch: ch.unwrap_or(0) };
+        let frame = JsFrame::on(value, len as usize, ch.unwrap_or(0));
         let kind = if raw { Kind::Raw } else { Kind::Envelope };
         self.with(5, |d| {
             d.send_via(conn.map(|c| c as u64), frame, kind).map_or_else(refused, |s| s as u32)
@@ -525,7 +525,7 @@ impl Core {
     /// Registers (or replaces) subscription `key`: sent on every open before the backlog, and
     /// now if the backlog already went; whether it was sent now.
     pub fn sb(&self, key: f64, frame: JsValue, len: u32) -> bool {
-        let frame = JsFrame { value: frame, len: len as usize, ch: 0 };
+        let frame = JsFrame::new(frame, len as usize);
         self.with(false, |d| d.subscribe(key as u64, frame))
     }
 
@@ -558,7 +558,7 @@ impl Core {
     /// Sends a reply to a server request (or any control frame) on connection `conn` only
     /// (0: the open one); whether it was transmitted.
     pub fn cf(&self, conn: f64, frame: JsValue, len: u32) -> bool {
-        let frame = JsFrame { value: frame, len: len as usize, ch: 0 };
+        let frame = JsFrame::new(frame, len as usize);
         self.with(false, |d| d.control(conn as u64, frame))
     }
 
@@ -630,7 +630,7 @@ impl Core {
             if d.read(|e, _| e.next_request_id() as f64) != expect {
                 return -6.0;
             }
-            let frame = JsFrame { value, len: len as usize, ch: ch.unwrap_or(0) };
+            let frame = JsFrame::on(value, len as usize, ch.unwrap_or(0));
             d.request_via(conn.map(|c| c as u64), timeout_ms, |_| frame, |_| {})
                 .map_or_else(|e| -f64::from(refused(e)), |(id, _)| id as f64)
         }))

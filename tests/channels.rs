@@ -2,6 +2,8 @@
 //! Socket.IO namespaces. A closed channel's messages wait in the queue, in order, without
 //! holding back other channels'; opening it sends them at once, before anything sent after;
 //! every channel but 0 closes with the connection.
+//! (Only Socket.IO has channels: the engine compiles them with the `socketio` feature.)
+#![cfg(feature = "socketio")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use steadysocket::core::envelope::WireFrame;

@@ -76,6 +76,18 @@ impl Driver {
     pub fn control(&self, _: u64, _: JsFrame) -> bool {
         match self.0 {}
     }
+    #[cfg(feature = "socketio")]
+    pub fn sio_add(&self, _: &str, _: bool) -> u32 {
+        match self.0 {}
+    }
+    #[cfg(feature = "socketio")]
+    pub fn sio_join(&self, _: u32) {
+        match self.0 {}
+    }
+    #[cfg(feature = "socketio")]
+    pub fn sio_leave(&self, _: u32) -> bool {
+        match self.0 {}
+    }
     #[cfg(feature = "stomp")]
     pub fn stand(&self, _: u64, _: JsFrame, _: Option<Confirm<'_>>) -> u64 {
         match self.0 {}

@@ -980,6 +980,11 @@ fn describe(frame: &JsFrame) -> (Option<String>, Vec<Value>) {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+impl Routes {
+    fn publish(&self, _: SioEvent) {}
+}
+
 #[cfg(target_arch = "wasm32")]
 impl Routes {
     fn publish(&self, ev: SioEvent) {

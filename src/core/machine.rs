@@ -1296,16 +1296,25 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         }
         // Stops when the socket's buffer goes above the high water mark (the rest waits for
         // the drain).
+        // Entries of closed channels are set aside and put back in front, in order. (Only
+        // Socket.IO has channels: compiled in with it only, for size.)
+        #[cfg(feature = "socketio")]
+        let mut held = Vec::new();
         while self.congested.is_none() {
-            let ch = &self.channels;
-            let open = |f: &F| f.channel() == 0 || ch.contains(&f.channel());
-            let Some(e) = self.outbox.pop_front_where(open) else { break };
+            let Some(e) = self.outbox.pop_front() else { break };
+            #[cfg(feature = "socketio")]
+            if !self.channel_open(e.frame.channel()) {
+                held.push(e);
+                continue;
+            }
             let frame = e.frame.clone();
             let request = e.request();
             self.transmit(e.frame, Msg { meta: e.meta.clone(), request }, now);
             // Right behind its Transmit: `on_transmit_failed` withdraws it from there.
             self.emit(Event::Sent { meta: e.meta, frame, request });
         }
+        #[cfg(feature = "socketio")]
+        self.outbox.restore_front(held);
     }
 
     /// The transport did not accept the frame of an [`Action::Transmit`] (its socket was

@@ -233,18 +233,13 @@ impl<M, F: WireFrame> Outbox<M, F> {
         Some(e)
     }
 
-    /// Takes the oldest entry whose frame `f` picks (the front one when it qualifies: O(1)).
-    pub fn pop_front_where(&mut self, mut f: impl FnMut(&F) -> bool) -> Option<Entry<M, F>> {
-        if self.queue.front().is_some_and(|e| f(&e.frame)) {
-            return self.pop_front();
+    /// Puts entries taken with [`pop_front`](Self::pop_front) back at the front, in their
+    /// order (they were in the queue: no limit is checked).
+    pub fn restore_front(&mut self, entries: Vec<Entry<M, F>>) {
+        for e in entries.into_iter().rev() {
+            self.bytes += e.frame.wire_len();
+            self.queue.push_front(e);
         }
-        let pos = self.queue.iter().position(|e| f(&e.frame))?;
-        let e = self.queue.remove(pos)?;
-        self.bytes -= e.frame.wire_len();
-        if pos < self.sent {
-            self.sent -= 1;
-        }
-        Some(e)
     }
 
     /// Reliable mode: entries transmitted and awaiting their ack.

@@ -42,6 +42,7 @@ pub(crate) struct JsFrame {
     /// Its size: UTF-16 code units for text, bytes for binary.
     pub len: usize,
     /// Its engine channel (a Socket.IO namespace; 0: none, see `Engine::open_channel`).
+    #[cfg(feature = "socketio")]
     pub ch: u32,
 }
 
@@ -51,10 +52,14 @@ impl WireFrame for JsFrame {
     }
     fn text(s: String) -> Self {
         let len = s.len();
-        JsFrame { value: JsValue::from_str(&s), len, ch: 0 }
+        JsFrame::new(JsValue::from_str(&s), len)
     }
     fn channel(&self) -> u32 {
-        self.ch
+        // Only Socket.IO has channels: elsewhere the engine's channel code folds away.
+        #[cfg(feature = "socketio")]
+        return self.ch;
+        #[cfg(not(feature = "socketio"))]
+        0
     }
     fn with_seq(&self, seq: u64) -> Option<Self> {
         let s = with_seq(&self.value, seq as f64)?;
@@ -65,7 +70,24 @@ impl WireFrame for JsFrame {
 impl JsFrame {
     /// A text frame from a JS string.
     pub fn from_js_string(s: &JsString) -> Self {
-        JsFrame { value: s.into(), len: s.length() as usize, ch: 0 }
+        JsFrame::new(s.into(), s.length() as usize)
+    }
+
+    /// A frame of channel 0.
+    pub fn new(value: JsValue, len: usize) -> Self {
+        Self::on(value, len, 0)
+    }
+
+    /// A frame of channel `ch` (ignored without Socket.IO: no channels).
+    pub fn on(value: JsValue, len: usize, ch: u32) -> Self {
+        #[cfg(not(feature = "socketio"))]
+        let _ = ch;
+        JsFrame {
+            value,
+            len,
+            #[cfg(feature = "socketio")]
+            ch,
+        }
     }
 }
 
@@ -1267,7 +1289,7 @@ extern "C" {
 #[cfg(feature = "stomp")]
 pub(crate) fn stomp_frame(f: &crate::core::stomp::Frame) -> JsFrame {
     let bytes = crate::core::stomp::encode(f);
-    JsFrame { len: bytes.len(), value: Uint8Array::from(&bytes[..]).into(), ch: 0 }
+    JsFrame::new(Uint8Array::from(&bytes[..]).into(), bytes.len())
 }
 
 /// A frame's headers as a JS object (the first occurrence of a name wins).

@@ -121,6 +121,18 @@ impl SioState {
         self.nsps.get_mut((ch as usize).wrapping_sub(1))
     }
 
+    /// Namespace `ch` goes inactive (disconnected, its channel closed); whether no namespace
+    /// is active any more (then the connection is to close).
+    fn off(&mut self, engine: &mut Engine<Kind, JsFrame>, ch: u32) -> bool {
+        if let Some(n) = self.nsp(ch) {
+            n.active = false;
+            n.connected = false;
+            n.sent_on = 0;
+        }
+        engine.close_channel(ch);
+        !self.nsps.iter().any(|n| n.active)
+    }
+
     /// The driver's Port: Engine.IO's (polling and its upgrade to WebSocket, `src/eio.js`).
     pub(super) fn port(
         &self,
@@ -144,7 +156,7 @@ extern "C" {
 
 /// A text frame.
 fn text(s: &str) -> JsFrame {
-    JsFrame { value: JsValue::from_str(s), len: s.len(), ch: 0 }
+    JsFrame::new(JsValue::from_str(s), s.len())
 }
 
 fn get_str(o: &JsValue, k: &str) -> Option<String> {
@@ -262,22 +274,7 @@ impl Driver {
     /// middleware refusal: `connect()` tries again); when no namespace is active any more,
     /// the connection closes.
     pub fn sio_fail(&self, conn: u64, ch: u32, why: String) {
-        {
-            let mut i = self.shared.inner.borrow_mut();
-            let Inner { engine, proto, .. } = &mut *i;
-            let Proto::Sio(st) = proto else { return };
-            let Some(n) = st.nsp(ch) else { return };
-            if engine.conn() != conn || n.connected || !n.active {
-                return;
-            }
-            n.active = false;
-            n.sent_on = 0;
-            if !st.nsps.iter().any(|n| n.active) {
-                engine.disconnect(1000, "io client disconnect", now());
-            }
-        }
-        let v = JsValue::from_str(&why);
-        self.shared.sink.note(Note::Sio { k: 6, id: f64::NAN, conn, v, ch });
+        self.shared.sio_fail(conn, ch, why);
         self.shared.pump(Ctx::Method);
     }
 
@@ -293,15 +290,11 @@ impl Driver {
             let Some(n) = st.nsp(ch) else { return false };
             let was = n.connected;
             if was {
-                let p =
-                    SioPacket::new(SioType::Disconnect, &n.name, "").encode().unwrap_or_default();
-                engine.control(text(&EioPacket::message(&p).encode()), now());
+                // The Engine.IO message of a Socket.IO DISCONNECT: `41`, then `/name,`.
+                let p = if n.name == "/" { "41".into() } else { ["41", &n.name, ","].concat() };
+                engine.control(text(&p), now());
             }
-            n.active = false;
-            n.connected = false;
-            n.sent_on = 0;
-            engine.close_channel(ch);
-            if !st.nsps.iter().any(|n| n.active) {
+            if st.off(engine, ch) {
                 engine.disconnect(1000, "io client disconnect", now());
             }
             was
@@ -370,20 +363,26 @@ impl Shared {
     /// [`Driver::sio_connect`] (or [`Driver::sio_fail`]).
     fn sio_ask(self: &Rc<Self>, conn: u64, ch: u32) {
         if let Err(why) = self.sink.sio_auth(conn, ch) {
+            self.sio_fail(conn, ch, why);
+        }
+    }
+
+    /// Namespace `ch` cannot connect on `conn` ([`Driver::sio_fail`]; no pump).
+    fn sio_fail(&self, conn: u64, ch: u32, why: String) {
+        {
             let mut i = self.inner.borrow_mut();
             let Inner { engine, proto, .. } = &mut *i;
             let Proto::Sio(st) = proto else { return };
-            if let Some(n) = st.nsp(ch) {
-                n.active = false;
-                n.sent_on = 0;
+            let Some(n) = st.nsp(ch) else { return };
+            if engine.conn() != conn || n.connected || !n.active {
+                return;
             }
-            if !st.nsps.iter().any(|n| n.active) {
+            if st.off(engine, ch) {
                 engine.disconnect(1000, "io client disconnect", now());
             }
-            drop(i);
-            let v = JsValue::from_str(&why);
-            self.sink.note(Note::Sio { k: 6, id: f64::NAN, conn, v, ch });
         }
+        let v = JsValue::from_str(&why);
+        self.sink.note(Note::Sio { k: 6, id: f64::NAN, conn, v, ch });
     }
 
     /// A delivered Socket.IO payload for the facade (`tag`: `ch * 8 + k`, see [`Note::Sio`]).
@@ -514,10 +513,8 @@ fn packet(
             let obj = json_parse(&JsString::from(p.data)).unwrap_or(JsValue::NULL);
             let Some(id) = get_str(&obj, "sid") else {
                 // Not a v5 answer: the namespace cannot connect (a connect error).
-                n.active = false;
-                n.sent_on = 0;
                 let why = "\"the CONNECT answer has no sid (a Socket.IO v2 server?)\"";
-                let close = (!st.nsps.iter().any(|n| n.active)).then_some("connect error");
+                let close = st.off(engine, ch).then_some("connect error");
                 return (FrameKind::ServerError, payload(why, None), ch * 8 + 2, close);
             };
             let pid = get_str(&obj, "pid");
@@ -538,18 +535,12 @@ fn packet(
         }
         // Delivered (`connect_error`); the namespace stays disconnected, as socket.io-client.
         SioType::ConnectError if waiting => {
-            n.active = false;
-            n.sent_on = 0;
-            let close = (!st.nsps.iter().any(|n| n.active)).then_some("connect error");
+            let close = st.off(engine, ch).then_some("connect error");
             (FrameKind::ServerError, payload(p.data, None), ch * 8 + 2, close)
         }
         // Delivered (the socket's `disconnect`, "io server disconnect"): no reconnect.
         SioType::Disconnect if n.connected => {
-            n.active = false;
-            n.connected = false;
-            n.sent_on = 0;
-            engine.close_channel(ch);
-            let close = (!st.nsps.iter().any(|n| n.active)).then_some("io server disconnect");
+            let close = st.off(engine, ch).then_some("io server disconnect");
             (FrameKind::ServerError, None, ch * 8 + 5, close)
         }
         SioType::Event | SioType::BinaryEvent if n.connected || waiting => {
