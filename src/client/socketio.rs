@@ -728,7 +728,8 @@ impl NamespaceBuilder<'_> {
         self
     }
 
-    /// Whether `build()` connects the namespace (starting the connection if it is closed);
+    /// Whether `build()` connects the namespace (in a microtask, so that a stream taken
+    /// right after `build()` sees every event; starting the connection if it is closed);
     /// with `false`, its emits queue until [`SocketIo::connect`]. Default: the connection's
     /// [`SocketIoBuilder::auto_connect`] (`true` unless set).
     pub fn auto_connect(mut self, on: bool) -> Self {
@@ -771,10 +772,23 @@ impl NamespaceBuilder<'_> {
         }
         let active = self.auto_connect.unwrap_or(routes.auto_connect);
         let route = Rc::new(Route::new(ch, &nsp, self.auth, active));
-        // Registered before the join: the driver may ask for its `auth` at once.
         routes.add(route.clone());
         if active {
-            sio::join(&s.driver, ch);
+            // In a microtask, as the connection's own start: a stream taken right after
+            // `build()` sees every event (an `auth` closure's error is reported at once).
+            #[cfg(target_arch = "wasm32")]
+            {
+                let (d, r) = (Rc::downgrade(&s.driver), Rc::downgrade(&route));
+                wasm_bindgen_futures::spawn_local(async move {
+                    // Nothing if the handle was dropped or `disconnect()`ed meanwhile.
+                    let Some(r) = r.upgrade() else { return };
+                    let Some(d) = d.upgrade() else { return };
+                    let go = r.status.borrow().active;
+                    if go {
+                        sio::join(&d, r.ch);
+                    }
+                });
+            }
         }
         Ok(SocketIo { driver: s.driver.clone(), sink: s.sink.clone(), route })
     }
