@@ -660,7 +660,10 @@ fn encode(s: &str) -> String {
 /// others (it closes, keeping the queue, when no namespace stays active). Dropping the
 /// last handle closes the connection at once (no `DISCONNECT` packet: use
 /// [`disconnect`](Self::disconnect)), fails pending acks `closed`, drops the queue and ends
-/// every [`SioEvents`] stream.
+/// every [`SioEvents`] stream. (A handle dropped while others live leaves its queued emits,
+/// if any, in the connection's queue, as the JS `free()`: they go if a new handle of that
+/// namespace connects, else the queue's TTL/overflow or the final close drops them; its
+/// pending acks settle by their answer or timeout.)
 pub struct SocketIo {
     driver: Rc<Driver>,
     sink: Rc<RustSink>,
@@ -837,6 +840,21 @@ impl SocketIo {
 
     /// A builder of a handle for namespace `nsp` on this handle's connection, with its own
     /// `auth` (socket.io-client's `manager.socket(nsp, { auth })`).
+    ///
+    /// ```no_run
+    /// use serde_json::json;
+    /// use steadysocket::client::socketio::SocketIo;
+    ///
+    /// # fn demo() -> Result<(), steadysocket::Error> {
+    /// let root = SocketIo::builder("https://example.com").build()?; // namespace "/"
+    /// let chat = root.socket("/chat")?; // same Engine.IO connection
+    /// let admin = root.namespace("/admin").auth(json!({ "token": "abc" })).build()?;
+    /// let (mut root_events, mut chat_events) = (root.events(), chat.events());
+    /// chat.emit("hello", &("all",))?; // queued until "/chat" is connected
+    /// admin.disconnect(); // "/" and "/chat" stay connected
+    /// # let _ = (&mut root_events, &mut chat_events);
+    /// # Ok(()) }
+    /// ```
     pub fn namespace(&self, nsp: &str) -> NamespaceBuilder<'_> {
         NamespaceBuilder {
             socket: self,
