@@ -1,19 +1,21 @@
 //! A Socket.IO v4 client (cargo features `rust-api` and `socketio`): Engine.IO v4 and
-//! Socket.IO v5 for one namespace, over the same driver and engine as [`SteadySocket`]
+//! Socket.IO v5, one or more namespaces on one connection, over the same driver and engine as [`SteadySocket`]
 //! (reconnect with backoff, the server-driven heartbeat, the bounded offline queue, acks as
 //! requests with a timeout). The Rust face of the JS `io(url, options)` (README "Socket.IO").
 //!
 //! - The namespace is the URL's path (`http://host/admin` → `/admin`; none: `/`); the
 //!   Engine.IO endpoint is [`path`](SocketIoBuilder::path) (default `/socket.io/`).
+//! - More namespaces share the connection: [`SocketIo::socket`] /
+//!   [`SocketIo::namespace`] (socket.io-client's `manager.socket(nsp)`), one handle each.
 //! - `auth` is sent in the namespace `CONNECT` of every attempt: a fixed JSON object, or one
-//!   produced per attempt by a closure or a future (fresh tokens).
+//!   produced per attempt by a closure or a future (fresh tokens); each namespace has its own.
 //! - Arguments are any serde value serializing to a JSON array (a tuple or a `Vec`); binary
 //!   arguments are [`Bin`] values anywhere in them (sent as attachments). Inbound binary
 //!   arguments stay `{"_placeholder":true,"num":N}` objects in `args`, the bytes being
 //!   `attachments[N]` ([`attachment`]).
 //! - A `CONNECT_ERROR` (a middleware refusal) is a [`SioEvent::ConnectError`] with the
 //!   server's `data`, and ends reconnection (as socket.io-client); so does a server
-//!   `DISCONNECT`. [`SocketIo::connect`] starts again.
+//!   `DISCONNECT`, and so does a failing `auth` closure. [`SocketIo::connect`] starts again.
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -93,30 +95,118 @@ impl fmt::Debug for Auth {
     }
 }
 
-/// What the session knows of the namespace connection (read by the accessors).
+/// What the session knows of one namespace's connection (read by the accessors).
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 #[derive(Debug, Default)]
 struct Status {
     connected: bool,
+    /// Whether the namespace wants to be connected (as the driver's: set by `connect()` and
+    /// an auto-connecting build, cleared by `disconnect()`, a refusal, a server disconnect or
+    /// a failed `auth`). Only an active namespace gets `ConnectError`s of failed attempts.
+    active: bool,
     id: Option<String>,
     recovered: bool,
     /// The server's `maxPayload` (bytes per WebSocket frame), NaN when unknown.
     max_payload: f64,
-    /// Why the next close happens: a dead peer.
-    ping_timeout: bool,
-    /// Whether the connection opened before (the next `Connect` is a reconnection).
+    /// Whether the namespace connected before (the next `Connect` is a reconnection).
     reconnected: bool,
 }
 
-/// The Socket.IO session's side of the Rust sink: the event streams, `auth`, the namespace.
+/// One namespace handle's side of the sink: its engine channel, event streams and `auth`.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub(crate) struct Routes {
-    subscribers: RefCell<Vec<mpsc::UnboundedSender<SioEvent>>>,
-    auth: Auth,
-    driver: RefCell<Weak<Driver>>,
+pub(crate) struct Route {
+    /// The engine channel of the namespace (1: the one the connection was built with).
+    ch: u32,
+    /// `/` or `/name`.
+    name: Rc<str>,
     /// The namespace's packet prefix: `""` for `/`, else `"/name,"`.
     ns: Rc<str>,
+    auth: Auth,
+    subscribers: RefCell<Vec<mpsc::UnboundedSender<SioEvent>>>,
     status: RefCell<Status>,
+}
+
+impl Route {
+    fn new(ch: u32, name: &str, auth: Auth, active: bool) -> Self {
+        let ns: Rc<str> = if name == "/" { "".into() } else { [name, ","].concat().into() };
+        Route {
+            ch,
+            name: name.into(),
+            ns,
+            auth,
+            subscribers: RefCell::default(),
+            status: RefCell::new(Status { max_payload: f64::NAN, active, ..Status::default() }),
+        }
+    }
+
+    fn publish(&self, ev: SioEvent) {
+        self.subscribers.borrow_mut().retain(|tx| tx.unbounded_send(ev.clone()).is_ok());
+    }
+}
+
+/// The Socket.IO session's side of the Rust sink: the connection's namespaces that have a
+/// live [`SocketIo`] handle (at most one per namespace), by engine channel.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) struct Routes {
+    driver: RefCell<Weak<Driver>>,
+    routes: RefCell<Vec<Rc<Route>>>,
+    /// Why the next close happens: a dead peer (connection-level; reset on every open).
+    ping_timeout: Cell<bool>,
+    /// The builder's `auto_connect`: the default of [`NamespaceBuilder::auto_connect`].
+    auto_connect: bool,
+}
+
+impl Routes {
+    /// The handle's route of channel `ch`, if it has one.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    fn route(&self, ch: u32) -> Option<Rc<Route>> {
+        self.routes.borrow().iter().find(|r| r.ch == ch).cloned()
+    }
+
+    /// Every route (a snapshot: no borrow is held while events are published).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    fn all(&self) -> Vec<Rc<Route>> {
+        self.routes.borrow().clone()
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.routes.borrow().iter().any(|r| &*r.name == name)
+    }
+
+    fn add(&self, r: Rc<Route>) {
+        self.routes.borrow_mut().push(r);
+    }
+
+    fn remove(&self, r: &Rc<Route>) {
+        self.routes.borrow_mut().retain(|x| !Rc::ptr_eq(x, r));
+    }
+}
+
+/// The driver's Socket.IO methods (none off wasm32, where no [`Driver`] exists).
+#[cfg(target_arch = "wasm32")]
+mod sio {
+    use super::Driver;
+    pub(super) fn add(d: &Driver, nsp: &str) -> u32 {
+        d.sio_add(nsp, false)
+    }
+    pub(super) fn join(d: &Driver, ch: u32) {
+        d.sio_join(ch);
+    }
+    pub(super) fn leave(d: &Driver, ch: u32) -> bool {
+        d.sio_leave(ch)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod sio {
+    use super::Driver;
+    pub(super) fn add(_: &Driver, _: &str) -> u32 {
+        0
+    }
+    pub(super) fn join(_: &Driver, _: u32) {}
+    pub(super) fn leave(_: &Driver, _: u32) -> bool {
+        false
+    }
 }
 
 // ---------- binary arguments ----------
@@ -236,34 +326,35 @@ impl Packet {
         Ok(())
     }
 
-    /// The frame, with ack id `id`.
-    fn frame(&self, id: Option<u64>) -> JsFrame {
+    /// The frame of engine channel `ch`, with ack id `id`.
+    fn frame(&self, id: Option<u64>, ch: u32) -> JsFrame {
         let mut text = self.head.clone();
         if let Some(id) = id {
             text.push_str(&digits(id));
         }
         text.push_str(&self.json);
-        to_frame(text, &self.bins)
+        to_frame(text, &self.bins, ch)
     }
 }
 
-/// A text frame, or an Array `[text, ...Uint8Array]` for a binary packet (one queued message).
+/// A text frame, or an Array `[text, ...Uint8Array]` for a binary packet (one queued message),
+/// of engine channel `ch` (its namespace: queued until that namespace is connected).
 #[cfg(target_arch = "wasm32")]
-fn to_frame(text: String, bins: &[Vec<u8>]) -> JsFrame {
+fn to_frame(text: String, bins: &[Vec<u8>], ch: u32) -> JsFrame {
     let mut len = text.len();
     if bins.is_empty() {
-        return JsFrame { value: JsValue::from_str(&text), len, ch: 1 };
+        return JsFrame { value: JsValue::from_str(&text), len, ch };
     }
     let a = js_sys::Array::of1(&JsValue::from_str(&text));
     for b in bins {
         len += b.len();
         a.push(&js_sys::Uint8Array::from(&b[..]));
     }
-    JsFrame { value: a.into(), len, ch: 1 }
+    JsFrame { value: a.into(), len, ch }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn to_frame(_: String, _: &[Vec<u8>]) -> JsFrame {
+fn to_frame(_: String, _: &[Vec<u8>], _: u32) -> JsFrame {
     JsFrame
 }
 
@@ -299,16 +390,20 @@ impl SocketIoBuilder {
         self
     }
 
-    /// The `auth` payload of every namespace `CONNECT` (read with `socket.handshake.auth` on
-    /// the server); it must be a JSON object (or `null`: none). Default none.
+    /// The `auth` payload of every `CONNECT` of the URL's namespace (read with
+    /// `socket.handshake.auth` on the server); it must be a JSON object (or `null`: none).
+    /// Other namespaces of the connection have their own ([`NamespaceBuilder::auth`]).
+    /// Default none.
     pub fn auth(mut self, auth: Value) -> Self {
         self.auth = Auth::Fixed(auth);
         self
     }
 
-    /// `auth` produced before every attempt (fresh tokens); an `Err`, or a value that is not
-    /// a JSON object, fails that attempt (a [`SioEvent::ConnectError`]; reconnection goes
-    /// on). The closure must not call back into the socket. Default: [`auth`](Self::auth).
+    /// `auth` produced before every `CONNECT` of the namespace (fresh tokens); an `Err`, or
+    /// a value that is not a JSON object, fails it (a [`SioEvent::ConnectError`]; the
+    /// namespace stays disconnected until [`SocketIo::connect`], and the connection closes,
+    /// keeping the queue, if no other namespace is active). The closure must not call back
+    /// into the socket. Default: [`auth`](Self::auth).
     pub fn auth_with(mut self, f: impl Fn() -> Result<Value, String> + 'static) -> Self {
         self.auth = Auth::Sync(Rc::new(f));
         self
@@ -388,7 +483,8 @@ impl SocketIoBuilder {
     }
 
     /// Whether `build()` starts connecting (socket.io's `autoConnect`); with `false`, emits
-    /// queue until [`SocketIo::connect`]. Default `true`.
+    /// queue until [`SocketIo::connect`]. Also the default of the connection's other
+    /// namespaces ([`NamespaceBuilder::auto_connect`]). Default `true`.
     pub fn auto_connect(mut self, on: bool) -> Self {
         self.auto_connect = on;
         self
@@ -481,13 +577,14 @@ impl SocketIoBuilder {
         // The server pings; the client only answers (the beat role comes with the CONNECT).
         config.heartbeat = Some(crate::core::HeartbeatConfig::default());
         config.validate()?;
-        let ns: Rc<str> = if nsp == "/" { "".into() } else { [nsp.as_str(), ","].concat().into() };
+        // The first namespace is channel 1, active from the start (the driver's
+        // `SioState::new`; with `auto_connect(false)` the connection waits for `connect()`).
+        let route = Rc::new(Route::new(1, &nsp, self.auth, true));
         let routes = Routes {
-            subscribers: RefCell::default(),
-            auth: self.auth,
             driver: RefCell::new(Weak::new()),
-            ns,
-            status: RefCell::new(Status { max_payload: f64::NAN, ..Status::default() }),
+            routes: RefCell::new(vec![route.clone()]),
+            ping_timeout: Cell::new(false),
+            auto_connect: self.auto_connect,
         };
         #[cfg(target_arch = "wasm32")]
         {
@@ -512,11 +609,11 @@ impl SocketIoBuilder {
             if let Some(r) = &sink.sio {
                 *r.driver.borrow_mut() = Rc::downgrade(&driver);
             }
-            Ok(SocketIo { driver, sink })
+            Ok(SocketIo { driver, sink, route })
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let _ = (url, routes, self.upgrade, self.auto_connect);
+            let _ = (url, routes, route, self.upgrade);
             Err(super::native_unsupported())
         }
     }
@@ -540,17 +637,163 @@ fn encode(s: &str) -> String {
 
 // ---------- the socket ----------
 
-/// A Socket.IO socket for one namespace that stays connected. Dropping it closes the
-/// connection at once (no `DISCONNECT` packet: use [`disconnect`](Self::disconnect)), fails
-/// pending acks `closed` and ends every [`SioEvents`] stream.
+/// A Socket.IO socket for one namespace that stays connected: socket.io-client's `Socket`
+/// together with its connection (the `Manager`).
+///
+/// **Several namespaces, one connection.** [`socket`](Self::socket) and
+/// [`namespace`](Self::namespace) give a handle for another namespace on the *same*
+/// Engine.IO connection (socket.io-client's `manager.socket(nsp)`). Each handle has its own
+/// [`events`](Self::events) stream, [`connected`](Self::connected), [`id`](Self::id),
+/// [`recovered`](Self::recovered), `emit*`, [`connect`](Self::connect) and
+/// [`disconnect`](Self::disconnect); its emits wait in the connection's queue until *its*
+/// namespace is connected, without holding back the other namespaces'.
+/// [`state`](Self::state), [`queued`](Self::queued), [`metrics`](Self::metrics) and
+/// [`reconnect`](Self::reconnect) are the connection's. Connection-level events
+/// ([`SioEvent::State`], [`SioEvent::Reconnecting`], [`SioEvent::Ping`], [`SioEvent::Error`],
+/// a lost connection's [`SioEvent::Disconnect`] to each connected namespace) reach every
+/// handle; a namespace's events, its [`SioEvent::Drop`]/[`SioEvent::Sent`] and its
+/// [`AckHandle`]s only its own.
+///
+/// **Dropping.** Dropping a handle while another handle of the connection lives leaves its
+/// namespace (a `DISCONNECT` if connected, as [`disconnect`](Self::disconnect) but without
+/// the final close) and ends its [`SioEvents`] streams; the connection stays for the
+/// others (it closes, keeping the queue, when no namespace stays active). Dropping the
+/// last handle closes the connection at once (no `DISCONNECT` packet: use
+/// [`disconnect`](Self::disconnect)), fails pending acks `closed`, drops the queue and ends
+/// every [`SioEvents`] stream. (A handle dropped while others live leaves its queued emits,
+/// if any, in the connection's queue, as the JS `free()`: they go if a new handle of that
+/// namespace connects, else the queue's TTL/overflow or the final close drops them; its
+/// pending acks settle by their answer or timeout.)
 pub struct SocketIo {
     driver: Rc<Driver>,
     sink: Rc<RustSink>,
+    route: Rc<Route>,
 }
 
 impl fmt::Debug for SocketIo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.driver.read(|e, _| f.debug_tuple("SocketIo").field(e).finish())
+        self.driver
+            .read(|e, _| f.debug_tuple("SocketIo").field(&&*self.route.name).field(e).finish())
+    }
+}
+
+impl Drop for SocketIo {
+    fn drop(&mut self) {
+        // The last handle: the driver goes with it (its `Drop` shuts the connection down;
+        // the route stays, so the shutdown's events reach its streams before they end).
+        if Rc::strong_count(&self.driver) <= 1 {
+            return;
+        }
+        if let Some(r) = self.routes() {
+            r.remove(&self.route);
+        }
+        sio::leave(&self.driver, self.route.ch);
+    }
+}
+
+/// Builds a handle for another namespace on a [`SocketIo`]'s connection
+/// ([`SocketIo::namespace`]; socket.io-client's `manager.socket(nsp, { auth })`). Unless
+/// set: no `auth`, and connecting at once unless the connection was built with
+/// [`auto_connect(false)`](SocketIoBuilder::auto_connect).
+#[derive(Debug)]
+pub struct NamespaceBuilder<'a> {
+    socket: &'a SocketIo,
+    nsp: String,
+    auth: Auth,
+    auto_connect: Option<bool>,
+}
+
+impl NamespaceBuilder<'_> {
+    /// The `auth` payload of this namespace's `CONNECT` (its own: the connection's other
+    /// namespaces' `auth` is not inherited, as in socket.io-client); a JSON object (or
+    /// `null`: none). Default none.
+    pub fn auth(mut self, auth: Value) -> Self {
+        self.auth = Auth::Fixed(auth);
+        self
+    }
+
+    /// `auth` produced before every `CONNECT` of this namespace (fresh tokens); an `Err`, or
+    /// a value that is not a JSON object, fails it (a [`SioEvent::ConnectError`]; the
+    /// namespace stays disconnected until [`SocketIo::connect`]). The closure must not call
+    /// back into the socket. Default: [`auth`](Self::auth).
+    pub fn auth_with(mut self, f: impl Fn() -> Result<Value, String> + 'static) -> Self {
+        self.auth = Auth::Sync(Rc::new(f));
+        self
+    }
+
+    /// As [`auth_with`](Self::auth_with), from a future (e.g. a token fetched over HTTP).
+    pub fn auth_async<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<Value, String>> + 'static,
+    {
+        self.auth = Auth::Async(Rc::new(move || Box::pin(f())));
+        self
+    }
+
+    /// Whether `build()` connects the namespace (in a microtask, so that a stream taken
+    /// right after `build()` sees every event; starting the connection if it is closed);
+    /// with `false`, its emits queue until [`SocketIo::connect`]. Default: the connection's
+    /// [`SocketIoBuilder::auto_connect`] (`true` unless set).
+    pub fn auto_connect(mut self, on: bool) -> Self {
+        self.auto_connect = Some(on);
+        self
+    }
+
+    /// The handle of the namespace, on the same connection.
+    ///
+    /// # Errors
+    /// [`Error::Option`]: a namespace that does not start with `/` or contains `,`; one
+    /// that already has a live handle on this connection (use that handle, or drop it
+    /// first); an `auth` that is not a JSON object.
+    pub fn build(self) -> Result<SocketIo, Error> {
+        let nsp = self.nsp;
+        if !nsp.starts_with('/') || nsp.contains(',') {
+            return Err(OptionError::range_error(
+                "nsp",
+                ["must start with \"/\" and have no \",\", got \"", &nsp, "\""].concat(),
+            )
+            .into());
+        }
+        if let Auth::Fixed(v) = &self.auth {
+            if !v.is_object() && !v.is_null() {
+                return Err(OptionError::type_error("auth", "must be a JSON object").into());
+            }
+        }
+        let s = self.socket;
+        let Some(routes) = s.routes() else { return Err(Error::Closed) };
+        if routes.has(&nsp) {
+            return Err(OptionError::range_error(
+                "nsp",
+                ["\"", &nsp, "\" already has a handle on this connection"].concat(),
+            )
+            .into());
+        }
+        let ch = sio::add(&s.driver, &nsp);
+        if ch == 0 {
+            return Err(Error::Closed);
+        }
+        let active = self.auto_connect.unwrap_or(routes.auto_connect);
+        let route = Rc::new(Route::new(ch, &nsp, self.auth, active));
+        routes.add(route.clone());
+        if active {
+            // In a microtask, as the connection's own start: a stream taken right after
+            // `build()` sees every event (an `auth` closure's error is reported at once).
+            #[cfg(target_arch = "wasm32")]
+            {
+                let (d, r) = (Rc::downgrade(&s.driver), Rc::downgrade(&route));
+                wasm_bindgen_futures::spawn_local(async move {
+                    // Nothing if the handle was dropped or `disconnect()`ed meanwhile.
+                    let Some(r) = r.upgrade() else { return };
+                    let Some(d) = d.upgrade() else { return };
+                    let go = r.status.borrow().active;
+                    if go {
+                        sio::join(&d, r.ch);
+                    }
+                });
+            }
+        }
+        Ok(SocketIo { driver: s.driver.clone(), sink: s.sink.clone(), route })
     }
 }
 
@@ -583,51 +826,96 @@ impl SocketIo {
         }
     }
 
+    /// A handle for namespace `nsp` (`"/chat"`) on this handle's connection, with no `auth`,
+    /// connecting at once unless the connection was built with
+    /// [`auto_connect(false)`](SocketIoBuilder::auto_connect):
+    /// `self.namespace(nsp).build()` (see [`NamespaceBuilder`] for `auth` and more).
+    ///
+    /// # Errors
+    /// As [`NamespaceBuilder::build`]: a namespace not starting with `/` or containing
+    /// `,`, or one that already has a live handle on this connection ([`Error::Option`]).
+    pub fn socket(&self, nsp: &str) -> Result<SocketIo, Error> {
+        self.namespace(nsp).build()
+    }
+
+    /// A builder of a handle for namespace `nsp` on this handle's connection, with its own
+    /// `auth` (socket.io-client's `manager.socket(nsp, { auth })`).
+    ///
+    /// ```no_run
+    /// use serde_json::json;
+    /// use steadysocket::client::socketio::SocketIo;
+    ///
+    /// # fn demo() -> Result<(), steadysocket::Error> {
+    /// let root = SocketIo::builder("https://example.com").build()?; // namespace "/"
+    /// let chat = root.socket("/chat")?; // same Engine.IO connection
+    /// let admin = root.namespace("/admin").auth(json!({ "token": "abc" })).build()?;
+    /// let (mut root_events, mut chat_events) = (root.events(), chat.events());
+    /// chat.emit("hello", &("all",))?; // queued until "/chat" is connected
+    /// admin.disconnect(); // "/" and "/chat" stay connected
+    /// # let _ = (&mut root_events, &mut chat_events);
+    /// # Ok(()) }
+    /// ```
+    pub fn namespace(&self, nsp: &str) -> NamespaceBuilder<'_> {
+        NamespaceBuilder {
+            socket: self,
+            nsp: nsp.into(),
+            auth: Auth::Fixed(Value::Null),
+            auto_connect: None,
+        }
+    }
+
+    /// The namespace of this handle (`/` or `/name`).
+    pub fn nsp(&self) -> &str {
+        &self.route.name
+    }
+
     fn routes(&self) -> Option<&Routes> {
         self.sink.sio.as_ref()
     }
 
-    fn status<R>(&self, f: impl FnOnce(&Status) -> R) -> Option<R> {
-        self.routes().map(|r| f(&r.status.borrow()))
+    fn status<R>(&self, f: impl FnOnce(&Status) -> R) -> R {
+        f(&self.route.status.borrow())
     }
 
-    /// A new stream of every event from now on (each call gets its own stream).
+    /// A new stream of this handle's events from now on (each call gets its own stream):
+    /// its namespace's, and the connection's (see [`SocketIo`]).
     pub fn events(&self) -> SioEvents {
         let (tx, rx) = mpsc::unbounded();
-        if let Some(r) = self.routes() {
-            r.subscribers.borrow_mut().push(tx);
-        }
+        self.route.subscribers.borrow_mut().push(tx);
         SioEvents(rx)
     }
 
     /// Whether the namespace is connected (between [`SioEvent::Connect`] and
     /// [`SioEvent::Disconnect`]).
     pub fn connected(&self) -> bool {
-        self.status(|s| s.connected).unwrap_or(false)
+        self.status(|s| s.connected)
     }
 
     /// The namespace socket id while connected (`socket.id` on the server).
     pub fn id(&self) -> Option<String> {
-        self.status(|s| s.id.clone()).flatten()
+        self.status(|s| s.id.clone())
     }
 
-    /// Whether the latest connection restored the session (connection state recovery: the
-    /// events missed meanwhile were replayed).
+    /// Whether the namespace's latest connection restored its session (connection state
+    /// recovery: the events missed meanwhile were replayed).
     pub fn recovered(&self) -> bool {
-        self.status(|s| s.recovered).unwrap_or(false)
+        self.status(|s| s.recovered)
     }
 
-    /// The engine's state (`Open` once the namespace is connected).
+    /// The connection's engine state (`Open` once the Engine.IO connection is open; a
+    /// namespace is connected when [`connected`](Self::connected) says so). Shared by every
+    /// handle of the connection.
     pub fn state(&self) -> State {
         self.driver.read(|e, _| e.state())
     }
 
-    /// Packets queued while disconnected.
+    /// Packets queued on the connection (every namespace's), waiting for the connection or
+    /// for their namespace's `CONNECT`.
     pub fn queued(&self) -> usize {
         self.driver.read(|e, _| e.queued())
     }
 
-    /// Metrics now.
+    /// The connection's metrics now (every namespace's traffic).
     pub fn metrics(&self) -> Metrics {
         self.driver.read(|e, now| e.metrics(now))
     }
@@ -652,26 +940,26 @@ impl SocketIo {
         Self::check_event(event)?;
         let (mut list, bins) = serialize_args(args)?;
         list.insert(0, Value::String(event.into()));
-        let ns = self.routes().map_or_else(|| Rc::from(""), |r| r.ns.clone());
-        let p = Packet::new(ty, &ns, &list, bins)?;
-        p.check(self.status(|s| s.max_payload).unwrap_or(f64::NAN))?;
+        let p = Packet::new(ty, &self.route.ns, &list, bins)?;
+        p.check(self.status(|s| s.max_payload))?;
         Ok(p)
     }
 
     /// Emits `event` with `args` (a tuple or `Vec` of serde values; `&()` for none; [`Bin`]
-    /// for binary arguments). Queued while disconnected.
+    /// for binary arguments). Queued while the namespace is not connected (after
+    /// [`disconnect`](Self::disconnect) too, while another namespace keeps the connection).
     ///
     /// # Errors
     /// [`Error::Serde`] (`args` does not serialize to a JSON array), [`Error::Option`] (a
     /// reserved event name: `connect`, `disconnect`, …; a packet over the server's
-    /// `maxPayload`), [`Error::Closed`], [`Error::QueueFull`].
+    /// `maxPayload`), [`Error::Closed`] (the connection was closed for good), [`Error::QueueFull`].
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<Sent, Error> {
         let p = self.packet(2, event, args)?;
-        self.driver.send(p.frame(None), Kind::Raw).map_err(send_err)
+        self.driver.send(p.frame(None, self.route.ch), Kind::Raw).map_err(send_err)
     }
 
-    /// socket.io's `volatile.emit`: sent only if connected now, never queued. Returns whether
-    /// it was transmitted.
+    /// socket.io's `volatile.emit`: sent only if the namespace is connected now, never
+    /// queued. Returns whether it was transmitted.
     ///
     /// # Errors
     /// As [`emit`](Self::emit) (never `Closed`/`QueueFull`).
@@ -681,13 +969,13 @@ impl SocketIo {
         args: &T,
     ) -> Result<bool, Error> {
         let p = self.packet(2, event, args)?;
-        Ok(self.connected() && self.driver.control(0, p.frame(None)))
+        Ok(self.connected() && self.driver.control(0, p.frame(None, self.route.ch)))
     }
 
     /// Emits `event` expecting an ack (socket.io's `emitWithAck`), with the ack timeout
     /// ([`SocketIoBuilder::ack_timeout_ms`], default 10000 ms). The future resolves to the
     /// ack's first argument (`Value::Null` without one; binary arguments are placeholders).
-    /// Queued while disconnected; the timeout runs from now.
+    /// Queued while the namespace is not connected; the timeout runs from now.
     ///
     /// # Errors
     /// The future yields what [`emit`](Self::emit) refuses, or [`Error::Request`] of kind
@@ -718,9 +1006,10 @@ impl SocketIo {
             Err(e) => return AckFuture::failed(e),
         };
         let mut rx = None;
+        let ch = self.route.ch;
         let r = self.driver.request(
             timeout_ms,
-            |id| p.frame(Some(id)),
+            |id| p.frame(Some(id), ch),
             |id| rx = Some(self.sink.expect(id)),
         );
         match (r, rx) {
@@ -730,32 +1019,46 @@ impl SocketIo {
         }
     }
 
-    /// Connects if not connected (after [`disconnect`](Self::disconnect), a server
-    /// disconnect, a connect error, or [`auto_connect(false)`](SocketIoBuilder::auto_connect)).
+    /// Connects the namespace if not connected (after [`disconnect`](Self::disconnect), a
+    /// server disconnect, a connect error, or
+    /// [`auto_connect(false)`](SocketIoBuilder::auto_connect)), starting the connection if
+    /// it is closed; its queued emits go after its `CONNECT` answer.
     pub fn connect(&self) {
-        self.driver.sio_join(1);
+        self.route.status.borrow_mut().active = true;
+        sio::join(&self.driver, self.route.ch);
     }
 
-    /// Leaves the namespace (`DISCONNECT`) and closes: a [`SioEvent::Disconnect`] with reason
-    /// `io client disconnect`; no reconnect. Pending acks fail `closed`; queued packets are
-    /// dropped ([`SioEvent::Drop`]).
+    /// Leaves the namespace: its `DISCONNECT` if connected (a [`SioEvent::Disconnect`] with
+    /// reason `io client disconnect`); it does not reconnect until [`connect`](Self::connect).
+    ///
+    /// - While another namespace of the connection is active (connected or connecting), the
+    ///   connection and the queue stay: this namespace's emits queue (within the queue's
+    ///   limits and TTL) until its `connect()`; its pending acks wait for their answer or
+    ///   time out.
+    /// - When no other namespace is active, the connection closes for good (as before
+    ///   multiplexing): pending acks fail `closed`, queued packets are dropped
+    ///   ([`SioEvent::Drop`], to the handle that emitted each), emits fail
+    ///   [`Error::Closed`] until a handle's `connect()` starts a new connection.
     pub fn disconnect(&self) {
-        if self.driver.sio_leave(1) {
-            if let Some(r) = self.routes() {
-                let mut st = r.status.borrow_mut();
-                st.connected = false;
-                st.id = None;
-                drop(st);
-                r.publish(SioEvent::Disconnect {
-                    reason: "io client disconnect".into(),
-                    will_reconnect: false,
-                });
-            }
+        self.route.status.borrow_mut().active = false;
+        if sio::leave(&self.driver, self.route.ch) {
+            let mut st = self.route.status.borrow_mut();
+            st.connected = false;
+            st.id = None;
+            drop(st);
+            self.route.publish(SioEvent::Disconnect {
+                reason: "io client disconnect".into(),
+                will_reconnect: false,
+            });
         }
-        self.driver.close(1000, "io client disconnect");
+        // The driver closed the connection (keeping the queue) if no namespace stays
+        // active: the final close.
+        if self.state() == State::Closed {
+            self.driver.close(1000, "io client disconnect");
+        }
     }
 
-    /// Drops the current connection and reconnects now with the backoff reset.
+    /// Drops the connection (every namespace's) and reconnects now with the backoff reset.
     pub fn reconnect(&self) {
         self.driver.reconnect();
     }
@@ -773,19 +1076,24 @@ pub enum SioEvent {
         id: String,
         /// Whether the server restored the session (connection state recovery).
         recovered: bool,
-        /// Whether a connection had opened before (socket.io's Manager `reconnect`).
+        /// Whether this handle's namespace had connected before (a reconnection; for the
+        /// first namespace, socket.io's Manager `reconnect`).
         reconnected: bool,
     },
-    /// An attempt failed (socket.io's `connect_error`): a middleware refusal (`data`: the
-    /// server's `err.data`; no reconnect follows), or a transport failure, a timeout or an
-    /// `auth` closure's error (`data` `None`; reconnection goes on).
+    /// An attempt of the namespace failed (socket.io's `connect_error`): a middleware
+    /// refusal (`data`: the server's `err.data`) or an `auth` closure's error (`data`
+    /// `None`): the namespace stays disconnected until [`SocketIo::connect`], the connection
+    /// closing if no other namespace is active; or a transport failure or a timeout of the
+    /// connection (`data` `None`; reconnection goes on; to each handle whose namespace is
+    /// connecting, the others get [`SioEvent::Error`]).
     ConnectError {
         /// The server's `err.message`, or what failed.
         message: String,
         /// The server's `err.data`.
         data: Option<Value>,
     },
-    /// The namespace disconnected (socket.io's `disconnect`).
+    /// The namespace disconnected (socket.io's `disconnect`): its own `disconnect()`, a
+    /// server `DISCONNECT`, or the connection lost (to each connected namespace's handle).
     Disconnect {
         /// socket.io's reason: `io server disconnect`, `io client disconnect`, `ping timeout`
         /// or `transport close`.
@@ -804,14 +1112,16 @@ pub enum SioEvent {
         /// Present when the server expects an ack (its callback, or `emitWithAck`).
         ack: Option<AckHandle>,
     },
-    /// The next attempt is scheduled (socket.io's Manager `reconnect_attempt`).
+    /// The next attempt is scheduled (socket.io's Manager `reconnect_attempt`; to every
+    /// handle of the connection).
     Reconnecting {
         /// Retry number.
         attempt: u32,
         /// Delay in ms (`None` while offline).
         delay_ms: Option<f64>,
     },
-    /// A queued packet was dropped (overflow, TTL, `disconnect()`).
+    /// A queued packet was dropped (overflow, TTL, the final `disconnect()`, over the
+    /// server's `maxPayload`); to the handle that emitted it.
     Drop {
         /// Its event name (`None` if it could not be read back).
         event: Option<String>,
@@ -820,24 +1130,25 @@ pub enum SioEvent {
         /// Why.
         reason: DropReason,
     },
-    /// A queued packet was transmitted after the connection (re)opened.
+    /// A queued packet was transmitted once its namespace (re)connected; to the handle that
+    /// emitted it.
     Sent {
         /// Its event name.
         event: Option<String>,
         /// Its arguments.
         args: Vec<Value>,
     },
-    /// The server pinged (socket.io's Manager `ping`).
+    /// The server pinged (socket.io's Manager `ping`; to every handle).
     Ping,
-    /// Every engine state transition.
+    /// Every state transition of the connection's engine (to every handle).
     State {
         /// Previous state.
         from: State,
         /// New state.
         to: State,
     },
-    /// A problem other than a failed attempt (socket.io's Manager `error`): e.g.
-    /// `heartbeat-timeout`, `protocol`, `reconnect-failed`.
+    /// A problem other than a failed attempt of this namespace (socket.io's Manager
+    /// `error`; to every handle): e.g. `heartbeat-timeout`, `protocol`, `reconnect-failed`.
     Error {
         /// What kind.
         kind: ErrorKind,
@@ -864,6 +1175,8 @@ pub struct AckHandle {
     conn: u64,
     id: u64,
     ns: Rc<str>,
+    /// The namespace's engine channel.
+    ch: u32,
     driver: Weak<Driver>,
     done: Rc<Cell<bool>>,
 }
@@ -894,7 +1207,7 @@ impl AckHandle {
         let Some(d) = self.driver.upgrade() else { return Ok(false) };
         let p = Packet::new(3, &self.ns, &list, bins)?;
         self.done.set(true);
-        Ok(d.control(self.conn, p.frame(Some(self.id))))
+        Ok(d.control(self.conn, p.frame(Some(self.id), self.ch)))
     }
 }
 
@@ -987,21 +1300,29 @@ impl Routes {
 
 #[cfg(target_arch = "wasm32")]
 impl Routes {
-    fn publish(&self, ev: SioEvent) {
-        self.subscribers.borrow_mut().retain(|tx| tx.unbounded_send(ev.clone()).is_ok());
+    /// Publishes `ev` on every handle's streams.
+    fn broadcast(&self, ev: &SioEvent) {
+        for r in self.all() {
+            r.publish(ev.clone());
+        }
     }
 
-    /// Produces this attempt's `auth` and hands it to the driver (now, or when its future
-    /// resolves); `Err` fails the attempt.
+    /// Produces the `auth` of namespace channel `ch` for connection `conn` and hands it to
+    /// the driver (now, or when its future resolves); `Err` fails that namespace.
     pub(crate) fn auth(&self, conn: u64, ch: u32) -> Result<(), String> {
         let Some(driver) = self.driver.borrow().upgrade() else { return Ok(()) };
+        let Some(route) = self.route(ch) else {
+            return Err("the namespace has no SocketIo handle".into());
+        };
         let send = move |d: &Driver, v: Result<Value, String>| match v {
             Ok(Value::Null) => d.sio_connect(conn, ch, "{}"),
             Ok(v @ Value::Object(_)) => d.sio_connect(conn, ch, &v.to_string()),
             Ok(_) => d.sio_fail(conn, ch, "auth must be a JSON object".into()),
             Err(e) => d.sio_fail(conn, ch, ["auth: ", &e].concat()),
         };
-        match &self.auth {
+        // No borrow of the routes is held here: the closure is user code, and the driver
+        // may report the failure (a note) synchronously.
+        match &route.auth {
             Auth::Fixed(v) => send(&driver, Ok(v.clone())),
             Auth::Sync(f) => send(&driver, f()),
             Auth::Async(f) => {
@@ -1018,50 +1339,58 @@ impl Routes {
         Ok(())
     }
 
-    /// A driver note as Socket.IO events; an ack or a failed ack settles `sink`'s pending.
+    /// A driver note as Socket.IO events: a namespace's to its handle, the connection's to
+    /// every handle; an ack or a failed ack settles `sink`'s pending (ids are global).
     pub(crate) fn note(&self, sink: &RustSink, note: Note) {
-        use crate::core::Event;
-        let attempt_kind = |k: ErrorKind| {
-            matches!(
-                k,
-                ErrorKind::Connect
-                    | ErrorKind::ConnectTimeout
-                    | ErrorKind::Url
-                    | ErrorKind::Handshake
-            )
-        };
-        let ev = match note {
-            Note::Sio { k: 3, .. } => SioEvent::Ping,
-            Note::Sio { k: 4, .. } => {
-                let info = self.driver.borrow().upgrade().map(|d| d.sio_info(1));
+        match note {
+            Note::Sio { k: 1, id, v, .. } => sink.settle(id as u64, Ok(v)),
+            Note::Sio { k: 3, .. } => self.broadcast(&SioEvent::Ping),
+            Note::Sio { k, conn, v, ch, .. } => {
+                if let Some(r) = self.route(ch) {
+                    if let Some(ev) = self.namespace_note(&r, k, conn, &v) {
+                        r.publish(ev);
+                    }
+                }
+            }
+            Note::Engine(ev) => self.engine(sink, ev),
+            _ => {}
+        }
+    }
+
+    /// A note of namespace `r` (kinds 0, 2, 4, 5, 6 of [`Note::Sio`]) as its event.
+    fn namespace_note(&self, r: &Route, k: u32, conn: u64, v: &JsValue) -> Option<SioEvent> {
+        Some(match k {
+            4 => {
+                let info = self.driver.borrow().upgrade().map(|d| d.sio_info(r.ch));
                 let get = |i: u32| info.as_ref().map_or(JsValue::UNDEFINED, |a| a.get(i));
                 let id = get(0).as_string().unwrap_or_default();
                 let recovered = get(1).as_bool().unwrap_or(false);
-                let mut st = self.status.borrow_mut();
+                let mut st = r.status.borrow_mut();
                 st.connected = true;
+                st.active = true;
                 st.id = Some(id.clone());
                 st.recovered = recovered;
                 st.max_payload = get(2).as_f64().unwrap_or(f64::NAN);
-                st.ping_timeout = false;
                 let reconnected = std::mem::replace(&mut st.reconnected, true);
-                drop(st);
                 SioEvent::Connect { id, recovered, reconnected }
             }
-            Note::Sio { k: 5, .. } => {
-                let mut st = self.status.borrow_mut();
+            5 => {
+                let mut st = r.status.borrow_mut();
                 st.connected = false;
+                st.active = false;
                 st.id = None;
-                drop(st);
                 SioEvent::Disconnect {
                     reason: "io server disconnect".into(),
                     will_reconnect: false,
                 }
             }
-            Note::Sio { k: 6, v, .. } => {
+            6 => {
+                r.status.borrow_mut().active = false;
                 SioEvent::ConnectError { message: v.as_string().unwrap_or_default(), data: None }
             }
-            Note::Sio { k: 2, v, .. } => {
-                let (message, data) = match payload(&v) {
+            2 => {
+                r.status.borrow_mut().active = false;
+                let (message, data) = match payload(v) {
                     Some((Value::String(s), _)) => (s, None),
                     Some((Value::Object(mut o), _)) => {
                         let m = match o.remove("message") {
@@ -1075,10 +1404,9 @@ impl Routes {
                 };
                 SioEvent::ConnectError { message, data }
             }
-            Note::Sio { k: 1, id, v, .. } => return sink.settle(id as u64, Ok(v)),
-            Note::Sio { id, conn, v, .. } => {
-                let Some((Value::Array(mut list), attachments)) = payload(&v) else {
-                    return self.publish(SioEvent::Error {
+            0 => {
+                let Some((Value::Array(mut list), attachments)) = payload(v) else {
+                    return Some(SioEvent::Error {
                         kind: ErrorKind::Protocol,
                         message: "malformed Socket.IO payload".into(),
                     });
@@ -1091,63 +1419,90 @@ impl Routes {
                     _ => String::new(),
                 };
                 let ack_id = v.dyn_ref::<js_sys::Array>().and_then(|a| a.get(2).as_f64());
-                let _ = id;
                 let ack = ack_id.map(|id| AckHandle {
                     conn,
                     id: id as u64,
-                    ns: self.ns.clone(),
+                    ns: r.ns.clone(),
+                    ch: r.ch,
                     driver: self.driver.borrow().clone(),
                     done: Rc::new(Cell::new(false)),
                 });
                 SioEvent::Event { name, args: list, attachments, ack }
             }
-            Note::Engine(ev) => match ev {
-                Event::State { from, to } => SioEvent::State { from, to },
-                Event::Close { will_reconnect, .. } => {
-                    let mut st = self.status.borrow_mut();
+            _ => return None,
+        })
+    }
+
+    /// An engine event (connection-level): to every handle, except a queued packet's
+    /// `Drop`/`Sent` (to its namespace's handle) and failed acks (settled).
+    fn engine(&self, sink: &RustSink, ev: crate::core::Event<Kind, JsFrame>) {
+        use crate::core::Event;
+        let attempt_kind = |k: ErrorKind| {
+            matches!(
+                k,
+                ErrorKind::Connect
+                    | ErrorKind::ConnectTimeout
+                    | ErrorKind::Url
+                    | ErrorKind::Handshake
+            )
+        };
+        match ev {
+            Event::State { from, to } => self.broadcast(&SioEvent::State { from, to }),
+            Event::Open { .. } => self.ping_timeout.set(false),
+            Event::Close { will_reconnect, .. } => {
+                let reason =
+                    if self.ping_timeout.get() { "ping timeout" } else { "transport close" };
+                for r in self.all() {
+                    let mut st = r.status.borrow_mut();
                     if !st.connected {
-                        return;
+                        continue;
                     }
                     st.connected = false;
                     st.id = None;
-                    let reason = if st.ping_timeout { "ping timeout" } else { "transport close" };
-                    SioEvent::Disconnect { reason: reason.into(), will_reconnect }
+                    drop(st);
+                    r.publish(SioEvent::Disconnect { reason: reason.into(), will_reconnect });
                 }
-                Event::Reconnecting { attempt, delay_ms } => {
-                    SioEvent::Reconnecting { attempt, delay_ms }
+            }
+            Event::Reconnecting { attempt, delay_ms } => {
+                self.broadcast(&SioEvent::Reconnecting { attempt, delay_ms });
+            }
+            Event::Error { kind, message } => {
+                if kind == ErrorKind::HeartbeatTimeout {
+                    self.ping_timeout.set(true);
                 }
-                Event::Error { kind, message } => {
-                    if kind == ErrorKind::HeartbeatTimeout {
-                        self.status.borrow_mut().ping_timeout = true;
-                    }
-                    if attempt_kind(kind) && !self.status.borrow().connected {
-                        SioEvent::ConnectError { message, data: None }
+                for r in self.all() {
+                    let refused = {
+                        let st = r.status.borrow();
+                        attempt_kind(kind) && st.active && !st.connected
+                    };
+                    r.publish(if refused {
+                        SioEvent::ConnectError { message: message.clone(), data: None }
                     } else {
-                        SioEvent::Error { kind, message }
-                    }
+                        SioEvent::Error { kind, message: message.clone() }
+                    });
                 }
-                Event::Dropped { frame, reason, .. } => {
+            }
+            Event::Dropped { frame, reason, .. } => {
+                if let Some(r) = self.route(frame.ch) {
                     let (event, args) = describe(&frame);
-                    SioEvent::Drop { event, args, reason }
+                    r.publish(SioEvent::Drop { event, args, reason });
                 }
-                Event::Sent { frame, .. } => {
+            }
+            Event::Sent { frame, .. } => {
+                if let Some(r) = self.route(frame.ch) {
                     let (event, args) = describe(&frame);
-                    SioEvent::Sent { event, args }
+                    r.publish(SioEvent::Sent { event, args });
                 }
-                Event::RequestFailed { id, failure } => {
-                    return sink.settle(
-                        id,
-                        Err(Error::Request {
-                            kind: failure.into(),
-                            code: None,
-                            message: ["ack failed: ", failure.as_str()].concat(),
-                        }),
-                    );
-                }
-                _ => return,
-            },
-            _ => return,
-        };
-        self.publish(ev);
+            }
+            Event::RequestFailed { id, failure } => sink.settle(
+                id,
+                Err(Error::Request {
+                    kind: failure.into(),
+                    code: None,
+                    message: ["ack failed: ", failure.as_str()].concat(),
+                }),
+            ),
+            _ => {}
+        }
     }
 }
