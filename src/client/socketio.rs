@@ -1293,11 +1293,6 @@ fn describe(frame: &JsFrame) -> (Option<String>, Vec<Value>) {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-impl Routes {
-    fn publish(&self, _: SioEvent) {}
-}
-
 #[cfg(target_arch = "wasm32")]
 impl Routes {
     /// Publishes `ev` on every handle's streams.
