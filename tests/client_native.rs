@@ -315,7 +315,6 @@ mod socketio {
             .no_reconnect()
             .queue(OutboxConfig::default())
             .connect_timeout_ms(5000.0)
-            .handshake_timeout_ms(5000.0)
             .ack_timeout_ms(3000.0)
             .max_message_bytes(1 << 20)
             .auto_connect(false)
@@ -379,7 +378,6 @@ mod socketio {
             SocketIo::builder("http://h").transports(&[Transport::WebSocket, Transport::WebSocket]),
             "transports",
         );
-        bad(SocketIo::builder("http://h").handshake_timeout_ms(0.0), "handshakeTimeoutMs");
     }
 
     #[test]

@@ -372,7 +372,6 @@ pub struct SocketIoBuilder {
     auth: Auth,
     transports: Vec<Transport>,
     upgrade: bool,
-    handshake_timeout_ms: Option<f64>,
     auto_connect: bool,
 }
 
@@ -459,12 +458,6 @@ impl SocketIoBuilder {
     /// Default `20000`.
     pub fn connect_timeout_ms(mut self, ms: f64) -> Self {
         self.base = self.base.connect_timeout_ms(ms);
-        self
-    }
-
-    /// How long, in ms, the namespace `CONNECT` may wait for its answer. Default `10000`.
-    pub fn handshake_timeout_ms(mut self, ms: f64) -> Self {
-        self.handshake_timeout_ms = Some(ms);
         self
     }
 
@@ -570,10 +563,6 @@ impl SocketIoBuilder {
         let Builder { mut config, .. } = self.base;
         config.session.handshake = true;
         config.session.pong = Some(crate::core::socketio::PONG.into());
-        if let Some(ms) = self.handshake_timeout_ms {
-            crate::core::validate::positive_ms("handshakeTimeoutMs", ms)?;
-            config.session.handshake_timeout_ms = ms;
-        }
         // The server pings; the client only answers (the beat role comes with the CONNECT).
         config.heartbeat = Some(crate::core::HeartbeatConfig::default());
         config.validate()?;
@@ -821,7 +810,6 @@ impl SocketIo {
             auth: Auth::Fixed(Value::Null),
             transports: vec![Transport::WebSocket],
             upgrade: true,
-            handshake_timeout_ms: None,
             auto_connect: true,
         }
     }
