@@ -14,7 +14,7 @@ const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "d
 const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler", "heartbeat-timeout", "handshake"];
 const DROPS = ["overflow", "expired", "closed", "connection-lost"];
 const FAILURES = ["timeout", "connection-lost", "closed", "dropped"];
-const TRANSPORTS = ["websocket", "sse", "long-polling"];
+const TRANSPORTS = ["websocket", "sse", "long-polling", "xhr-streaming", "eventsource", "xhr-polling"];
 const SENT = ["sent", "queued", "dropped"];
 
 export const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
@@ -350,8 +350,10 @@ export function pack(o, extra = [], hb = ["intervalMs", "timeoutMs", "ping"]) {
   let protocols = [], ping, codes = [];
   n[17] = Math.random() * 9007199254740991; // the jitter seed
   if (o == null) return [n, protocols, ping, codes];
-  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes", "handshakeTimeoutMs", "autoConnect", "shouldReconnect", "highWaterMark", "lowWaterMark", ...extra]);
-  const ac = o.autoConnect, sr = o.shouldReconnect;
+  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes", "handshakeTimeoutMs", "autoConnect", "shouldReconnect", "highWaterMark", "lowWaterMark", "sockjs", ...extra]);
+  const ac = o.autoConnect, sr = o.shouldReconnect, sj = o.sockjs;
+  if (sj !== undefined && typeof sj != "boolean") throw optErr(TypeError, "sockjs", `must be a boolean, got ${typeOf(sj)}`);
+  if (sj) n[0] |= 1 << 25;
   if (ac !== undefined && typeof ac != "boolean") throw optErr(TypeError, "autoConnect", `must be a boolean, got ${typeOf(ac)}`);
   if (ac === false) n[0] |= 1 << 23;
   if (sr !== undefined && !isFn(sr)) throw optErr(TypeError, "shouldReconnect", `must be a function, got ${typeOf(sr)}`);
@@ -845,15 +847,18 @@ export class SteadySocket extends Base {
     }
     const rel = dv === "at-least-once";
     if (rel && m != 0) throw optErr(TypeError, "delivery", `"at-least-once" needs protocol "v1" (its seqs and acks are a v1 extension)`);
-    // transports: the preference list, packed as digits (1 websocket, 2 sse, 3 long-polling).
+    // transports: the preference list, packed as digits (1 + the index in TRANSPORTS); with
+    // `sockjs`, SockJS's (websocket, xhr-streaming, eventsource, xhr-polling).
     let tc, tp = isObj(o) ? o.transports : undefined;
     if (tp !== undefined) {
-      if (!Array.isArray(tp)) throw optErr(TypeError, "transports", `must be an array of "websocket", "sse", "long-polling", got ${typeOf(tp)}`);
-      if (!tp.length || tp.length > 3) throw optErr(RangeError, "transports", `must name 1 to 3 transports, got ${tp.length}`);
+      const sj = o.sockjs === true, names = sj ? ["websocket", "xhr-streaming", "eventsource", "xhr-polling"] : TRANSPORTS.slice(0, 3);
+      const list = names.map((x) => `"${x}"`).join(", ");
+      if (!Array.isArray(tp)) throw optErr(TypeError, "transports", `must be an array of ${list}, got ${typeOf(tp)}`);
+      if (!tp.length || tp.length > names.length) throw optErr(RangeError, "transports", `must name 1 to ${names.length} transports, got ${tp.length}`);
       tc = 0;
       tp.forEach((t, i) => {
-        const k = TRANSPORTS.indexOf(t);
-        if (k < 0) throw optErr(typeof t == "string" ? RangeError : TypeError, `transports[${i}]`, `must be "websocket", "sse" or "long-polling", got ${typeof t == "string" ? `"${t}"` : typeOf(t)}`);
+        const k = names.includes(t) ? TRANSPORTS.indexOf(t) : -1;
+        if (k < 0) throw optErr(typeof t == "string" ? RangeError : TypeError, `transports[${i}]`, `must be one of ${list}${sj ? "" : " (SockJS's need sockjs: true)"}, got ${typeof t == "string" ? `"${t}"` : typeOf(t)}`);
         if (tp.indexOf(t) < i) throw optErr(RangeError, `transports[${i}]`, `is a duplicate: "${t}"`);
         tc = tc * 10 + k + 1;
       });

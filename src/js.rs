@@ -103,6 +103,8 @@ const NO_HEARTBEAT: u32 = 1 << 22;
 const IDLE: u32 = 1 << 23;
 /// Report unconfirmed sends as `lost` (`Config::confirm_sends`).
 const CONFIRM: u32 = 1 << 24;
+/// `sockjs: true`: the URL is a SockJS endpoint (`Config::sockjs`).
+const SOCKJS: u32 = 1 << 25;
 
 /// Builds the validated config from the packed options.
 fn config(n: &[f64], protocols: &[String], ping: Option<String>) -> Result<Config, OptionError> {
@@ -114,6 +116,16 @@ fn config(n: &[f64], protocols: &[String], ping: Option<String>) -> Result<Confi
         confirm_sends: mask & CONFIRM != 0,
         ..Config::default()
     };
+    if mask & SOCKJS != 0 {
+        if !cfg!(feature = "sockjs") {
+            return Err(OptionError::type_error(
+                "sockjs",
+                "needs the steadysocket/sockjs entry (import from \"steadysocket/sockjs\")",
+            ));
+        }
+        cfg.sockjs = true;
+        cfg.transports = crate::core::sockjs::ORDER.to_vec();
+    }
     if mask & NO_RECONNECT != 0 {
         cfg.reconnect = None;
     } else {
@@ -370,13 +382,14 @@ impl Core {
         if let Some(high) = at(4) {
             config.water_marks = Some(crate::core::validate::water_marks(high, at(5))?);
         }
-        // The transports as digits, most preferred first: 1 websocket, 2 sse, 3 long-polling
-        // (the facade has checked the names).
+        // The transports as digits, most preferred first: 1 + `Transport::code` (1 websocket,
+        // 2 sse, 3 long-polling, 4 xhr-streaming, 5 eventsource, 6 xhr-polling; the facade has
+        // checked the names).
         if let Some(mut code) = at(6).map(|c| c as u64) {
             let mut list = Vec::new();
             while code > 0 {
-                let t = [Transport::WebSocket, Transport::Sse, Transport::LongPolling];
-                list.insert(0, t[((code % 10) as usize).clamp(1, 3) - 1]);
+                let c = ((code % 10) as u32).clamp(1, 6) - 1;
+                list.insert(0, Transport::from_code(c).unwrap_or(Transport::WebSocket));
                 code /= 10;
             }
             config.transports = list;

@@ -128,6 +128,11 @@ pub struct Config {
     /// to [`PROBE_MAX_MS`](super::transport::PROBE_MAX_MS)) and move to it when a probe
     /// opens; `0` disables upgrades. Default `10000`.
     pub upgrade_probe_ms: f64,
+    /// The URL is a SockJS endpoint ([`super::sockjs`]): every attempt is a new SockJS session
+    /// and [`transports`](Self::transports) are SockJS's (`websocket`, `xhr-streaming`,
+    /// `eventsource`, `xhr-polling`). The engine itself does not look at it; the driver and
+    /// [`Config::validate`] do. Default `false`.
+    pub sockjs: bool,
 }
 
 /// With [`Config::confirm_sends`]: a ping goes out at most this long (ms) after a send that
@@ -195,6 +200,7 @@ impl Default for Config {
             transports: vec![Transport::WebSocket],
             upgrade_probe_ms: 10_000.0,
             reliable: None,
+            sockjs: false,
         }
     }
 }
@@ -713,6 +719,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             reliable,
             transports,
             upgrade_probe_ms,
+            sockjs: _,
         } = config;
         session.handshake |= reliable.is_some();
         // Reliable mode acks every message: nothing is left to report as possibly lost.
@@ -1422,6 +1429,22 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if conn == self.conn && self.state == State::Connecting {
             self.attempt_failed(ErrorKind::Url, message, now);
         }
+    }
+
+    /// The transport of connecting `conn` cannot be used with this server (e.g. a SockJS
+    /// `/info` says `"websocket": false`): an `error` of kind [`ErrorKind::Connect`] with
+    /// `message`, and the next transport of the list is tried at once (no backoff, not a
+    /// failed attempt); on the last transport it is a failed attempt.
+    pub fn on_unavailable(&mut self, conn: u64, message: String, now: f64) {
+        if conn != self.conn || self.state != State::Connecting {
+            return;
+        }
+        if !self.transports.skip() {
+            return self.attempt_failed(ErrorKind::Connect, message, now);
+        }
+        self.error(ErrorKind::Connect, message);
+        self.drop_socket(1000, "transport unavailable");
+        self.start_attempt(now);
     }
 
     /// A frame of `len` bytes arrived on `conn`, classified as `kind`. Returns what to do

@@ -28,23 +28,54 @@ pub enum Transport {
     Sse,
     /// A held `GET` (long polling) down, batched `POST`s up.
     LongPolling,
+    /// SockJS `xhr-streaming`: a streaming `POST` down, `xhr_send` `POST`s up (SockJS only:
+    /// see [`super::sockjs`]; with SockJS, [`WebSocket`](Self::WebSocket) is SockJS's
+    /// `websocket` transport).
+    XhrStreaming,
+    /// SockJS `eventsource`: `text/event-stream` down, `xhr_send` `POST`s up (SockJS only).
+    EventSource,
+    /// SockJS `xhr-polling`: one `POST` per frame down, `xhr_send` `POST`s up (SockJS only).
+    XhrPolling,
 }
 
+/// Every transport, in code order.
+const ALL: [Transport; 6] = [
+    Transport::WebSocket,
+    Transport::Sse,
+    Transport::LongPolling,
+    Transport::XhrStreaming,
+    Transport::EventSource,
+    Transport::XhrPolling,
+];
+
 impl Transport {
-    /// Its name in the JS API and in events: `websocket`, `sse`, `long-polling`.
+    /// Its name in the JS API and in events: `websocket`, `sse`, `long-polling`, and SockJS's
+    /// `xhr-streaming`, `eventsource`, `xhr-polling`.
     pub fn as_str(self) -> &'static str {
         match self {
             Transport::WebSocket => "websocket",
             Transport::Sse => "sse",
             Transport::LongPolling => "long-polling",
+            Transport::XhrStreaming => "xhr-streaming",
+            Transport::EventSource => "eventsource",
+            Transport::XhrPolling => "xhr-polling",
         }
     }
 
     /// The transport named `s` (see [`as_str`](Self::as_str)).
     pub fn parse(s: &str) -> Option<Self> {
-        [Transport::WebSocket, Transport::Sse, Transport::LongPolling]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The transport of code `c` (see [`code`](Self::code)).
+    pub fn from_code(c: u32) -> Option<Self> {
+        ALL.get(c as usize).copied()
+    }
+
+    /// Whether it is one of SockJS's HTTP transports (`xhr-streaming`, `eventsource`,
+    /// `xhr-polling`).
+    pub fn is_sockjs(self) -> bool {
+        matches!(self, Transport::XhrStreaming | Transport::EventSource | Transport::XhrPolling)
     }
 
     /// Whether frames travel over HTTP requests (each `POST` is confirmed or fails).
@@ -52,7 +83,8 @@ impl Transport {
         self != Transport::WebSocket
     }
 
-    /// Its code on the driver's port: 0 websocket, 1 sse, 2 long-polling.
+    /// Its code on the driver's port: 0 websocket, 1 sse, 2 long-polling, 3 xhr-streaming,
+    /// 4 eventsource, 5 xhr-polling.
     pub fn code(self) -> u32 {
         self as u32
     }
@@ -126,6 +158,18 @@ impl Transports {
     /// the session is on a later one and upgrades are on), and the delay before the probe.
     pub fn probe(&self) -> Option<(Transport, f64)> {
         (self.at > 0 && self.probe_ms > 0.0).then(|| (self.list[0], self.next_probe_ms))
+    }
+
+    /// The current transport cannot be used (e.g. a SockJS server's `/info` says
+    /// `"websocket": false`): attempts move to the next one now. Returns whether there is a
+    /// next one (the last one is kept).
+    pub fn skip(&mut self) -> bool {
+        if self.at + 1 < self.list.len() {
+            self.at += 1;
+            self.fails = 0;
+            return true;
+        }
+        false
     }
 
     /// A probe failed: the next one waits twice as long (up to [`PROBE_MAX_MS`]).

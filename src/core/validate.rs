@@ -115,15 +115,30 @@ pub fn protocols(list: &[String]) -> Result<(), OptionError> {
     Ok(())
 }
 
-/// Checks a transport preference list: non-empty, no duplicates.
+/// Checks a transport preference list: non-empty, no duplicates, and SockJS's transports
+/// (`xhr-streaming`, `eventsource`, `xhr-polling`) exactly when `sockjs` (then no `sse` or
+/// `long-polling`).
 ///
 /// # Errors
-/// A `Range` [`OptionError`] for `transports` (empty) or `transports[i]` (a duplicate).
-pub fn transports(list: &[super::transport::Transport]) -> Result<(), OptionError> {
+/// A `Range` [`OptionError`] for `transports` (empty) or `transports[i]` (a duplicate, or a
+/// transport of the other family).
+pub fn transports(list: &[super::transport::Transport], sockjs: bool) -> Result<(), OptionError> {
+    use super::transport::Transport;
     if list.is_empty() {
         return Err(OptionError::range_error("transports", "must name at least one transport"));
     }
     for (i, t) in list.iter().enumerate() {
+        if *t != Transport::WebSocket && t.is_sockjs() != sockjs {
+            let why = if sockjs {
+                "is not a SockJS transport (websocket, xhr-streaming, eventsource, xhr-polling): "
+            } else {
+                "is a SockJS transport (set sockjs): "
+            };
+            return Err(OptionError::range_error(
+                ["transports[", &digits(i as u64), "]"].concat(),
+                [why, t.as_str()].concat(),
+            ));
+        }
         if list.iter().take(i).any(|u| u == t) {
             return Err(OptionError::range_error(
                 ["transports[", &digits(i as u64), "]"].concat(),
@@ -209,7 +224,7 @@ impl Config {
         if let Some(ttl) = self.queue.ttl_ms {
             positive("queue.ttlMs", ttl)?;
         }
-        transports(&self.transports)?;
+        transports(&self.transports, self.sockjs)?;
         non_negative("upgradeProbeMs", self.upgrade_probe_ms)?;
         positive("connectTimeoutMs", self.connect_timeout_ms)?;
         positive("requestTimeoutMs", self.request_timeout_ms)?;

@@ -19,6 +19,8 @@ use wasm_bindgen::JsCast;
 mod socketio;
 #[cfg(feature = "socketio")]
 pub(crate) use socketio::SioState;
+#[cfg(feature = "sockjs")]
+mod sockjs;
 
 use crate::core::envelope::WireFrame;
 use crate::core::envelope::{classify, Field};
@@ -238,6 +240,10 @@ struct Inner {
     /// Water marks are set: report the socket's buffered amount before sends and timers.
     marks: bool,
     url: Rc<UrlSource>,
+    /// SockJS: the endpoint URL of the current attempt (`Some` from the start: the URL is a
+    /// SockJS endpoint).
+    #[cfg(feature = "sockjs")]
+    sockjs: Option<String>,
 }
 
 /// An inbound frame waiting for its [`Action::Deliver`]: the event's data and, for JSON
@@ -353,6 +359,10 @@ impl Driver {
             };
             #[cfg(not(feature = "socketio"))]
             let port = Port::new(&input, &q);
+            #[cfg(feature = "sockjs")]
+            let port = if config.sockjs { sockjs::port(&input, &q) } else { port };
+            #[cfg(feature = "sockjs")]
+            let sockjs = config.sockjs.then(String::new);
             Shared {
                 inner: RefCell::new(Inner {
                     engine: Engine::with_start(config, now(), !idle),
@@ -361,6 +371,8 @@ impl Driver {
                     armed_at: None,
                     marks,
                     url: Rc::new(url),
+                    #[cfg(feature = "sockjs")]
+                    sockjs,
                 }),
                 sink,
                 pumping: Cell::new(false),
@@ -886,6 +898,10 @@ impl Shared {
                 return;
             }
         }
+        #[cfg(feature = "sockjs")]
+        if self.sockjs() {
+            return self.sockjs_open(conn, url);
+        }
         let transport = self.inner.borrow().engine.transport().code();
         match self.port.open(conn as f64, url, transport) {
             None => self.inner.borrow_mut().socket = Some(conn),
@@ -902,6 +918,8 @@ impl Shared {
         let now = now();
         match kind {
             1 => return self.on_message(conn, a, now),
+            #[cfg(feature = "sockjs")]
+            14 => return self.on_sockjs_info(conn, n, a),
             2 => {
                 // This socket is done: detach it (a no-op for a stale one) before the engine
                 // may open the next.
@@ -962,6 +980,15 @@ impl Shared {
         if self.sio() {
             return self.on_sio(conn, data, now);
         }
+        #[cfg(feature = "sockjs")]
+        if self.sockjs() {
+            return self.on_sockjs(conn, data, now);
+        }
+        self.on_data(conn, data, now);
+    }
+
+    /// A message for the protocol (a WebSocket message, or one of a SockJS frame's).
+    fn on_data(self: &Rc<Self>, conn: u64, data: JsValue, now: f64) {
         // Protocols whose classification runs user code (a codec's `decode`, a pong
         // predicate) or decodes a stream (STOMP): the function is called with no borrow held.
         let custom = match &self.inner.borrow().proto {
