@@ -150,9 +150,18 @@ export interface Options {
    * one that opened is kept for the socket's life; while on a later one, the first is probed in
    * the background and the socket moves back to it when a probe opens (`upgradeProbeMs`).
    * `"sse"` and `"long-polling"` need a server implementing the README's "HTTP side of the
-   * protocol" (the reference server does). @default ["websocket"]
+   * protocol" (the reference server does). With `sockjs: true`: SockJS's transports,
+   * `"websocket"`, `"xhr-streaming"`, `"eventsource"`, `"xhr-polling"` (README "SockJS").
+   * @default ["websocket"]; with `sockjs`: all four, in that order
    */
   transports?: Transport[];
+  /**
+   * The URL is a SockJS endpoint (e.g. `https://example.com/echo`, a Spring or npm `sockjs`
+   * server): every attempt asks its `/info` and opens a new SockJS session over the first
+   * allowed transport of `transports`. Needs the `steadysocket/sockjs` entry (elsewhere a
+   * `TypeError`). SockJS carries text only. @default false
+   */
+  sockjs?: boolean;
   /**
    * While open on a transport that is not the first of `transports`: the first upgrade probe's
    * delay (ms; doubling after each failed probe, up to 5 minutes); 0 disables upgrades. @default 10000
@@ -244,7 +253,8 @@ export interface Events<In, Out> {
 }
 
 /** A transport (see the `transports` option). */
-export type Transport = "websocket" | "sse" | "long-polling";
+/** `sse`, `long-polling`: the reference server's HTTP side; `xhr-streaming`, `eventsource`, `xhr-polling`: SockJS's (`sockjs: true`). */
+export type Transport = "websocket" | "sse" | "long-polling" | "xhr-streaming" | "eventsource" | "xhr-polling";
 
 /** `sent`: on the wire now; `queued`: waiting for the connection; `dropped`: refused by the overflow policy (a `drop` event says so too). */
 export type SendResult = "sent" | "queued" | "dropped";

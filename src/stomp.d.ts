@@ -84,6 +84,13 @@ export interface StompOptions {
   requestTimeoutMs?: number;
   /** Largest inbound STOMP frame (bytes); a larger one is a `protocol` error and the connection is dropped. @default 16777216 */
   maxMessageBytes?: number;
+  /**
+   * The URL is a SockJS endpoint relaying STOMP (as Spring's): every attempt asks its `/info`
+   * and opens a new SockJS session (websocket, xhr-streaming, eventsource, xhr-polling, the
+   * first the server allows). Needs the `steadysocket/sockjs` entry (elsewhere a `TypeError`).
+   * Frames travel as text: a binary body must be valid UTF-8. @default false
+   */
+  sockjs?: boolean;
 }
 
 /** Called before every connection attempt. */

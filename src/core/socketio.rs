@@ -735,4 +735,3 @@ pub fn event_array(name: &str, args: &[&str]) -> String {
     s.push(']');
     s
 }
-

@@ -87,7 +87,8 @@ impl Shared {
                 }
                 Some(Ok(info)) => {
                     let server = (js_sys::Math::random() * 1000.0) as u32;
-                    let path = session_path(server, &session_id(), segment(t).unwrap_or("websocket"));
+                    let path =
+                        session_path(server, &session_id(), segment(t).unwrap_or("websocket"));
                     // Code + 8: the server needs its cookie (credentials on every request).
                     let code = t.code() + if info.cookie_needed { 8 } else { 0 };
                     Ok(Some((with_path(&base, &path), code)))
