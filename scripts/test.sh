@@ -34,9 +34,11 @@ stop_server() {
 RABBITMQ_STARTED=""
 RABBITMQ_PID="" # the background `scripts/rabbitmq.sh start`
 SIO_PID="" # the socket.io server (tests/e2e/sio-test-server.mjs)
+SOCKJS_PID="" # the SockJS server (tests/e2e/sockjs-test-server.mjs)
 cleanup() {
   stop_server
   if [ -n "$SIO_PID" ]; then kill -TERM "$SIO_PID" 2>/dev/null || true; wait "$SIO_PID" 2>/dev/null || true; fi
+  if [ -n "$SOCKJS_PID" ]; then kill -TERM "$SOCKJS_PID" 2>/dev/null || true; wait "$SOCKJS_PID" 2>/dev/null || true; fi
   if [ -n "$RABBITMQ_STARTED" ]; then
     # Let a start still under way finish (its own cap: 90 s), so that stop finds the node.
     [ -z "$RABBITMQ_PID" ] || wait "$RABBITMQ_PID" 2>/dev/null || true
@@ -164,6 +166,13 @@ SIO_PID=$!
 for _ in $(seq 200); do [ -s "$TMP/sio-port" ] || ! kill -0 "$SIO_PID" 2>/dev/null || sleep 0.05; done
 [ -s "$TMP/sio-port" ] || { cat "$LOG_DIR/sio-server.log"; fail sio-server-start "log: $LOG_DIR/sio-server.log"; }
 export SIO_TEST_SERVER="http://127.0.0.1:$(tr -d '[:space:]' <"$TMP/sio-port")"
+# The real SockJS server (npm sockjs 0.3.24) for tests/e2e/sockjs*.test.mjs; its /stomp
+# endpoint relays each session to this run's RabbitMQ STOMP port (started in the background).
+node tests/e2e/sockjs-test-server.mjs --port-file "$TMP/sockjs-port" --stomp-port "${RMQ_STOMP_PORT:-61613}" >"$LOG_DIR/sockjs-server.log" 2>&1 &
+SOCKJS_PID=$!
+for _ in $(seq 200); do [ -s "$TMP/sockjs-port" ] || ! kill -0 "$SOCKJS_PID" 2>/dev/null || sleep 0.05; done
+[ -s "$TMP/sockjs-port" ] || { cat "$LOG_DIR/sockjs-server.log"; fail sockjs-server-start "log: $LOG_DIR/sockjs-server.log"; }
+export SOCKJS_TEST_SERVER="http://127.0.0.1:$(tr -d '[:space:]' <"$TMP/sockjs-port")"
 
 # --- e. the npm package (served at /pkg/) ---------------------------------------------------
 step build-pkg scripts/build-pkg.sh

@@ -434,6 +434,33 @@ const ET = globalThis.EventTarget ?? class {};
 const RS = [0, 1, 0, 2, 3]; // readyState by state: reconnecting is CONNECTING
 
 /**
+ * The `transports` and `upgradeProbeMs` options (SteadySocket's and StompClient's): `[tc, up]`,
+ * the preference list packed as digits (1 + the index in TRANSPORTS; with `sockjs`, SockJS's
+ * websocket, xhr-streaming, eventsource, xhr-polling) and the probe delay.
+ */
+export function transportOpts(o) {
+  // transports: the preference list, packed as digits (1 + the index in TRANSPORTS); with
+  // `sockjs`, SockJS's (websocket, xhr-streaming, eventsource, xhr-polling).
+  let tc, tp = isObj(o) ? o.transports : undefined;
+  if (tp !== undefined) {
+    const sj = o.sockjs === true, names = sj ? ["websocket", "xhr-streaming", "eventsource", "xhr-polling"] : TRANSPORTS.slice(0, 3);
+    const list = names.map((x) => `"${x}"`).join(", ");
+    if (!Array.isArray(tp)) throw optErr(TypeError, "transports", `must be an array of ${list}, got ${typeOf(tp)}`);
+    if (!tp.length || tp.length > names.length) throw optErr(RangeError, "transports", `must name 1 to ${names.length} transports, got ${tp.length}`);
+    tc = 0;
+    tp.forEach((t, i) => {
+      const k = names.includes(t) ? TRANSPORTS.indexOf(t) : -1;
+      if (k < 0) throw optErr(typeof t == "string" ? RangeError : TypeError, `transports[${i}]`, `must be one of ${list}${sj ? "" : " (SockJS's need sockjs: true)"}, got ${typeof t == "string" ? `"${t}"` : typeOf(t)}`);
+      if (tp.indexOf(t) < i) throw optErr(RangeError, `transports[${i}]`, `is a duplicate: "${t}"`);
+      tc = tc * 10 + k + 1;
+    });
+  }
+  const up = isObj(o) ? numOpt(o, "upgradeProbeMs") : undefined;
+  if (up !== undefined && !(up >= 0)) throw optErr(RangeError, "upgradeProbeMs", `must be a number >= 0, got ${up}`);
+  return [tc, up];
+}
+
+/**
  * What every protocol's class shares: the wasm Core, the listeners, state, metrics, close,
  * and the native `WebSocket` conventions (readyState, url, binaryType, EventTarget, onopen…).
  * `p` = `[kind, cx, cy]`, `pong` and `f` as the wasm `Core` takes them (src/js.rs).
@@ -501,6 +528,11 @@ export class Base extends ET {
 
   get state() {
     return STATES[this._c().s()];
+  }
+
+  /** The transport of the last open connection (`"websocket"`, `"sse"`, `"long-polling"`; SockJS's `"xhr-streaming"`, `"eventsource"`, `"xhr-polling"`); null before the first open. */
+  get transport() {
+    return this._h.tp ?? null;
   }
 
   /** As `WebSocket.readyState`: 0 connecting or reconnecting, 1 open, 2 closing, 3 closed (3 after free()). */
@@ -847,24 +879,7 @@ export class SteadySocket extends Base {
     }
     const rel = dv === "at-least-once";
     if (rel && m != 0) throw optErr(TypeError, "delivery", `"at-least-once" needs protocol "v1" (its seqs and acks are a v1 extension)`);
-    // transports: the preference list, packed as digits (1 + the index in TRANSPORTS); with
-    // `sockjs`, SockJS's (websocket, xhr-streaming, eventsource, xhr-polling).
-    let tc, tp = isObj(o) ? o.transports : undefined;
-    if (tp !== undefined) {
-      const sj = o.sockjs === true, names = sj ? ["websocket", "xhr-streaming", "eventsource", "xhr-polling"] : TRANSPORTS.slice(0, 3);
-      const list = names.map((x) => `"${x}"`).join(", ");
-      if (!Array.isArray(tp)) throw optErr(TypeError, "transports", `must be an array of ${list}, got ${typeOf(tp)}`);
-      if (!tp.length || tp.length > names.length) throw optErr(RangeError, "transports", `must name 1 to ${names.length} transports, got ${tp.length}`);
-      tc = 0;
-      tp.forEach((t, i) => {
-        const k = names.includes(t) ? TRANSPORTS.indexOf(t) : -1;
-        if (k < 0) throw optErr(typeof t == "string" ? RangeError : TypeError, `transports[${i}]`, `must be one of ${list}${sj ? "" : " (SockJS's need sockjs: true)"}, got ${typeof t == "string" ? `"${t}"` : typeOf(t)}`);
-        if (tp.indexOf(t) < i) throw optErr(RangeError, `transports[${i}]`, `is a duplicate: "${t}"`);
-        tc = tc * 10 + k + 1;
-      });
-    }
-    const up = isObj(o) ? numOpt(o, "upgradeProbeMs") : undefined;
-    if (up !== undefined && !(up >= 0)) throw optErr(RangeError, "upgradeProbeMs", `must be a number >= 0, got ${up}`);
+    const [tc, up] = transportOpts(o);
     let po = o;
     if (isObj(o)) {
       po = { ...o, heartbeat: hb };
@@ -910,11 +925,6 @@ export class SteadySocket extends Base {
     this.#m = m;
     this.#enc = enc;
     this.#rel = rel;
-  }
-
-  /** The transport of the last open connection (`"websocket"`, `"sse"`, `"long-polling"`); null before the first open. */
-  get transport() {
-    return this._h.tp ?? null;
   }
 
   /** The open event's `send`/`request`: through the gate of an open handler's Promise. */

@@ -133,7 +133,12 @@ class Sj {
           if (line && !/^h{2,}$/.test(line)) this.frame(line);
         } else if (line.startsWith("data:")) data += line.slice(line[5] == " " ? 6 : 5);
         else if (!line && data) {
-          this.frame(data);
+          // The server URL-escapes `%`, CR, LF and NUL in event data (as sockjs-client, decodeURI).
+          let f = data;
+          try {
+            f = decodeURI(data);
+          } catch { /* not escaped */ }
+          this.frame(f);
           data = "";
         }
         if (this.readyState > 1) return;

@@ -3,7 +3,7 @@
 // reconnect, heartbeat, queue and receipt (= request) logic is the engine's; this file only
 // shapes STOMP frames' headers and bodies and builds the message objects. Frames are encoded
 // and decoded in Rust (`core::stomp`).
-import { Base, Hub, pack, keys, numOpt, optErr, argErr, kindErr, typeOf, P } from "./facade.js";
+import { Base, Hub, pack, keys, numOpt, optErr, argErr, kindErr, typeOf, transportOpts, P } from "./facade.js";
 
 const isObj = (v) => typeof v == "object" && v !== null && !Array.isArray(v);
 const isFn = (v) => typeof v == "function";
@@ -138,14 +138,21 @@ export class StompClient extends Base {
     if (ch !== undefined && !isObj(ch) && !isFn(ch)) throw optErr(TypeError, "connectHeaders", `must be an object or a function returning one, got ${typeOf(ch)}`);
     if (isObj(ch)) flat(ch, "connectHeaders");
     hub.ch = ch;
+    // transports/upgradeProbeMs: SockJS's transports with `sockjs: true`; otherwise the
+    // reference server's HTTP transports do not carry STOMP: WebSocket only.
+    const [tc, up] = isObj(o) && o.sockjs === true ? transportOpts(o) : [];
     let po = o;
     if (isObj(o)) {
       po = { ...o, heartbeat: hb === false ? false : undefined };
       delete po.connectHeaders;
+      if (o.sockjs === true) {
+        delete po.transports;
+        delete po.upgradeProbeMs;
+      }
       if (po.protocols === undefined) po.protocols = ["v12.stomp"];
     } else if (o === undefined) po = { protocols: ["v12.stomp"] };
     const packed = pack(po);
-    super(url, packed, o, [3, cx, cy], undefined, undefined, hub);
+    super(url, packed, o, [3, cx, cy, tc, up], undefined, undefined, hub);
     hub.c = this;
   }
 

@@ -91,6 +91,10 @@ export interface StompOptions {
    * Frames travel as text: a binary body must be valid UTF-8. @default false
    */
   sockjs?: boolean;
+  /** With `sockjs: true` only: SockJS's transports, most preferred first (as `SteadySocket`'s). @default ["websocket", "xhr-streaming", "eventsource", "xhr-polling"] */
+  transports?: Array<"websocket" | "xhr-streaming" | "eventsource" | "xhr-polling">;
+  /** With `sockjs: true` only: while on a later transport, the first upgrade probe's delay (ms; 0: no upgrades). @default 10000 */
+  upgradeProbeMs?: number;
 }
 
 /** Called before every connection attempt. */
@@ -263,6 +267,8 @@ export class StompClient extends EventTarget {
   /** Bytes not on the wire yet: the socket's buffer + the queue. */
   readonly bufferedAmount: number;
   readonly state: State;
+  /** The transport of the last open connection (`"websocket"`; with `sockjs`, SockJS's `"xhr-streaming"`, `"eventsource"` or `"xhr-polling"` too); null before the first open. */
+  readonly transport: "websocket" | "xhr-streaming" | "eventsource" | "xhr-polling" | null;
   /** Frames waiting in the queue. */
   readonly queued: number;
   /** Always `undefined`: STOMP heart-beats give no round-trip sample. */

@@ -120,8 +120,18 @@ impl Shared {
                 }
                 return;
             }
-            Ok(Frame::Open | Frame::Heartbeat) => {
+            Ok(Frame::Heartbeat) => {
                 self.inner.borrow_mut().engine.on_frame(conn, text.len(), FrameKind::Control, now);
+            }
+            // A second `o` (the transport consumes the first): the server lost the session (it
+            // expired, or the server restarted) and started a new one: what was in flight is
+            // gone. A connection loss: reconnect.
+            Ok(Frame::Open) => {
+                if self.has_socket(conn) {
+                    self.detach();
+                }
+                let why = "SockJS session lost (the server opened a new one)";
+                self.inner.borrow_mut().engine.on_close(conn, 1006, why, false, now);
             }
             Ok(Frame::Close { code, reason }) => {
                 if self.has_socket(conn) {
