@@ -1,6 +1,7 @@
 // The socket.io contender's server: a real `socket.io` server (pinned in package.json) on
-// 127.0.0.1, echoing every "echo" event back to its sender, with the same fault controls the
-// reference server has for P4/P5 (CORS-enabled: the bench page is on another origin):
+// 127.0.0.1, echoing every "echo" event back to its sender (namespaces "/" and "/mux"), with
+// the same fault controls the reference server has for P4/P5 (CORS-enabled: the bench page is
+// on another origin):
 //   POST /control/refuse?ms=N[&drop=1]  refuse HTTP + upgrades with 503 for N ms (ms=0: stop);
 //                                       drop=1 also destroys every TCP connection (no close frame)
 //   POST /control/drop                  destroy every TCP connection
@@ -24,9 +25,12 @@ const io = new Server(server, {
   maxHttpBufferSize: 16 * 1024 * 1024,
   perMessageDeflate: false,
 });
-io.on("connection", (socket) => {
-  socket.on("echo", (data) => socket.emit("echo", data));
-});
+// "/" and "/mux" (sio-compare.mjs's multiplexed case: two namespaces on one connection)
+for (const nsp of ["/", "/mux"]) {
+  io.of(nsp).on("connection", (socket) => {
+    socket.on("echo", (data) => socket.emit("echo", data));
+  });
+}
 
 // Every TCP connection, so drop=1 can cut them like a crashed server would.
 const conns = new Set();
