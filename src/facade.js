@@ -266,8 +266,10 @@ export class Hub {
           }
         }
         if (this.has(n)) {
-          const [type, data] = this.desc(a, v);
-          this.emit(n, k == 9 ? { type, data, reason: DROPS[b] } : { type, data });
+          const [type, data, nsp] = this.desc(a, v);
+          const ev = k == 9 ? { type, data, reason: DROPS[b] } : { type, data };
+          if (nsp) ev.nsp = nsp; // Socket.IO: the namespace
+          this.emit(n, ev);
         }
         return;
       }

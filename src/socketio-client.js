@@ -95,12 +95,14 @@ class SioHub extends Hub {
     if (isFn(r?.then)) r.then(send, (e) => !done && ((done = true), c.cx(conn, ch, "auth rejected: " + describe(e))));
   }
 
-  /** `(type, data)` of a queued packet for `drop`/`sent`: the event name and its arguments. */
+  /** `(type, data, nsp)` of a queued packet for `drop`/`sent`: the event name, its arguments and the namespace. */
   desc(raw, v) {
     try {
-      const t = Array.isArray(v) ? v[0] : v;
-      const a = dec([t.slice(t.indexOf("[")), Array.isArray(v) ? v.slice(1).map((b) => b.buffer) : undefined]);
-      return [a[0], a.slice(1)];
+      const t = Array.isArray(v) ? v[0] : v, i = t.indexOf("[");
+      const a = dec([t.slice(i), Array.isArray(v) ? v.slice(1).map((b) => b.buffer) : undefined]);
+      // `42/chat,7[...]` or `451-/chat,[...]`: the namespace between `/` and `,`; else "/".
+      const s = t.indexOf("/");
+      return [a[0], a.slice(1), s >= 0 && s < i ? t.slice(s, t.indexOf(",", s)) : "/"];
     } catch {
       return [null, v];
     }
@@ -187,6 +189,7 @@ class SioHub extends Hub {
       if (!so) return;
       so._act = so.connected = false;
       so.id = undefined;
+      so._fail("connection-lost", "the server disconnected the namespace");
       return so._emit("disconnect", ["io server disconnect", { code: 1000, reason: "io server disconnect", wasClean: true, willReconnect: false }]);
     }
     let args;
@@ -232,9 +235,20 @@ export class Manager extends Base {
     this._ac = o.autoConnect !== false;
   }
 
-  /** The Socket of namespace `nsp` on this connection (the same one on every call); `opts.auth` as `io()`'s. */
+  /** The Socket of namespace `nsp` on this connection (the same one on every call, a new one after its `free()`); `opts.auth` as `io()`'s. */
   socket(nsp, opts) {
-    return this._s.get(nsp) ?? new Socket(this, nsp, opts);
+    const s = this._s.get(nsp);
+    return s && !s._fr ? s : new Socket(this, nsp, opts);
+  }
+
+  /** Releases the wasm side at once: every Socket on this connection is freed (disconnected, no events). */
+  free() {
+    for (const s of this._s.values()) {
+      s._fr = true;
+      s._act = s.connected = false;
+      s.id = undefined;
+    }
+    super.free();
   }
 
   /** The Engine.IO transport in use (or being opened): "polling" or "websocket". */
@@ -402,6 +416,7 @@ export class Socket {
   _mp = NaN; // the server's maxPayload (bytes per WebSocket frame)
   _act = false; // active: connecting or connected (not after disconnect(), a refusal or a kick)
   _fr = false; // free() was called
+  _rq = new Set(); // the ids of this socket's pending acks (requests)
 
   constructor(url, options, opts) {
     let m, nsp, auth;
@@ -412,7 +427,7 @@ export class Socket {
       if (opts !== undefined && !isObj(opts)) throw optErr(TypeError, "opts", `must be an object, got ${typeOf(opts)}`);
       auth = opts?.auth;
       if (auth !== undefined && !isObj(auth) && !isFn(auth)) throw optErr(TypeError, "auth", `must be an object or a function, got ${typeOf(auth)}`);
-      if (m._s.has(nsp)) throw argErr(RangeError, "nsp", `"${nsp}" already has a Socket on this Manager: use manager.socket(nsp)`);
+      if (m._s.get(nsp)?._fr === false) throw argErr(RangeError, "nsp", `"${nsp}" already has a Socket on this Manager: use manager.socket(nsp)`);
     } else [m, nsp, auth] = route(url, options);
     const c = m._c();
     this.nsp = nsp;
@@ -422,10 +437,28 @@ export class Socket {
     this.io = m;
     this._ch = c.sn(nsp, false);
     m._h.ns.set(this._ch, new WeakRef(this));
+    // (A freed Socket's entry stays until replaced: `io()` then makes a new connection for
+    // this namespace, as socket.io-client does.)
     m._s.set(nsp, this);
     if (m._ac) {
       this._act = true;
-      c.co(this._ch);
+      this._co();
+    }
+  }
+
+  /** Joins the namespace (`co`); a namespace that left this connection a moment ago joins a little later (the wasm says when). */
+  _co() {
+    const d = this.io._c().co(this._ch);
+    if (d > 0) setTimeout(() => this._act && !this._fr && !this.io._h.dead && this._co(), d);
+  }
+
+  /** Rejects this socket's pending acks that were sent (not those still queued: they go on the next connect()), as socket.io-client does on a disconnect. */
+  _fail(kind, why) {
+    const h = this.io._h, c = h.dead ? null : this.io._c();
+    for (const id of this._rq) {
+      if (c?.iq(id)) continue;
+      this._rq.delete(id);
+      h.settle(id, false, kindErr(kind, P + "ack failed: " + why));
     }
   }
 
@@ -435,7 +468,7 @@ export class Socket {
 
   /** Whether the socket will (re)connect: `false` after `disconnect()`, a server disconnect or a connect error. */
   get active() {
-    return this._act && !this._fr && this.io.state != "closed";
+    return this._act && !this._fr && !this.io._h.dead && this.io.state != "closed";
   }
 
   on(event, handler) {
@@ -566,13 +599,16 @@ export class Socket {
       if (r == -6) continue; // a toJSON emitted meanwhile: encode again with the next id
       if (r == -5) throw freed();
       if (r < 0) return settle[1](refusal(-r));
-      return this.io._h.p.set(r, settle);
+      const rq = this._rq;
+      rq.add(r);
+      return this.io._h.p.set(r, [(a) => (rq.delete(r), settle[0](a)), (e) => (rq.delete(r), settle[1](e))]);
     }
   }
 
   _flags(event) {
     const f = this._f;
     this._f = {};
+    if (this._fr) throw freed();
     if (typeof event != "string") throw argErr(TypeError, "event", `must be a string, got ${typeOf(event)}`);
     if (RESERVED.includes(event)) throw argErr(RangeError, "event", `"${event}" is a reserved event name`);
     return f;
@@ -644,7 +680,7 @@ export class Socket {
     if (this._fr) throw freed();
     this._act = true;
     this.io._idle = false;
-    c.co(this._ch);
+    this._co();
     return this;
   }
 
@@ -660,9 +696,10 @@ export class Socket {
   disconnect() {
     const c = this.io._c();
     this._act = false;
-    if (c.dc(this._ch) && this.connected) {
+    if (c.dc(this._ch, false) && this.connected) {
       this.connected = false;
       this.id = undefined;
+      this._fail("closed", "the socket disconnected");
       this._emit("disconnect", ["io client disconnect", { code: 1000, reason: "io client disconnect", wasClean: true, willReconnect: false }]);
     }
     return this;
@@ -683,9 +720,12 @@ export class Socket {
     this._act = this.connected = false;
     this.id = undefined;
     const m = this.io;
-    m._s.delete(this.nsp);
     if (m._h.dead) return;
-    if (m._h.all().length) m._c().dc(this._ch);
-    else m.free();
+    if (m._h.all().length) {
+      // Leave the namespace and drop its queued emits (`drop` events, reason closed); its
+      // pending acks reject `closed`.
+      m._c().dc(this._ch, true);
+      this._fail("closed", "the socket was freed");
+    } else m.free();
   }
 }

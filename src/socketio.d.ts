@@ -99,7 +99,7 @@ export interface SocketOptions {
   forceNew?: boolean;
   /** `false`: as `forceNew: true`. By default `io()` calls for different namespaces of the same server (same origin, `path` and `query`) share one connection. @default true */
   multiplex?: boolean;
-  /** Accepted and ignored: a browser WebSocket always sends the page's cookies for its origin. */
+  /** `true`: the long-polling requests send cookies to a cross-origin server too (`credentials: "include"`), as socket.io-client's; a WebSocket always sends the cookies of its target. @default false */
   withCredentials?: boolean;
   /** Accepted and ignored: a browser WebSocket cannot send custom headers (use `auth` or `query`). */
   extraHeaders?: Record<string, string>;
@@ -165,8 +165,8 @@ export interface ManagerEvents {
   reconnecting: { attempt: number; delayMs: number | null };
   state: { from: State; to: State };
   /** A queued emit was not sent: `type` is the event name, `data` its arguments. */
-  drop: { type: string | null; data: unknown; reason: DropReason };
-  sent: { type: string | null; data: unknown };
+  drop: { type: string | null; data: unknown; reason: DropReason; nsp?: string };
+  sent: { type: string | null; data: unknown; nsp?: string };
 }
 
 /** The connection (socket.io-client's Manager): `socket.io`. */
@@ -221,7 +221,7 @@ export class Socket<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvent
   listenersAny(): Array<(event: string, ...args: any[]) => void>;
   /** Emits (queued while disconnected). A function as the last argument is the ack callback. */
   emit<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: EventParams<EmitEvents, Ev>): this;
-  /** Resolves with the ack's first argument; rejects with a {@link SocketError} (`timeout`, `connection-lost`, `closed`, `dropped`, `too-big`). */
+  /** Resolves with the ack's first argument; rejects with a {@link SocketError} (`timeout`, `connection-lost`, `closed`, `dropped`, `queue-full`, `too-big`). */
   emitWithAck<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<AckArg<EmitEvents[Ev]>>;
   /** The next emit's ack timeout (ms, >= 0; 0 times out at once): its callback gets an error first. */
   timeout(ms: number): TimedSocket<EmitEvents>;
@@ -245,7 +245,7 @@ export interface TimedSocket<EmitEvents extends EventsMap> {
   emitWithAck<Ev extends EventNames<EmitEvents>>(event: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<AckArg<EmitEvents[Ev]>>;
 }
 
-/** socket.io-client's `io()`: a Socket on its own connection (namespace from the URL's path). */
+/** socket.io-client's `io()`: the Socket of the URL's namespace (its path), sharing the connection of other namespaces of the same server unless `forceNew`/`multiplex: false` (README "Namespaces"). */
 export function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(url?: string | URL, options?: SocketOptions): Socket<ListenEvents, EmitEvents>;
 export function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(options: SocketOptions): Socket<ListenEvents, EmitEvents>;
 

@@ -81,11 +81,11 @@ impl Driver {
         match self.0 {}
     }
     #[cfg(feature = "socketio")]
-    pub fn sio_join(&self, _: u32) {
+    pub fn sio_join(&self, _: u32) -> f64 {
         match self.0 {}
     }
     #[cfg(feature = "socketio")]
-    pub fn sio_leave(&self, _: u32) -> bool {
+    pub fn sio_leave(&self, _: u32, _: bool) -> bool {
         match self.0 {}
     }
     #[cfg(feature = "stomp")]

@@ -185,15 +185,37 @@ impl Routes {
 /// The driver's Socket.IO methods (none off wasm32, where no [`Driver`] exists).
 #[cfg(target_arch = "wasm32")]
 mod sio {
+    use std::rc::Rc;
+
     use super::Driver;
     pub(super) fn add(d: &Driver, nsp: &str) -> u32 {
         d.sio_add(nsp, false)
     }
-    pub(super) fn join(d: &Driver, ch: u32) {
-        d.sio_join(ch);
+    /// `connect()`; a namespace that left this connection a moment ago joins a little later
+    /// (the driver says how much: see `sio_join`).
+    pub(super) fn join(d: &Rc<Driver>, ch: u32) {
+        let wait = d.sio_join(ch);
+        if wait > 0.0 {
+            let weak = Rc::downgrade(d);
+            wasm_bindgen_futures::spawn_local(async move {
+                let sleep = js_sys::Promise::new(&mut |res, _| {
+                    let set = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
+                        .ok()
+                        .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok());
+                    if let Some(set) = set {
+                        let _ = set.call2(&wasm_bindgen::JsValue::UNDEFINED, &res, &wait.into());
+                    }
+                });
+                let _ = wasm_bindgen_futures::JsFuture::from(sleep).await;
+                if let Some(d) = weak.upgrade() {
+                    join(&d, ch);
+                }
+            });
+        }
     }
-    pub(super) fn leave(d: &Driver, ch: u32) -> bool {
-        d.sio_leave(ch)
+    /// `disconnect()` (`drop_queued` false) or a dropped handle (true).
+    pub(super) fn leave(d: &Driver, ch: u32, drop_queued: bool) -> bool {
+        d.sio_leave(ch, drop_queued)
     }
 }
 
@@ -203,8 +225,8 @@ mod sio {
     pub(super) fn add(_: &Driver, _: &str) -> u32 {
         0
     }
-    pub(super) fn join(_: &Driver, _: u32) {}
-    pub(super) fn leave(_: &Driver, _: u32) -> bool {
+    pub(super) fn join(_: &std::rc::Rc<Driver>, _: u32) {}
+    pub(super) fn leave(_: &Driver, _: u32, _: bool) -> bool {
         false
     }
 }
@@ -676,7 +698,7 @@ impl Drop for SocketIo {
         if let Some(r) = self.routes() {
             r.remove(&self.route);
         }
-        sio::leave(&self.driver, self.route.ch);
+        sio::leave(&self.driver, self.route.ch, true);
     }
 }
 
@@ -1029,7 +1051,7 @@ impl SocketIo {
     ///   [`Error::Closed`] until a handle's `connect()` starts a new connection.
     pub fn disconnect(&self) {
         self.route.status.borrow_mut().active = false;
-        if sio::leave(&self.driver, self.route.ch) {
+        if sio::leave(&self.driver, self.route.ch, false) {
             let mut st = self.route.status.borrow_mut();
             st.connected = false;
             st.id = None;

@@ -863,6 +863,11 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         n
     }
 
+    /// Whether request `id` is still in the queue (not transmitted yet).
+    pub fn request_queued(&self, id: u64) -> bool {
+        self.outbox.holds_request(id)
+    }
+
     /// Whether request `id` still waits for its reply (a reply to any other id is late or
     /// unknown).
     pub fn request_pending(&self, id: u64) -> bool {
@@ -1122,6 +1127,18 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             self.channels.push(ch);
             self.flush(now);
         }
+    }
+
+    /// Drops channel `ch`'s queued messages ([`DropReason::Closed`]; their requests fail
+    /// [`Failure::Closed`]): the sub-session is gone for good. Returns how many.
+    #[cfg(feature = "socketio")]
+    pub fn drop_channel(&mut self, ch: u32) -> usize {
+        let gone = self.outbox.remove_where(|f| f.channel() == ch);
+        let n = gone.len();
+        for e in gone {
+            self.dropped(e, DropReason::Closed);
+        }
+        n
     }
 
     /// Closes channel `ch`: its new messages queue until it opens again.

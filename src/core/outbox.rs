@@ -294,6 +294,11 @@ impl<M, F: WireFrame> Outbox<M, F> {
         out
     }
 
+    /// Whether the entry carrying request `id` is queued.
+    pub fn holds_request(&self, id: u64) -> bool {
+        self.queue.iter().any(|e| e.request() == Some(id))
+    }
+
     /// Removes the entry carrying request `id`, if queued.
     pub fn remove_request(&mut self, id: u64) -> Option<Entry<M, F>> {
         let pos = self.queue.iter().position(|e| e.request() == Some(id))?;

@@ -34,13 +34,20 @@ impl Core {
         self.with((), |d| d.sio_fail(conn as u64, ch, why));
     }
 
-    /// `socket.disconnect()` of namespace channel `ch`; whether it was connected.
-    pub fn dc(&self, ch: u32) -> bool {
-        self.with(false, |d| d.sio_leave(ch))
+    /// `socket.disconnect()` of namespace channel `ch` (`drop`: `free()`, its queued emits
+    /// are dropped); whether it was connected.
+    pub fn dc(&self, ch: u32, drop: bool) -> bool {
+        self.with(false, |d| d.sio_leave(ch, drop))
     }
 
-    /// `socket.connect()` of namespace channel `ch`.
-    pub fn co(&self, ch: u32) {
-        self.with((), |d| d.sio_join(ch));
+    /// Whether request `id` is still in the queue (not sent yet).
+    pub fn iq(&self, id: f64) -> bool {
+        self.with(false, |d| d.read(|e, _| e.request_queued(id as u64)))
+    }
+
+    /// `socket.connect()` of namespace channel `ch`: 0, or the ms to wait before calling
+    /// again (the namespace left this connection a moment ago).
+    pub fn co(&self, ch: u32) -> f64 {
+        self.with(0.0, |d| d.sio_join(ch))
     }
 }

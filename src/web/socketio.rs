@@ -47,6 +47,14 @@ struct Nsp {
     sent_on: u64,
     /// Whether its `CONNECT` was answered on the current connection.
     connected: bool,
+    /// The connection a `CONNECT` went on that is not answered yet (0: none). If the
+    /// namespace leaves meanwhile, the answer is met with a `DISCONNECT`.
+    dangling: u64,
+    /// The connection and time of its latest `DISCONNECT`: the server handles a `DISCONNECT`
+    /// a tick after reading it, so a `CONNECT` in the same read would find the namespace still
+    /// joined and close the whole connection; a rejoin on that connection waits
+    /// [`REJOIN_MS`] after it.
+    left: (u64, f64),
     /// The namespace socket id of the latest `CONNECT` answer.
     id: String,
     /// Connection state recovery: the session id and the offset of the latest event.
@@ -108,6 +116,8 @@ impl SioState {
             active,
             sent_on: 0,
             connected: false,
+            dangling: 0,
+            left: (0, 0.0),
             id: String::new(),
             pid: None,
             offset: None,
@@ -131,6 +141,16 @@ impl SioState {
         }
         engine.close_channel(ch);
         !self.nsps.iter().any(|n| n.active)
+    }
+
+    /// Sends namespace `ch`'s `DISCONNECT` on the current connection.
+    fn send_disconnect(&mut self, engine: &mut Engine<Kind, JsFrame>, ch: u32, now: f64) {
+        let conn = engine.conn();
+        let Some(n) = self.nsp(ch) else { return };
+        // The Engine.IO message of a Socket.IO DISCONNECT: `41`, then `/name,`.
+        let p = if n.name == "/" { "41".into() } else { ["41", &n.name, ","].concat() };
+        n.left = (conn, now);
+        engine.control(text(&p), now);
     }
 
     /// The driver's Port: Engine.IO's (polling and its upgrade to WebSocket, `src/eio.js`).
@@ -196,22 +216,29 @@ impl Driver {
 
     /// `socket.connect()` of namespace channel `ch`: it becomes active; if the connection is
     /// open its `CONNECT` goes now (after the facade's `auth`), else with the next open
-    /// (starting the connection if it is closed).
-    pub fn sio_join(&self, ch: u32) {
+    /// (starting the connection if it is closed). Returns 0, or the ms to wait before calling
+    /// again: the namespace left this connection less than [`REJOIN_MS`] ago (see
+    /// `Nsp::left`).
+    pub fn sio_join(&self, ch: u32) -> f64 {
+        let now = now();
         let ask = {
             let mut i = self.shared.inner.borrow_mut();
             let Inner { engine, proto, .. } = &mut *i;
-            let Proto::Sio(st) = proto else { return };
+            let Proto::Sio(st) = proto else { return 0.0 };
             let conn = engine.conn();
-            let Some(n) = st.nsp(ch) else { return };
+            let Some(n) = st.nsp(ch) else { return 0.0 };
             n.active = true;
+            let wait = REJOIN_MS - (now - n.left.1);
             match engine.state() {
-                State::Open if !n.connected && n.sent_on != conn => {
+                State::Open if !n.connected && n.sent_on != conn && n.left.0 == conn && wait > 0.0 => {
+                    return wait;
+                }
+                State::Open if !n.connected && n.sent_on != conn && n.dangling != conn => {
                     n.sent_on = conn;
                     Some(conn)
                 }
                 State::Closed | State::Closing => {
-                    engine.resume(1000, "io client disconnect", now());
+                    engine.resume(1000, "io client disconnect", now);
                     None
                 }
                 _ => None,
@@ -221,6 +248,7 @@ impl Driver {
             self.shared.sio_ask(conn, ch);
         }
         self.shared.pump(Ctx::Method);
+        0.0
     }
 
     /// Sends namespace channel `ch`'s `CONNECT` on connection `conn` with the app's `auth` (a
@@ -257,6 +285,7 @@ impl Driver {
             }
             match SioPacket::new(SioType::Connect, &n.name, &data).encode() {
                 Ok(p) => {
+                    n.dangling = conn;
                     engine.control(text(&EioPacket::message(&p).encode()), now());
                     false
                 }
@@ -278,11 +307,12 @@ impl Driver {
         self.shared.pump(Ctx::Method);
     }
 
-    /// `socket.disconnect()` of namespace channel `ch`: its `DISCONNECT` if connected, and it
-    /// goes inactive (its emits queue until it connects again). When no namespace is active
+    /// `socket.disconnect()` of namespace channel `ch` (`drop_queued`: `free()`, its queued
+    /// emits are dropped): its `DISCONNECT` if connected, and it goes inactive (its emits
+    /// queue until it connects again). When no namespace is active
     /// any more, the connection closes ([`Engine::disconnect`]: the queue is kept). Returns
     /// whether it was connected (the facade's `disconnect` event is due).
-    pub fn sio_leave(&self, ch: u32) -> bool {
+    pub fn sio_leave(&self, ch: u32, drop_queued: bool) -> bool {
         let was = {
             let mut i = self.shared.inner.borrow_mut();
             let Inner { engine, proto, .. } = &mut *i;
@@ -290,9 +320,11 @@ impl Driver {
             let Some(n) = st.nsp(ch) else { return false };
             let was = n.connected;
             if was {
-                // The Engine.IO message of a Socket.IO DISCONNECT: `41`, then `/name,`.
-                let p = if n.name == "/" { "41".into() } else { ["41", &n.name, ","].concat() };
-                engine.control(text(&p), now());
+                st.send_disconnect(engine, ch, now());
+            }
+            // `free()`: the namespace's queued emits go too (`drop` events, reason closed).
+            if drop_queued {
+                engine.drop_channel(ch);
             }
             if st.off(engine, ch) {
                 engine.disconnect(1000, "io client disconnect", now());
@@ -485,6 +517,10 @@ impl Shared {
     }
 }
 
+/// How long (ms) a namespace waits after its `DISCONNECT` before a `CONNECT` on the same
+/// connection (see `Nsp::left`).
+const REJOIN_MS: f64 = 150.0;
+
 /// A classified packet: its kind, the payload to deliver, its tag (`ch * 8 + note kind`),
 /// and a close (its reason) to feed the engine after it (the last active namespace left).
 type Classified = (FrameKind, Option<JsValue>, u32, Option<&'static str>);
@@ -508,6 +544,16 @@ fn packet(
     };
     let Some(n) = st.nsp(ch) else { return CONTROL };
     let waiting = n.active && !n.connected && n.sent_on == conn;
+    if matches!(p.kind, SioType::Connect | SioType::ConnectError) && n.dangling == conn {
+        n.dangling = 0;
+        // The answer to a CONNECT of a namespace that left meanwhile: leave on the server too.
+        if !waiting {
+            if p.kind == SioType::Connect {
+                st.send_disconnect(engine, ch, now);
+            }
+            return CONTROL;
+        }
+    }
     match p.kind {
         SioType::Connect if waiting => {
             let obj = json_parse(&JsString::from(p.data)).unwrap_or(JsValue::NULL);
