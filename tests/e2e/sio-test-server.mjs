@@ -24,7 +24,8 @@
 //                              cb({ ok: answer }) or cb({ error: message }) (acks server → client)
 //   volatile(n)              → n volatile "v" events 30 ms apart (no offset on the wire)
 //   freeze()                 → this connection stops pinging and sending (TCP stays open)
-//   count(n, ms)             → emits "num" 1..n, one every ms milliseconds (across an upgrade)
+//   count(n, ms)             → emits "num" 1..n, one every ms milliseconds, in order (one timer
+//                              chain; across an upgrade)
 //   slowack(ms, cb)          → cb("late") after ms milliseconds
 // Namespace "/admin": middleware accepts auth.token === "good", else next(err) with
 //   err.message "bad token" and err.data { code: 401, token } (the server sends CONNECT_ERROR).
@@ -86,6 +87,21 @@ function freeze(socket) {
   c.sendPacket = () => {};
 }
 
+// f(1), f(2), ... f(n), one every ms milliseconds, strictly in that order: one timer chain.
+// Not one timer each (`setTimeout(() => f(i), i * ms)`): Node keeps one timer list per
+// duration and, once a list is due, runs every timer of it that is due, before the other
+// lists. Under load (the loop late) a timer can so fire before an earlier-due one of another
+// duration: with the probe's `delay&ms=300` timer (an older 300 ms list, due first), "num"
+// 100 (i * 3 = 300 ms) was emitted before 95..99.
+function spaced(n, ms, f) {
+  let i = 0;
+  const next = () => {
+    f(++i);
+    if (i < n) setTimeout(next, ms);
+  };
+  if (n > 0) setTimeout(next, ms);
+}
+
 // Every namespace: whoami, echo, ack, log/getlog (per namespace and key), join/room, drop.
 function common(socket) {
   const nsp = socket.nsp;
@@ -135,12 +151,12 @@ io.on("connection", (socket) => {
   });
   socket.on("volatile", (n) => {
     // Spaced: socket.io drops a volatile packet while the transport is still writing.
-    for (let i = 1; i <= n; i++) setTimeout(() => socket.volatile.emit("v", i), i * 30);
+    spaced(n, 30, (i) => socket.volatile.emit("v", i));
   });
   socket.on("freeze", () => freeze(socket));
   socket.on("slowack", (ms, cb) => setTimeout(() => cb?.("late"), ms));
   socket.on("count", (n, ms) => {
-    for (let i = 1; i <= n; i++) setTimeout(() => socket.emit("num", i), i * ms);
+    spaced(n, ms, (i) => socket.emit("num", i));
   });
 });
 
