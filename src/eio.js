@@ -24,6 +24,10 @@ import { Port, wsUrl, b64, unb64 } from "./glue.js";
 
 const te = new TextEncoder();
 
+/** A Socket.IO payload for the facade: `[s.slice(o), attachments, ack id]` (the packet's JSON
+ * cut from the message as it came: the text never makes a round trip through wasm memory). */
+export const spk = (s, o, a, i) => [s.slice(o), a, i];
+
 /** The Socket.IO driver's Port (`e`: the facade's Engine.IO options, or undefined). */
 export function eport(f, q, e) {
   return new EPort(f, q, e);

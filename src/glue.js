@@ -272,6 +272,9 @@ const worker = () => {
   return W;
 };
 
+/** The engine's clock (looked up once: it is read twice per message). */
+const CLOCK = globalThis.performance || Date;
+
 export class Port {
   /** `f` is the wasm callback; `q` the subprotocols (an array of strings). */
   constructor(f, q) {
@@ -314,7 +317,7 @@ export class Port {
 
   /** `performance.now()` (else `Date.now()`): the engine's clock, in ms. */
   static n() {
-    return (globalThis.performance || Date).now();
+    return CLOCK.now();
   }
 
   /** Opens transport `t` (0 WebSocket, 1 sse, 2 long-polling) for `c` (detaching any other); the exception's text if it throws. */

@@ -172,6 +172,9 @@ extern "C" {
         q: &js_sys::Array,
         eio: &JsValue,
     ) -> Port;
+    /// `[s.slice(o), a, i]`: a payload cut from the JS string of the message (`o` in UTF-16
+    /// units), not copied back out of wasm memory.
+    fn spk(s: &JsValue, o: u32, a: &JsValue, i: &JsValue) -> JsValue;
 }
 
 /// A text frame.
@@ -230,7 +233,9 @@ impl Driver {
             n.active = true;
             let wait = REJOIN_MS - (now - n.left.1);
             match engine.state() {
-                State::Open if !n.connected && n.sent_on != conn && n.left.0 == conn && wait > 0.0 => {
+                State::Open
+                    if !n.connected && n.sent_on != conn && n.left.0 == conn && wait > 0.0 =>
+                {
                     return wait;
                 }
                 State::Open if !n.connected && n.sent_on != conn && n.dangling != conn => {
@@ -462,7 +467,7 @@ impl Shared {
                     Ok(None) => deliver(engine, len as usize, CONTROL),
                     Ok(Some(p)) => {
                         let atts: js_sys::Array = p.attachments.iter().collect();
-                        let c = packet(engine, st, p.packet(), atts.into(), now);
+                        let c = packet(engine, st, p.packet(), atts.into(), now, None);
                         deliver(engine, len as usize, c);
                     }
                     Err(e) => engine.on_protocol_error(conn, e.describe(), now),
@@ -491,7 +496,8 @@ impl Shared {
                     }
                     EioType::Message if st.opened => match st.reasm.text(p.data) {
                         Ok(Fed::Packet(pk)) => {
-                            let c = packet(engine, st, pk, JsValue::UNDEFINED, now);
+                            let c =
+                                packet(engine, st, pk, JsValue::UNDEFINED, now, Some((&data, &s)));
                             deliver(engine, len, c);
                             // Events that came before the namespace's `CONNECT` answer.
                             let ch = std::mem::take(&mut st.early);
@@ -534,12 +540,22 @@ fn packet(
     p: SioPacket<'_>,
     atts: JsValue,
     now: f64,
+    src: Option<(&JsValue, &str)>,
 ) -> Classified {
     let Some(i) = st.nsps.iter().position(|n| n.name == p.nsp) else { return CONTROL };
     let ch = i as u32 + 1;
     let conn = engine.conn();
     let payload = |t: &str, id: Option<u64>| {
         let id = id.map_or(JsValue::UNDEFINED, |i| JsValue::from_f64(i as f64));
+        // `t` a suffix of the message text `s` (the common case: an event as it came): cut it
+        // from the JS string; else (an offset stripped) a new string.
+        if let Some((js, s)) = src {
+            let (a, b) = (s.as_ptr() as usize, t.as_ptr() as usize);
+            if b >= a && b + t.len() == a + s.len() {
+                let off = s.get(..b - a).map_or(0, |h| h.encode_utf16().count());
+                return Some(spk(js, off as u32, &atts, &id));
+            }
+        }
         Some(js_sys::Array::of3(&JsValue::from_str(t), &atts, &id).into())
     };
     let Some(n) = st.nsp(ch) else { return CONTROL };

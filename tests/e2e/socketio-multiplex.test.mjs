@@ -262,6 +262,68 @@ stest("forceNew, multiplex: false and a namespace twice open new connections; ma
   assert.match(r.freed, /freed/);
 });
 
+stest("review fixes: leave and rejoin at once, leave during CONNECT, free() then io(), freed emits, acks of a leaving namespace, Manager.free", async () => {
+  const r = await page.evaluate(async () => {
+    const t = (f) => {
+      try {
+        f();
+        return "no error";
+      } catch (e) {
+        return `${e.constructor.name}: ${e.message}`;
+      }
+    };
+    const query = { t: "review" };
+    const root = mux("/", { query });
+    const a = mux("/chat", { query });
+    await until(() => root.connected && a.connected, 8000, "connects");
+    // An ack in flight on /chat when it leaves: rejects at once (not after ackTimeout).
+    const t0 = performance.now();
+    const pending = a.timeout(5000).emitWithAck("ack-never").then(() => "resolved", (e) => [e.kind, performance.now() - t0]);
+    // Leave and rejoin in the same task: the server must not close the shared connection.
+    a.disconnect();
+    a.connect();
+    const ackFail = await pending;
+    await until(() => a.connected, 8000, "rejoined");
+    // Leave while the CONNECT is still unanswered (a slow middleware), then join again.
+    const slow = mux("/slow", { query, auth: { ms: 300 } });
+    slow.disconnect();
+    await new Promise((res) => setTimeout(res, 600)); // the late answer came and was met with a DISCONNECT
+    slow.connect();
+    await until(() => slow.connected, 8000, "slow joins");
+    // free() then io() for the same namespace (React StrictMode): a new connection, the old one untouched.
+    a.emit("echo", "before-free");
+    a.free();
+    const again = mux("/chat", { query });
+    const freedEmit = t(() => a.emit("echo", "after-free"));
+    await until(() => again.connected, 8000, "again");
+    const echo = await again.emitWithAck("ack", "fresh");
+    const rootAck = await root.emitWithAck("ack", "root-alive");
+    const sameMgr = again.io === root.io;
+    // A freed socket's queued emits are dropped (drop events name the namespace).
+    const drops = [];
+    root.io.on("drop", (d) => drops.push([d.type, d.nsp, d.reason]));
+    const q = root.io.socket("/queued");
+    q.disconnect(); // inactive: its emits queue
+    q.emit("later", 1);
+    q.free();
+    // Manager.free: every socket of it is freed.
+    const m = root.io;
+    m.free();
+    const after = { rootConnected: root.connected, rootActive: t(() => root.active), slowId: slow.id };
+    for (const s of [again, slow]) s.free?.();
+    return { ackFail, freedEmit, echo, rootAck, sameMgr, drops, after, rootDisc: root.log.filter((x) => x[0] == "disconnect").map((x) => x[1]) };
+  });
+  assert.equal(r.ackFail[0], "closed");
+  assert.ok(r.ackFail[1] < 1000, `rejected after ${r.ackFail[1]} ms`);
+  assert.match(r.freedEmit, /freed/);
+  assert.equal(r.echo, "fresh");
+  assert.equal(r.rootAck, "root-alive");
+  assert.equal(r.sameMgr, false, "io() after free() of that namespace: a new connection");
+  assert.deepEqual(r.drops, [["later", "/queued", "closed"]]);
+  assert.deepEqual(r.after, { rootConnected: false, rootActive: "no error", slowId: undefined });
+  assert.deepEqual(r.rootDisc, [], "the shared connection never dropped");
+});
+
 test("no uncaught page errors", (t) => {
   if (skip) return t.skip(skip);
   assert.deepEqual(pageErrors, []);
