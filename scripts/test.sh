@@ -110,11 +110,14 @@ step clippy cargo clippy --workspace --all-targets -- -D warnings
 step clippy-wasm cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets -- -D warnings
 # The Rust STOMP client and its browser tests (features rust-api + stomp).
 step clippy-stomp cargo clippy -p steadysocket --target wasm32-unknown-unknown --all-targets \
-  --features stomp,socketio -- -D warnings
+  --features stomp,socketio,sockjs -- -D warnings
 # The Rust API on the native target (a Leptos SSR build, rust-analyzer), STOMP included.
 # The Socket.IO entry's build (feature socketio, as scripts/entries.txt builds it).
 step clippy-socketio cargo clippy -p steadysocket --target wasm32-unknown-unknown --no-default-features \
   --features small-alloc,socketio -- -D warnings
+# The SockJS entry's feature set (steadysocket/sockjs: STOMP + the SockJS transport).
+step clippy-sockjs cargo clippy -p steadysocket --target wasm32-unknown-unknown --no-default-features \
+  --features small-alloc,stomp,sockjs -- -D warnings
 step clippy-native-api cargo clippy -p steadysocket --all-targets --features stomp,socketio -- -D warnings
 # The npm build's feature set (no Rust API, small allocator), library only.
 step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --lib \
@@ -124,7 +127,7 @@ step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --l
 step native cargo test --workspace
 # The Rust API natively with STOMP (tests/client_native.rs: build() returns Error::Unsupported),
 # and its docs without a warning.
-step native-api cargo test -p steadysocket --features stomp,socketio --test client_native --test channels
+step native-api cargo test -p steadysocket --features stomp,socketio,sockjs --test client_native --test channels
 step doc env RUSTDOCFLAGS="-D warnings" cargo doc -p steadysocket --no-deps --features stomp,socketio
 NATIVE=$(( $(passed "$LOG_DIR/native.log") + $(passed "$LOG_DIR/native.log" doc) + $(passed "$LOG_DIR/native-api.log") ))
 

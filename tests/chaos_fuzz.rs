@@ -15,6 +15,10 @@
 //!   re-encodes to an equal packet; the reassembly completes a packet with exactly its
 //!   attachment count, never holds more than its limit, and is idle after any error; the
 //!   payload helpers return what the codec itself accepts;
+//! - `sockjs_frames`: the SockJS framing (`core::sockjs::decode`, `Info::parse`) over
+//!   SockJS-shaped frames built from edge-case pieces, then truncated or corrupted, and over
+//!   arbitrary text: no panic; every accepted `a[...]` frame re-encodes to an equal frame;
+//!   a close code fits 0..=65535;
 //! - `engine_inbound`: the engine (`core::Engine`, simulated driver) fed random sequences of
 //!   inbound frames (the JSON-shaped ones above), sends, requests, replies, time and drops:
 //!   no panic, an inbound frame never closes the connection, every `Malformed` frame is an
@@ -336,6 +340,66 @@ fn check_sio(p: &SioPacket<'_>) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// SockJS-shaped frames: a type letter then JSON-ish pieces, often corrupted.
+fn sockjs_frame() -> impl Strategy<Value = String> {
+    const PIECES: &[&str] = &[
+        "[",
+        "]",
+        "\"",
+        ",",
+        "\"x\"",
+        "3000",
+        "\"Go away!\"",
+        "\\u2028",
+        "\\ud800",
+        "\\",
+        "-1",
+        "65536",
+        "1.5",
+        "null",
+        "{}",
+        " ",
+        "\\\"",
+        "é",
+        "😀",
+        "\n",
+    ];
+    let shaped = (
+        prop::sample::select(&["o", "h", "a", "c", "x", ""][..]),
+        prop::collection::vec(prop::sample::select(PIECES), 0..10),
+    )
+        .prop_map(|(t, v)| [t, &v.concat()].concat());
+    let mutated = (shaped.clone(), any::<usize>(), any::<char>(), any::<bool>()).prop_map(
+        |(s, at, c, cut)| {
+            let mut chars: Vec<char> = s.chars().collect();
+            let at = at % (chars.len() + 1);
+            if cut {
+                chars.truncate(at);
+            } else {
+                chars.insert(at, c);
+            }
+            chars.into_iter().collect()
+        },
+    );
+    prop_oneof![shaped, mutated, any::<String>()]
+}
+
+#[test]
+fn sockjs_frames() {
+    use steadysocket::core::sockjs::{
+        decode as sj_decode, encode as sj_encode, Frame as SjFrame, Info,
+    };
+    run("sockjs_frames", sockjs_frame(), |f| {
+        let _ = Info::parse(&f);
+        if let Ok(SjFrame::Messages(list)) = sj_decode(&f) {
+            let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+            let again = ["a", &sj_encode(&refs)].concat();
+            prop_assert_eq!(sj_decode(&again), Ok(SjFrame::Messages(list.clone())));
+        }
+        Ok(())
+    });
 }
 
 #[test]
