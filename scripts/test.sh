@@ -118,7 +118,7 @@ step clippy-socketio cargo clippy -p steadysocket --target wasm32-unknown-unknow
 # The SockJS entry's feature set (steadysocket/sockjs: STOMP + the SockJS transport).
 step clippy-sockjs cargo clippy -p steadysocket --target wasm32-unknown-unknown --no-default-features \
   --features small-alloc,stomp,sockjs -- -D warnings
-step clippy-native-api cargo clippy -p steadysocket --all-targets --features stomp,socketio -- -D warnings
+step clippy-native-api cargo clippy -p steadysocket --all-targets --features stomp,socketio,sockjs -- -D warnings
 # The npm build's feature set (no Rust API, small allocator), library only.
 step clippy-npm cargo clippy -p steadysocket --target wasm32-unknown-unknown --lib \
   --no-default-features --features small-alloc -- -D warnings
@@ -128,7 +128,7 @@ step native cargo test --workspace
 # The Rust API natively with STOMP (tests/client_native.rs: build() returns Error::Unsupported),
 # and its docs without a warning.
 step native-api cargo test -p steadysocket --features stomp,socketio,sockjs --test client_native --test channels
-step doc env RUSTDOCFLAGS="-D warnings" cargo doc -p steadysocket --no-deps --features stomp,socketio
+step doc env RUSTDOCFLAGS="-D warnings" cargo doc -p steadysocket --no-deps --features stomp,socketio,sockjs
 NATIVE=$(( $(passed "$LOG_DIR/native.log") + $(passed "$LOG_DIR/native.log" doc) + $(passed "$LOG_DIR/native-api.log") ))
 
 # --- d. reference server ----------------------------------------------------------------------
@@ -209,7 +209,7 @@ export STEADYSOCKET_STOMP_URL="${STEADYSOCKET_STOMP_URL:-ws://127.0.0.1:${RMQ_WS
 step browser env CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
-  cargo test -p steadysocket --target wasm32-unknown-unknown --features stomp,socketio
+  cargo test -p steadysocket --target wasm32-unknown-unknown --features stomp,socketio,sockjs
 BROWSER=$(passed "$LOG_DIR/browser.log")
 BROWSER_DOC=$(passed "$LOG_DIR/browser.log" doc) # wasm-only doc examples, compile-checked
 

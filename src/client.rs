@@ -773,6 +773,29 @@ impl Builder {
         self
     }
 
+    /// The URL is a SockJS endpoint (`http(s)://host/prefix` or `ws(s)://…`, e.g. a Spring or
+    /// npm `sockjs` server; cargo feature `sockjs`, else `build()` refuses it): every attempt asks its
+    /// `/info` and opens a new SockJS session; the transports become SockJS's
+    /// ([`core::sockjs::ORDER`](crate::core::sockjs::ORDER): websocket, xhr-streaming,
+    /// eventsource, xhr-polling; call [`transports`](Self::transports) after this to choose).
+    /// SockJS carries text: binary sends go as their UTF-8 text (invalid UTF-8 is not sent).
+    /// Default off.
+    pub fn sockjs(mut self) -> Self {
+        // A SockJS endpoint is usually written http(s):; the driver uses ws(s): for its
+        // websocket transport and http(s): for the others.
+        if let Target::Fixed(url) = &mut self.url {
+            for (from, to) in [("https://", "wss://"), ("http://", "ws://")] {
+                if url.get(..from.len()).is_some_and(|p| p.eq_ignore_ascii_case(from)) {
+                    *url = [to, &url[from.len()..]].concat();
+                    break;
+                }
+            }
+        }
+        self.config.sockjs = true;
+        self.config.transports = crate::core::sockjs::ORDER.to_vec();
+        self
+    }
+
     /// The first upgrade probe's delay (ms) after opening on a transport that is not the
     /// first (doubling after each failed probe, up to 5 minutes); `0` disables upgrades.
     /// Default `10000`.

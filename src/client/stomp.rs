@@ -196,6 +196,21 @@ impl StompBuilder {
         self
     }
 
+    /// The URL is a SockJS endpoint relaying STOMP (as Spring's broker relay; cargo feature
+    /// `sockjs`): see [`Builder::sockjs`]. Frames travel as text (a body must be valid UTF-8).
+    /// Default off.
+    pub fn sockjs(mut self) -> Self {
+        self.base = self.base.sockjs();
+        self
+    }
+
+    /// SockJS's transports to use, most preferred first (after [`sockjs`](Self::sockjs));
+    /// default all four ([`crate::core::sockjs::ORDER`]).
+    pub fn transports(mut self, list: &[crate::core::Transport]) -> Self {
+        self.base = self.base.transports(list);
+        self
+    }
+
     /// How long, in ms, `CONNECT` may wait for `CONNECTED`. Default `10000`.
     pub fn handshake_timeout_ms(mut self, ms: f64) -> Self {
         self.handshake_timeout_ms = Some(ms);

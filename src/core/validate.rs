@@ -224,6 +224,9 @@ impl Config {
         if let Some(ttl) = self.queue.ttl_ms {
             positive("queue.ttlMs", ttl)?;
         }
+        if self.sockjs && !cfg!(feature = "sockjs") {
+            return Err(OptionError::type_error("sockjs", "needs the cargo feature `sockjs`"));
+        }
         transports(&self.transports, self.sockjs)?;
         non_negative("upgradeProbeMs", self.upgrade_probe_ms)?;
         positive("connectTimeoutMs", self.connect_timeout_ms)?;
