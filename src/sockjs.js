@@ -51,6 +51,12 @@ class SPort extends Port {
   mk(url, t) {
     return new Sj(url, t & 7, t & 8);
   }
+
+  /** The upgrade probe (Port.r) to `url`, a new session the wasm made. */
+  pu(c, url, t) {
+    this.uc = url;
+    this.r(c, t);
+  }
 }
 
 class Sj {

@@ -718,7 +718,13 @@ impl Shared {
         }
         match a {
             Action::Connect { conn } => self.connect(conn),
-            Action::Probe { conn, transport } => self.port.probe(conn as f64, transport.code()),
+            Action::Probe { conn, transport } => {
+                #[cfg(feature = "sockjs")]
+                if self.sockjs() {
+                    return self.sockjs_probe(conn, transport);
+                }
+                self.port.probe(conn as f64, transport.code())
+            }
             Action::Transmit { conn, frame, msg, tag } => {
                 let accepted = self.has_socket(conn) && self.send_value(&frame.value, tag as f64);
                 if !accepted {

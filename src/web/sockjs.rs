@@ -29,6 +29,9 @@ extern "C" {
     /// (0: no answer) and the body text (undefined unless 2xx).
     #[wasm_bindgen(method, js_name = i)]
     fn info(this: &Port, conn: f64, url: &str);
+    /// The upgrade probe (as `Port.r`) to session URL `url`.
+    #[wasm_bindgen(method, js_name = pu)]
+    fn probe_url(this: &Port, conn: f64, url: &str, transport: u32);
 }
 
 /// The SockJS Port.
@@ -104,6 +107,16 @@ impl Shared {
             },
         }
         self.pump(Ctx::Callback);
+    }
+
+    /// The upgrade probe of `transport` while open on a later one: a new session of its own
+    /// (opened, then closed at once; the engine moves to it when it opens).
+    pub(super) fn sockjs_probe(self: &Rc<Self>, conn: u64, transport: crate::core::Transport) {
+        let base = self.inner.borrow().sockjs.clone().unwrap_or_default();
+        let server = (js_sys::Math::random() * 1000.0) as u32;
+        let seg = segment(transport).unwrap_or("websocket");
+        let url = with_path(&base, &session_path(server, &session_id(), seg));
+        self.port.probe_url(conn as f64, &url, transport.code());
     }
 
     /// A SockJS frame from `conn`'s transport (text; the `o` frame is the transport's open).

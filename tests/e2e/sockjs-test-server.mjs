@@ -47,6 +47,8 @@
 // HTTP controls (POST or GET, CORS open, JSON replies), under /control/; `prefix` (one of the
 // endpoints above) selects that endpoint's sessions, every endpoint's when absent; `session`
 // (a URL session id; sessions over /websocket have none) selects one session:
+//   /control/block-ws?on=1|0 → WebSocket upgrade requests destroyed while on (a network that
+//                              blocks WebSocket; /info still says "websocket": true)
 //   /control/config          → { heartbeatMs, disconnectMs, responseLimit, stompHost, stompPort,
 //                              prefixes } (this server's options, for the tests)
 //   /control/sessions        → { counts: {"/echo": n, ...}, sessions: [{prefix, session,
@@ -337,8 +339,23 @@ function control(req, res) {
     for (const [, conn] of selected(url)) if (conn.write(text)) sent++;
     return reply(200, { sent });
   }
+  if (name === "block-ws") {
+    // on=1: every WebSocket upgrade request is destroyed (a network that blocks WebSocket);
+    // on=0: allowed again. /info still says "websocket": true.
+    blockWs = url.searchParams.get("on") !== "0";
+    return reply(200, { blockWs });
+  }
   return reply(404, { error: `unknown control: ${name}` });
 }
+
+// /control/block-ws: WebSocket upgrades destroyed while set (before sockjs' handlers).
+let blockWs = false;
+const upgrades = server.listeners("upgrade");
+server.removeAllListeners("upgrade");
+server.on("upgrade", (req, socket, head) => {
+  if (blockWs) return socket.destroy();
+  for (const l of upgrades) l.call(server, req, socket, head);
+});
 
 // The controls go first; sockjs' handlers (installed above) get everything else.
 const inner = server.listeners("request");

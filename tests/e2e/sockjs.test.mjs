@@ -133,6 +133,34 @@ stest('/info "websocket": false: the next transport at once, no failed attempt',
   assert.deepEqual(r.closes, []);
 });
 
+stest("WebSocket blocked: falls back to xhr-streaming after 2 failed attempts, then upgrades back when it works again", async () => {
+  // A server of this test's own (the block is server-wide).
+  const r = await page.evaluate(async () => {
+    await fetch(`${SJ}/control/block-ws?on=1`, { method: "POST" });
+    try {
+      const s = mk("/echo", { upgradeProbeMs: 300 });
+      const tr = [];
+      s.on("transport", (e) => tr.push(e.transport));
+      await until(() => s.readyState == 1, 8000, "open");
+      const first = s.transport;
+      s.send("on-streaming");
+      await until(() => s.got.includes("on-streaming"), 4000, "echo 1");
+      await fetch(`${SJ}/control/block-ws?on=0`, { method: "POST" });
+      await until(() => s.transport == "websocket" && s.readyState == 1, 10000, "upgrade");
+      s.send("on-websocket");
+      await until(() => s.got.includes("on-websocket"), 4000, "echo 2");
+      const out = { first, tr, got: s.got.slice(), attempts: s.metrics().attempts };
+      s.free();
+      return out;
+    } finally {
+      await fetch(`${SJ}/control/block-ws?on=0`, { method: "POST" });
+    }
+  });
+  assert.equal(r.first, "xhr-streaming");
+  assert.deepEqual(r.tr, ["xhr-streaming", "websocket"]);
+  assert.deepEqual(r.got, ["on-streaming", "on-websocket"]);
+});
+
 stest("server heartbeats keep an idle HTTP session up; a frozen server is detected and the socket reconnects", async () => {
   const r = await page.evaluate(async () => {
     // v1 with a 600 ms heartbeat: the echo server answers our pings (echoed back, then our pong
