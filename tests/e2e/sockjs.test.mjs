@@ -93,10 +93,14 @@ for (const transport of ["websocket", "xhr-streaming", "eventsource", "xhr-polli
       await until(() => s.readyState == 1, 8000, "open");
       s.send(TEXT);
       for (let i = 0; i < 50; i++) s.send("n" + i);
-      // Binary: sent as its UTF-8 text (SockJS carries text).
+      // Binary: sent as its UTF-8 text (SockJS carries text); invalid UTF-8 is not sent.
       s.send(new TextEncoder().encode("bytes ✓"));
-      await until(() => s.got.length >= 54, 8000, "echoes");
-      const raw = { transport: s.transport, got: s.got.slice(), errs: s.errs.slice() };
+      const drops = [];
+      s.on("drop", (d) => drops.push(d.reason));
+      s.send(new Uint8Array([0xff, 0xfe]));
+      s.send("after");
+      await until(() => s.got.length >= 55, 8000, "echoes");
+      const raw = { transport: s.transport, got: s.got.slice(), errs: s.errs.slice(), drops, open: s.readyState };
       s.free();
       // v1 over SockJS: send(type, data) comes back from the echo server as the same event.
       const v = new SteadySocket(SJ + "/echo", { sockjs: true, transports: [transport] });
@@ -110,6 +114,9 @@ for (const transport of ["websocket", "xhr-streaming", "eventsource", "xhr-polli
     assert.deepEqual(r.got.slice(0, 3), ["queued-1", "queued-2", TEXT]);
     assert.deepEqual(r.got.slice(3, 53), Array.from({ length: 50 }, (_, i) => "n" + i));
     assert.equal(r.got[53], "bytes ✓");
+    assert.equal(r.got[54], "after");
+    assert.deepEqual(r.drops, ["connection-lost"]);
+    assert.equal(r.open, 1, "the session stays up");
     assert.deepEqual(r.errs, []);
     assert.deepEqual(r.data, { a: [1, "ü"] });
   });
