@@ -122,6 +122,31 @@ for (const transport of ["websocket", "xhr-streaming", "eventsource", "xhr-polli
   });
 }
 
+stest("a custom codec over SockJS (xhr-polling): events and requests through the codec", async () => {
+  const r = await page.evaluate(async () => {
+    // Tab-separated: "type\tdata" events; "req\tid\tdata" requests; the echo server returns a
+    // request as it is, which this codec decodes as the reply to that id.
+    const codec = {
+      encode: (m) => (m.id !== undefined ? `req\t${m.id}\t${JSON.stringify(m.data)}` : `${m.type}\t${JSON.stringify(m.data)}`),
+      decode: (f) => {
+        const [a, b, c] = String(f).split("\t");
+        return a == "req" ? { type: "reply", replyTo: Number(b), data: JSON.parse(c) } : { type: a, data: JSON.parse(b) };
+      },
+    };
+    const s = new SteadySocket(SJ + "/echo", { sockjs: true, transports: ["xhr-polling"], protocol: codec, heartbeat: false });
+    const ev = new Promise((res) => s.onMessage("note", res));
+    s.send("note", { n: 1 });
+    const note = await ev;
+    const reply = await s.request("sum", [1, 2], { timeoutMs: 5000 });
+    const out = { note, reply, transport: s.transport };
+    s.free();
+    return out;
+  });
+  assert.deepEqual(r.note, { n: 1 });
+  assert.deepEqual(r.reply, [1, 2]);
+  assert.equal(r.transport, "xhr-polling");
+});
+
 stest('/info "websocket": false: the next transport at once, no failed attempt', async () => {
   const r = await page.evaluate(async () => {
     const t0 = performance.now();
