@@ -7,7 +7,9 @@
 # (scripts/rabbitmq.sh, its own node name, ports and state under the temp dir, so it never
 # meets the broker of a concurrent `make test`) and stops it on exit.
 # I1 (steadysocket/socketio vs socket.io-client: tests/bench/sio-compare.mjs, results in
-# target/bench/sio-compare.json) and T1 (the transports comparison: WebSocket vs SSE vs long polling vs naive polling, through a
+# target/bench/sio-compare.json), J1 (steadysocket/sockjs vs sockjs-client:
+# tests/bench/sockjs-compare.mjs, which starts its own SockJS server, tests/e2e/sockjs-test-server.mjs;
+# results in target/bench/sockjs-compare.json) and T1 (the transports comparison: WebSocket vs SSE vs long polling vs naive polling, through a
 # byte-counting proxy) is tests/bench/transports.mjs against the same reference server; it writes
 # target/bench/transports.json, www/bench/transports-results.json and www/screenshots/transports.png.
 # Env: BENCH_BASELINE_PKG=DIR (an earlier pkg/ build measured side by side),
@@ -17,7 +19,11 @@
 #      (body, 100), BENCH_STOMP_HB (heart-beat for both clients, "10000,10000"),
 #      BENCH_RMQ_WS_PORT (the bench broker's Web-STOMP port, 15675; its other ports: 5673,
 #      61614, 25673, epmd 43691); T1: BENCH_T_M, BENCH_T_RATE, BENCH_T_N, BENCH_POLL_MS,
-#      BENCH_T_IDLE_MS, BENCH_T_ONLY, BENCH_T_OUTPUTS (tests/bench/transports.mjs's header).
+#      BENCH_T_IDLE_MS, BENCH_T_ONLY, BENCH_T_OUTPUTS (tests/bench/transports.mjs's header);
+#      J1: BENCH_SJ_N, BENCH_SJ_K, BENCH_SJ_TRANSPORTS (tests/bench/sockjs-compare.mjs's header);
+#      BENCH_SERVER=BIN (a steadysocket-server binary instead of the release build, e.g.
+#      SKIP_BUILD=1 BENCH_SERVER=target/debug/steadysocket-server BENCH_ONLY=J1: I1 and J1 only
+#      use it as a static file server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -44,7 +50,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-[ -x node_modules/.bin/esbuild ] && [ -d node_modules/socket.io ] || {
+[ -x node_modules/.bin/esbuild ] && [ -d node_modules/socket.io ] && [ -d node_modules/sockjs-client ] || {
   log "npm dev dependencies missing: npm ci"; npm ci --no-audit --no-fund; }
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -55,7 +61,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 TARGET_DIR=$(cargo metadata --no-deps --format-version 1 --offline \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
-SERVER="$TARGET_DIR/release/steadysocket-server"
+SERVER=${BENCH_SERVER:-$TARGET_DIR/release/steadysocket-server}
 [ -x "$SERVER" ] || { echo "bench: $SERVER missing (run without SKIP_BUILD=1)" >&2; exit 1; }
 
 # A private snapshot of pkg/ to serve and measure: pkg/ may be rebuilt (rm -rf + build)
@@ -117,7 +123,7 @@ case ",${BENCH_ONLY:-S1}," in
     ;;
 esac
 # tests/bench/run.mjs: every metric but T1 (its own default list when BENCH_ONLY is unset).
-if [ -z "${BENCH_ONLY:-}" ] || printf '%s\n' "${BENCH_ONLY//,/$'\n'}" | grep -qvE '^(T1|I1)$'; then
+if [ -z "${BENCH_ONLY:-}" ] || printf '%s\n' "${BENCH_ONLY//,/$'\n'}" | grep -qvE '^(T1|I1|J1)$'; then
   node tests/bench/run.mjs
 fi
 case ",${BENCH_ONLY:-T1}," in
@@ -129,5 +135,12 @@ case ",${BENCH_ONLY:-I1}," in
     log "I1: Socket.IO (tests/bench/sio-compare.mjs)"
     mkdir -p target/bench
     STEADYSOCKET_SERVER=$BENCH_URL node tests/bench/sio-compare.mjs | tee target/bench/sio-compare.json ;;
+esac
+# J1: steadysocket/sockjs vs sockjs-client per SockJS transport, against a real SockJS server
+# (npm sockjs) the script starts itself; it prints the JSON and writes target/bench/sockjs-compare.json.
+case ",${BENCH_ONLY:-J1}," in
+  *,J1,*)
+    log "J1: SockJS (tests/bench/sockjs-compare.mjs)"
+    STEADYSOCKET_SERVER=$BENCH_URL node tests/bench/sockjs-compare.mjs ;;
 esac
 log "done in $((SECONDS - T0)) s"

@@ -18,6 +18,14 @@ export const ENTRIES = {
   // The STOMP comparison (S1-S3): what a user imports for a STOMP client. Only `Client`, so
   // esbuild drops the unused compatibility layer (CompatClient, Stomp).
   stompjs: `export { Client } from "@stomp/stompjs";`,
+  // The SockJS comparison (J1): the SockJS constructor (its package's main, lib/entry.js, with
+  // the package's "browser" field: browser WebSocket/XHR/EventSource drivers).
+  "sockjs-client": `export { default as SockJS } from "sockjs-client";`,
+};
+// Extra esbuild `define`s per entry: sockjs-client (written for browserify) reads Node's
+// `global` (global.crypto, global.document, global.location, ...); in a browser that is globalThis.
+const DEFINES = {
+  "sockjs-client": { global: "globalThis" },
 };
 
 await mkdir(outDir, { recursive: true });
@@ -32,7 +40,7 @@ for (const [name, contents] of Object.entries(ENTRIES)) {
     target: "es2020",
     minify: true,
     legalComments: "none",
-    define: { "process.env.NODE_ENV": '"production"' },
+    define: { "process.env.NODE_ENV": '"production"', ...DEFINES[name] },
     outfile,
     logLevel: "warning",
   });
