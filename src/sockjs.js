@@ -32,6 +32,9 @@ const http = (u) => {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** How long an `xhr_send` POST may go unanswered before the connection is given up (ms). */
+const POST_MS = 15000;
+
 class SPort extends Port {
   /** GET `url` (an endpoint's /info) for attempt `c`: input 14 with the status (0: no answer) and the text if 2xx. */
   i(c, url) {
@@ -50,6 +53,11 @@ class SPort extends Port {
 
   mk(url, t) {
     return new Sj(url, t & 7, t & 8);
+  }
+
+  /** Ends the transport with `code`/`reason` (a `c` frame, a lost session): see `Sj.fin`. */
+  fin(code, reason, clean) {
+    this.w?.fin?.(code, reason, clean);
   }
 
   /** The upgrade probe (Port.r) to `url`, a new session the wasm made. */
@@ -88,9 +96,20 @@ class Sj {
     return this.w ? this.w.bufferedAmount : this.bq;
   }
 
+  /**
+   * Ends the session now (the wasm read a `c` frame, or the session was lost): nothing more is
+   * sent or delivered; in a microtask, what never left is reported (`onundelivered`) and the
+   * close fires with `code`/`reason`.
+   */
+  fin(code, reason, clean) {
+    if (this.k || this.readyState > 2) return;
+    this.k = 1;
+    queueMicrotask(() => this.end(code, reason, clean));
+  }
+
   /** One frame from the server. */
   frame(s) {
-    if (this.readyState > 1) return;
+    if (this.readyState > 1 || this.k) return;
     if (this.readyState == 0) {
       if (s === "o") {
         this.readyState = 1;
@@ -163,16 +182,18 @@ class Sj {
   }
 
   async post() {
-    if (this.busy || !this.q.length || this.readyState > 2) return this.readyState == 2 && this.bye();
+    if (this.busy || !this.q.length || this.readyState > 2 || this.k) return this.readyState == 2 && this.bye();
     const batch = this.q.splice(0);
     this.busy = 1;
     this.sent = batch.at(-1)[1];
     let r;
+    // A POST with no answer within POST_MS ends the connection (sends must not stall behind it).
+    const S = AbortSignal, signal = S.any && S.timeout ? S.any([this.a.signal, S.timeout(POST_MS)]) : this.a.signal;
     try {
-      r = await fetch(this.su, { method: "POST", body: JSON.stringify(batch.map((x) => x[0])), headers: { "content-type": "text/plain;charset=UTF-8" }, credentials: this.cr, signal: this.a.signal });
+      r = await fetch(this.su, { method: "POST", body: JSON.stringify(batch.map((x) => x[0])), headers: { "content-type": "text/plain;charset=UTF-8" }, credentials: this.cr, signal });
     } catch {
       // No answer: it may or may not have arrived (the engine reports it `lost`).
-      return this.end(1006, "");
+      return this.end(1006, this.readyState < 3 && signal.aborted && !this.a.signal.aborted ? "SockJS: xhr_send got no answer in 15 s" : "");
     }
     this.busy = 0;
     for (const x of batch) this.bq -= x[2];
@@ -194,6 +215,11 @@ class Sj {
 
   close(code = 1000, reason = "") {
     if (this.readyState > 1) return;
+    // Detached (the engine moved on): nothing more goes to this session.
+    if (!this.onclose) {
+      this.k = 1;
+      return this.end(code, reason, 1);
+    }
     if (this.w) {
       this.readyState = 2;
       try {

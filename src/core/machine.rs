@@ -1448,6 +1448,15 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         }
     }
 
+    /// Connecting `conn` failed before its transport opened for a reason the driver found
+    /// (e.g. a SockJS `/info` that did not answer): a failed attempt, `error` kind
+    /// [`ErrorKind::Connect`] with `message`.
+    pub fn on_attempt_failed(&mut self, conn: u64, message: String, now: f64) {
+        if conn == self.conn && self.state == State::Connecting {
+            self.attempt_failed(ErrorKind::Connect, message, now);
+        }
+    }
+
     /// The transport of connecting `conn` cannot be used with this server (e.g. a SockJS
     /// `/info` says `"websocket": false`): an `error` of kind [`ErrorKind::Connect`] with
     /// `message`, and the next transport of the list is tried at once (no backoff, not a

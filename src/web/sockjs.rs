@@ -29,6 +29,11 @@ extern "C" {
     /// (0: no answer) and the body text (undefined unless 2xx).
     #[wasm_bindgen(method, js_name = i)]
     fn info(this: &Port, conn: f64, url: &str);
+    /// Ends the session's transport now with `code`/`reason` (a `c` frame, or a lost session):
+    /// it stops sending, reports what never left (input 12) and closes (input 2), in a
+    /// microtask, so the close goes through the usual path (`shouldReconnect` included).
+    #[wasm_bindgen(method, js_name = fin)]
+    fn finish(this: &Port, code: u16, reason: &str, clean: bool);
     /// The upgrade probe (as `Port.r`) to session URL `url`.
     #[wasm_bindgen(method, js_name = pu)]
     fn probe_url(this: &Port, conn: f64, url: &str, transport: u32);
@@ -84,7 +89,7 @@ impl Shared {
                 None => Err(["SockJS: GET /info answered HTTP ", &status.to_string()].concat()),
                 Some(Err(())) => Err("SockJS: /info is not a JSON object".to_string()),
                 Some(Ok(info)) if !info.allows(t) => {
-                    let why = "SockJS: the server does not allow websocket (/info says \"websocket\": false): trying the next transport";
+                    let why = "SockJS: the server does not allow websocket (/info says \"websocket\": false)";
                     i.engine.on_unavailable(conn, why.into(), now);
                     Ok(None)
                 }
@@ -99,7 +104,7 @@ impl Shared {
             }
         };
         match open {
-            Err(why) => self.connect_failed(conn, why),
+            Err(why) => self.inner.borrow_mut().engine.on_attempt_failed(conn, why, now),
             Ok(None) => {}
             Ok(Some((url, code))) => match self.port.open(conn as f64, &url, code) {
                 None => self.inner.borrow_mut().socket = Some(conn),
@@ -141,16 +146,15 @@ impl Shared {
             // gone. A connection loss: reconnect.
             Ok(Frame::Open) => {
                 if self.has_socket(conn) {
-                    self.detach();
+                    self.port.finish(1006, "SockJS session lost (the server opened a new one)", false);
                 }
-                let why = "SockJS session lost (the server opened a new one)";
-                self.inner.borrow_mut().engine.on_close(conn, 1006, why, false, now);
             }
+            // The transport ends with the frame's code and reason; its close comes back as
+            // input 2 (the close policy and `shouldReconnect` judge it).
             Ok(Frame::Close { code, reason }) => {
                 if self.has_socket(conn) {
-                    self.detach();
+                    self.port.finish(code, &reason, true);
                 }
-                self.inner.borrow_mut().engine.on_close(conn, code, &reason, true, now);
             }
             Err(e) => {
                 self.inner.borrow_mut().engine.on_protocol_error(conn, e.describe().into(), now);

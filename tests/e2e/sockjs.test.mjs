@@ -235,12 +235,23 @@ stest("server close codes: c[3000,\"Go away!\"] reaches close and the close poli
     await until(() => b.readyState == 1, 8000, "reopen");
     const again = { closes: b.closes.slice(), attempts: b.metrics().attempts };
     b.free();
-    return { stopped, again };
+    // shouldReconnect judges a SockJS close as a WebSocket close (review: it was skipped).
+    const calls = [];
+    const c = mk("/echo", { transports: ["xhr-streaming"], shouldReconnect: (e) => (calls.push([e.code, e.reason, e.wasClean]), false) });
+    await until(() => c.readyState == 1, 8000, "open");
+    c.send(JSON.stringify({ close: [3002, "no more"] }));
+    await until(() => c.state == "closed", 8000, "stopped");
+    const judged = { calls, closes: c.closes.slice(), errs: c.errs.slice() };
+    c.free();
+    return { stopped, again, judged };
   });
   assert.deepEqual(r.stopped.closes, [[3000, "Go away!", false]]);
   assert.equal(r.stopped.state, "closed");
   assert.deepEqual(r.again.closes, [[3001, "bye now", true]]);
   assert.equal(r.again.attempts, 2);
+  assert.deepEqual(r.judged.calls, [[3002, "no more", true]]);
+  assert.deepEqual(r.judged.closes, [[3002, "no more", false]]);
+  assert.match(r.judged.errs.at(-1), /^reconnect-stopped: .*shouldReconnect returned false/);
 });
 
 stest("a server restart: messages queued while it is down go on the new session, in order, once each", async () => {
