@@ -146,7 +146,11 @@ impl Shared {
             // gone. A connection loss: reconnect.
             Ok(Frame::Open) => {
                 if self.has_socket(conn) {
-                    self.port.finish(1006, "SockJS session lost (the server opened a new one)", false);
+                    self.port.finish(
+                        1006,
+                        "SockJS session lost (the server opened a new one)",
+                        false,
+                    );
                 }
             }
             // The transport ends with the frame's code and reason; its close comes back as
