@@ -228,7 +228,18 @@ for (const mode of ["refuse", "kill"]) {
     assert.equal(r.io, "polling");
     assert.equal(r.server, "polling");
     assert.equal(r.connected, true);
-    assert.deepEqual(r.log.map((x) => x[0]).sort(), ["connect", "upgradeError"]);
+    const events = r.log.map((x) => x[0]);
+    if (mode === "refuse") assert.deepEqual(events.sort(), ["connect", "upgradeError"]);
+    else {
+      // Killed right after `3probe`: usually a poll is in flight, so the close comes before
+      // the switch and the session stays on polling (upgradeError). When no poll is in flight
+      // (a loaded machine) the client switches at once, sends `5` into the dying socket, and the
+      // close is then a connection loss (README: once switched, the WebSocket's close is the
+      // connection's): a reconnect, whose probe is killed the same way. Either way the socket
+      // ends connected over polling with every event, and an upgradeError was reported.
+      assert.ok(events.includes("upgradeError"), JSON.stringify(events));
+      assert.equal(events.filter((e) => e == "connect").length, events.filter((e) => e == "disconnect").length + 1, JSON.stringify(events));
+    }
   });
 }
 
