@@ -363,6 +363,10 @@ impl World {
             Op::BogusReply(id) => {
                 let id = id + 1_000_000;
                 assert_eq!(self.sim.inbound(&format!(r#"{{"replyTo":{id}}}"#)), Delivery::Ignore);
+                // A frame from the peer, however wrong, proves it alive (the engine counts it).
+                if self.sim.e.state() == State::Open {
+                    self.last_life = self.sim.now;
+                }
             }
             Op::Inbound => {
                 let d = self.sim.inbound(r#"{"type":"pong"}"#);
