@@ -84,6 +84,22 @@ enum Auth {
     Async(Rc<dyn Fn() -> AuthFuture>),
 }
 
+impl Auth {
+    /// `auth_with`'s closure (both builders).
+    fn sync(f: impl Fn() -> Result<Value, String> + 'static) -> Self {
+        Auth::Sync(Rc::new(f))
+    }
+
+    /// `auth_async`'s closure (both builders).
+    fn future<F, Fut>(f: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<Value, String>> + 'static,
+    {
+        Auth::Async(Rc::new(move || Box::pin(f())))
+    }
+}
+
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Values may be credentials: never printed.
@@ -426,7 +442,7 @@ impl SocketIoBuilder {
     /// keeping the queue, if no other namespace is active). The closure must not call back
     /// into the socket. Default: [`auth`](Self::auth).
     pub fn auth_with(mut self, f: impl Fn() -> Result<Value, String> + 'static) -> Self {
-        self.auth = Auth::Sync(Rc::new(f));
+        self.auth = Auth::sync(f);
         self
     }
 
@@ -436,7 +452,7 @@ impl SocketIoBuilder {
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = Result<Value, String>> + 'static,
     {
-        self.auth = Auth::Async(Rc::new(move || Box::pin(f())));
+        self.auth = Auth::future(f);
         self
     }
 
@@ -728,7 +744,7 @@ impl NamespaceBuilder<'_> {
     /// namespace stays disconnected until [`SocketIo::connect`]). The closure must not call
     /// back into the socket. Default: [`auth`](Self::auth).
     pub fn auth_with(mut self, f: impl Fn() -> Result<Value, String> + 'static) -> Self {
-        self.auth = Auth::Sync(Rc::new(f));
+        self.auth = Auth::sync(f);
         self
     }
 
@@ -738,7 +754,7 @@ impl NamespaceBuilder<'_> {
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = Result<Value, String>> + 'static,
     {
-        self.auth = Auth::Async(Rc::new(move || Box::pin(f())));
+        self.auth = Auth::future(f);
         self
     }
 
