@@ -127,13 +127,15 @@ if [ -x "$ESBUILD" ]; then
   sed "s#\"./steadysocket.js\"#\"./$NAME.js\"#" src/facade.js >"$OUT/facade.js"
   # (A facade may import another: src/sockjs-client.js re-exports StompClient.)
   [ "$FACADE" = src/facade.js ] || cp src/*-client.js "$OUT/"
+  # The main class's opt-in parts (src/shared.js: the `shared` option).
+  cp src/shared.js "$OUT/"
   # The entry (scripts/pkg-entry.js): the class, initSync, and init (which reads the wasm file
   # itself in Node).
   sed -e "s#__NAME__#$NAME#g" -e "s#__CLASS__#$(entry_field 4)#g" -e "s#__FACADE__#$(basename "$FACADE")#g" \
     scripts/pkg-entry.js >"$OUT/entry.js"
   "$ESBUILD" "$OUT/entry.js" --bundle --minify --format=esm --log-level=error --outfile="$OUT/$NAME.min.js"
   mv "$OUT/$NAME.min.js" "$OUT/$NAME.js"
-  rm -rf "$OUT/snippets" "$OUT/entry.js" "$OUT/facade.js" "$OUT"/*-client.js
+  rm -rf "$OUT/snippets" "$OUT/entry.js" "$OUT/facade.js" "$OUT"/*-client.js "$OUT/shared.js"
 else
   echo "build-pkg: $ESBUILD not found; run scripts/bootstrap.sh (npm ci) first" >&2
   exit 1

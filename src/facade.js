@@ -6,6 +6,7 @@
 // `core::validate`), shared with the Rust API. scripts/build-pkg.sh copies this file next to
 // wasm-bindgen's glue (`./steadysocket.js`) and bundles both into the package entry.
 import { Core, initSync } from "./steadysocket.js";
+import { Tabs, canShare } from "./shared.js";
 
 export const P = "steadysocket: ";
 const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
@@ -103,6 +104,8 @@ export class Hub {
   r = null; // the shouldReconnect option
   v = null; // promises returned by `open` handlers during this dispatch
   a = new Map(); // reliable mode: seq → [resolve, reject] of `send(…, {ack: true})`, in seq order
+  sh = null; // `shared`: the Tabs (src/shared.js), told every note
+  rf = new Map(); // `shared` leader: frames relayed for other tabs waiting in the queue → count
 
   /** The socket (for the DOM surface, replies and the gate), if still alive. */
   get sk() {
@@ -202,6 +205,12 @@ export class Hub {
 
   /** One engine note (codes: src/js.rs `JsSink::note`). */
   e(k, a, b, c, v, w) {
+    if (this.sh?.tap(k, a, b, v, w)) return;
+    if ((k == 9 || k == 10) && this.rf.size) {
+      // A relayed frame of another tab (`shared`): its outcome is not this tab's event.
+      const n = this.rf.get(v);
+      if (n) return n > 1 ? this.rf.set(v, n - 1) : this.rf.delete(v);
+    }
     switch (k) {
       case 0: return this.emit("state", { from: STATES[a], to: STATES[b] });
       case 1: {
@@ -882,6 +891,16 @@ export class SteadySocket extends Base {
     const rel = dv === "at-least-once";
     if (rel && m != 0) throw optErr(TypeError, "delivery", `"at-least-once" needs protocol "v1" (its seqs and acks are a v1 extension)`);
     const [tc, up] = transportOpts(o);
+    // shared: one connection for all tabs (src/shared.js).
+    const sh = isObj(o) ? o.shared : undefined;
+    if (sh !== undefined) {
+      if (typeof sh != "string") throw optErr(TypeError, "shared", `must be a string (the name the tabs share), got ${typeOf(sh)}`);
+      if (!sh || sh.length > 200) throw optErr(RangeError, "shared", `must be 1 to 200 characters long, got ${sh.length}`);
+      if (rel) throw optErr(TypeError, "shared", 'does not work with delivery: "at-least-once" (a tab\'s seqs cannot share a session)');
+      if (m == 2) throw optErr(TypeError, "shared", 'needs protocol "v1" or "raw" (the leader tab cannot read a codec\'s requests)');
+      if (o.sockjs) throw optErr(TypeError, "shared", "does not work with sockjs: true");
+    }
+    const share = sh !== undefined && canShare();
     let po = o;
     if (isObj(o)) {
       po = { ...o, heartbeat: hb };
@@ -889,6 +908,9 @@ export class SteadySocket extends Base {
       delete po.delivery;
       delete po.transports;
       delete po.upgradeProbeMs;
+      delete po.shared;
+      // Shared: the engine starts idle; it connects once this tab knows whether it leads.
+      if (share) po.autoConnect = false;
     }
     const packed = pack(po, [], m == 1 ? ["intervalMs", "timeoutMs", "ping", "pong"] : undefined);
     if (m == 1) {
@@ -927,6 +949,49 @@ export class SteadySocket extends Base {
     this.#m = m;
     this.#enc = enc;
     this.#rel = rel;
+    if (share) {
+      const c = this._c(), t = (hub.sh = this._t = new Tabs(this, c, hub, sh));
+      c.pm((u) => t.make(u));
+      // Sends queue (as with autoConnect: false) until the engine starts.
+      this._idle = true;
+      if (o.autoConnect !== false) {
+        t.sk0 = 1;
+        this.connect();
+      }
+    }
+  }
+
+  /** Starts connecting if closed; `shared`: once this tab knows whether it leads. */
+  connect() {
+    const t = this._t;
+    if (!t || t.on) return super.connect();
+    this._c();
+    t.st = 1;
+    t.start().then(() => {
+      t.st = 0;
+      t.sk = t.sk0; // the automatic start: no closed → connecting event
+      t.sk0 = 0;
+      if (t.on && !t.z) super.connect();
+    });
+  }
+
+  // `shared`: "connecting" while this tab learns whether it leads (a few ms).
+  get state() {
+    return this._t?.st ? (this._c(), "connecting") : super.state;
+  }
+
+  get readyState() {
+    return this._t?.st && !this._h.dead ? 0 : super.readyState;
+  }
+
+  close(code, reason) {
+    super.close(code, reason);
+    this._t?.closed();
+  }
+
+  free() {
+    super.free();
+    this._t?.stop();
   }
 
   /** The open event's `send`/`request`: through the gate of an open handler's Promise. */

@@ -254,6 +254,7 @@ class Http {
 //   3 timer · 4 online · 5 offline · 6 visibility (n 1 visible) · 7 pageshow persisted
 //   8 microtask · 9 URL provider fulfilled (conn, a value) · 10 rejected (conn, a reason)
 //   11 delivered (conn, n tag) · 12 undelivered after (conn, n tag) · 13 probe (conn, n 1 opened)
+//   15 the transport of conn reports deliveries like an HTTP one (a `shared` follower link)
 // No decisions here: the wasm decides what to open, send, close and arm, and checks conns.
 
 // The page's tick Worker (`null`: none; made for the first Port, lives with the page), the
@@ -325,13 +326,14 @@ export class Port {
     this.x();
     let w;
     try {
-      w = this.mk(url, t);
+      w = this.mm?.(url, t) || this.mk(url, t);
     } catch (e) {
       return describe(e);
     }
     const f = this.f;
     this.uc = url;
     w.binaryType = "arraybuffer";
+    w.ontrack = () => f(15, c, 0);
     w.ondelivered = (k) => f(11, c, k);
     w.onundelivered = (k) => f(12, c, k);
     w.onopen = () => f(0, c, 0);
@@ -341,6 +343,11 @@ export class Port {
     // throwing an unhandled 'error' for a refused connection.
     w.onerror = () => {};
     this.w = w;
+  }
+
+  /** Sets the transport maker asked first: `f(url, t)` returns a socket-like object or nothing (JS `shared`: a follower tab's link to the leader, src/shared.js). */
+  pm(f) {
+    this.mm = f;
   }
 
   /** A new transport `t` to `url` (the Socket.IO Port, src/eio.js, adds Engine.IO's polling). */
@@ -376,7 +383,7 @@ export class Port {
   x() {
     const w = this.w;
     if (w) {
-      w.onopen = w.onmessage = w.onclose = w.ondelivered = w.onundelivered = null;
+      w.onopen = w.onmessage = w.onclose = w.ondelivered = w.onundelivered = w.ontrack = null;
       w.onerror = () => {};
       if (w.readyState < 2) this.c(1000, "");
       this.w = null;

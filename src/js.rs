@@ -562,6 +562,11 @@ impl Core {
         self.with(JsValue::NULL, Driver::socket)
     }
 
+    /// Sets the Port's transport maker (JS `shared`: the follower tab's link to the leader).
+    pub fn pm(&self, f: JsValue) {
+        self.with((), |d| d.set_maker(&f));
+    }
+
     /// The transport's own buffer (`WebSocket.bufferedAmount`, or an HTTP transport's frames
     /// not yet answered), in bytes.
     pub fn bf(&self) -> f64 {

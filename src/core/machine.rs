@@ -647,6 +647,9 @@ pub struct Engine<M, F = Frame> {
     upgrading: Option<(f64, f64)>,
     /// Serial of the last transmitted message.
     out_serial: u64,
+    /// The connection whose transport reports deliveries like an HTTP transport does
+    /// ([`Engine::track_deliveries`]); 0: none.
+    tracked: u64,
     /// The serial the outstanding ping confirms when its pong comes.
     ping_mark: Option<u64>,
     /// When to ping to confirm the unconfirmed messages.
@@ -753,6 +756,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             probe_out: false,
             upgrading: None,
             out_serial: 0,
+            tracked: 0,
             ping_mark: None,
             confirm_at: None,
             standing: Vec::new(),
@@ -1063,6 +1067,16 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// [`on_undelivered`](Self::on_undelivered).
     pub fn out_serial(&self) -> u64 {
         self.out_serial
+    }
+
+    /// The transport of `conn` (the current one) reports what it delivered and what it
+    /// surely did not, as an HTTP transport does ([`on_delivered`](Self::on_delivered),
+    /// [`on_undelivered`](Self::on_undelivered)), though it is not one: JS `shared`, a
+    /// follower tab's link to the leader tab. Call it before its open.
+    pub fn track_deliveries(&mut self, conn: u64) {
+        if conn == self.conn {
+            self.tracked = conn;
+        }
     }
 
     /// The transport of `conn` delivered every frame it accepted up to the one tagged
@@ -2352,7 +2366,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     fn transmit(&mut self, frame: F, msg: Msg<M>, now: f64) {
         if let Some(id) = msg.request {
             self.requests.transmitted(id, self.conn);
-        } else if self.reliable.is_none() && self.transports.current().is_http() {
+        } else if self.reliable.is_none()
+            && (self.transports.current().is_http() || self.tracked == self.conn)
+        {
             // Over HTTP the transport confirms (each POST is answered) or reports what it
             // could not deliver: `on_delivered`/`on_undelivered`.
             self.out_serial += 1;

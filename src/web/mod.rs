@@ -496,6 +496,11 @@ impl Driver {
         self.shared.port.ws()
     }
 
+    /// Sets the Port's transport maker (see `Port::pm` in `src/glue.js`).
+    pub fn set_maker(&self, f: &JsValue) {
+        self.shared.port.set_maker(f);
+    }
+
     /// The transport's own buffer in bytes (0 without one).
     pub fn socket_buffered(&self) -> f64 {
         self.shared.port.buffered()
@@ -634,6 +639,10 @@ extern "C" {
     /// Releases the socket, the timer and the listeners; idempotent.
     #[wasm_bindgen(method, js_name = d)]
     fn d(this: &Port);
+    /// Sets the transport maker `f(url, transport)` the Port asks first (JS `shared`: a
+    /// follower tab's link to the leader tab); it returns a socket-like object or nothing.
+    #[wasm_bindgen(method, js_name = pm)]
+    fn set_maker(this: &Port, f: &JsValue);
 
     /// Milliseconds from a monotonic clock (`performance.now()`, else `Date.now()`).
     #[wasm_bindgen(static_method_of = Port, js_name = n)]
@@ -968,6 +977,7 @@ impl Shared {
                         i.engine.on_timer(now);
                     }
                     11 => e.on_delivered(conn, n as u64),
+                    15 => e.track_deliveries(conn),
                     12 => e.on_undelivered(conn, n as u64, now),
                     13 => e.on_probe(conn, n == 1.0, now),
                     4 => e.on_online(now),

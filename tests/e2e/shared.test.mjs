@@ -1,0 +1,249 @@
+// Issue 17, part 2: one connection for all tabs (`shared: "name"`), end to end: the built
+// package (pkg/) in headless Chromium, tabs as pages of one browser context, against the
+// reference server. What's tested:
+// - 2 and 5 tabs: the server sees exactly one connection; every tab's sends arrive once, in
+//   order; server events reach every tab; a request's reply reaches only the tab that asked
+//   (the others get nothing), requests from all tabs at once each get their own answer; the
+//   server's requests are answered once (by the tab that handles them); the first state
+//   events are as for a normal socket
+// - the leader tab closed while 4 followers send 300 numbered messages each: no message
+//   lost (duplicates counted), one connection at the end, the takeover time measured
+// - a hung leader tab (its main thread blocked for 8 s): a follower takes over within the
+//   documented time and the old leader steps down when it runs again (one connection again)
+// - a hidden leader tab (a second tab in the same window over raw CDP: truly hidden and
+//   throttled): requests through it keep answering promptly
+// - option checks: the `shared` type and length, and the options it does not work with
+// Figures are printed as `shared: {...}` lines (BENCHMARKS.md, "Shared connection").
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { evaluate, launchCdp } from "./cdp.mjs";
+import { launchBrowser, serverUrl, stats, tag, waitFor } from "./helpers.mjs";
+
+let browser;
+const pageErrors = [];
+const wsBase = () => serverUrl().replace(/^http/, "ws");
+
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  assert.deepEqual(pageErrors, []);
+});
+
+/** Opens `n` tabs (pages of one new context) on the harness, each with `window.s` = a shared socket. */
+async function tabs(n, t, opts = {}, ctx = undefined) {
+  ctx ??= await browser.newContext();
+  const pages = [];
+  for (let i = 0; i < n; i++) pages.push(await tab(ctx, t, opts, i));
+  return { ctx, pages };
+}
+
+async function tab(ctx, t, opts, i) {
+  const p = await ctx.newPage();
+  p.on("pageerror", (e) => pageErrors.push(String(e.stack || e)));
+  await p.goto(serverUrl() + "/harness.html");
+  await p.waitForFunction(() => document.title === "ready", null, { timeout: 20_000 });
+  await p.evaluate(([url, opts, i]) => {
+    const s = (window.s = new window.steady.SteadySocket(url, opts));
+    window.tabNo = i;
+    window.log = [];
+    window.msgs = [];
+    for (const n of ["open", "close", "reconnecting", "error", "state"]) s.on(n, (e) => window.log.push([n, e, performance.now()]));
+    s.on("message", (m) => window.msgs.push(m));
+  }, [`${wsBase()}/ws?tag=${t}`, { shared: t, reconnect: { minDelayMs: 200 }, ...opts }, i]);
+  return p;
+}
+
+const allOpen = (pages) => Promise.all(pages.map((p) => p.waitForFunction(() => window.s.state == "open", null, { timeout: 10_000 })));
+const leaders = async (pages) => (await Promise.all(pages.map((p) => p.evaluate(() => window.s._t.ld)))).filter(Boolean).length;
+async function serverLog(t, type) {
+  const res = await fetch(`${serverUrl()}/control/log?type=${type}&tag=${t}`);
+  return (await res.json()).events;
+}
+
+for (const n of [2, 5]) {
+  test(`${n} tabs share one connection: sends, events, requests routed to the asker`, async () => {
+    const t = tag(`shared${n}`);
+    const { ctx, pages } = await tabs(n, t);
+    try {
+      await allOpen(pages);
+      assert.equal(await leaders(pages), 1, "exactly one leader");
+      assert.equal((await stats({ tag: t })).connections, 1, "the server sees one connection");
+      // The first events are a normal socket's: connecting → open (no "closed" start).
+      for (const p of pages) {
+        const first = await p.evaluate(() => window.log.filter((x) => x[0] == "state").map((x) => `${x[1].from}>${x[1].to}`));
+        assert.deepEqual(first, ["connecting>open"]);
+      }
+      // Every tab sends 20 numbered messages and 3 requests at once.
+      const replies = await Promise.all(pages.map((p, i) => p.evaluate(async (i) => {
+        for (let k = 0; k < 20; k++) window.s.send("num", { tab: i, k });
+        return Promise.all([1, 2, 3].map((k) => window.s.request("add", { a: i * 100, b: k })));
+      }, i)));
+      replies.forEach((r, i) => assert.deepEqual(r, [i * 100 + 1, i * 100 + 2, i * 100 + 3], `tab ${i}'s replies`));
+      await waitFor(async () => (await serverLog(t, "num")).length >= 20 * n, 5000, { message: "all messages at the server" });
+      const got = await serverLog(t, "num");
+      assert.equal(got.length, 20 * n, "each message once");
+      for (let i = 0; i < n; i++) {
+        assert.deepEqual(got.filter((e) => e.data.tab == i).map((e) => e.data.k), [...Array(20).keys()], `tab ${i}: in order`);
+      }
+      assert.equal(new Set(got.map((e) => e.conn)).size, 1, "one connection carried them all");
+      // The server echoes events: every tab hears every tab's events (one connection).
+      await Promise.all(pages.map((p) => p.waitForFunction((n) => window.msgs.filter((m) => m.type == "num").length == 20 * n, n, { timeout: 5000 })));
+      // Replies are not events: no tab saw a reply as a message.
+      for (const p of pages) assert.equal(await p.evaluate(() => window.msgs.filter((m) => m.type != "num").length), 0);
+      assert.equal((await stats({ tag: t })).connections, 1, "still one connection");
+    } finally {
+      await ctx.close();
+    }
+  });
+}
+
+test("the leader tab closed under load: nothing lost, one connection, takeover measured", async () => {
+  const t = tag("takeover");
+  const { ctx, pages } = await tabs(5, t);
+  try {
+    await allOpen(pages);
+    const lead = (await Promise.all(pages.map((p) => p.evaluate(() => window.s._t.ld)))).indexOf(true);
+    const followers = pages.filter((_, i) => i != lead);
+    // Each follower sends 300 numbered messages, one every 2 ms (a macrotask each).
+    const N = 300;
+    const done = followers.map((p) => p.evaluate((N) => new Promise((res) => {
+      let k = 0;
+      const tick = () => {
+        window.s.send("load", { tab: window.tabNo, k: k++ });
+        if (k < N) setTimeout(tick, 2);
+        else res();
+      };
+      tick();
+    }), N));
+    await waitFor(async () => (await serverLog(t, "load")).length > 200, 10_000, { message: "load flowing" });
+    const closedAt = Date.now();
+    await pages[lead].close({ runBeforeUnload: false });
+    await Promise.all(done);
+    // Every follower ends open, its queue empty.
+    await Promise.all(followers.map((p) => p.waitForFunction(() => window.s.state == "open" && window.s.queued == 0, null, { timeout: 15_000 })));
+    assert.equal(await leaders(followers), 1, "one new leader");
+    await waitFor(async () => (await stats({ tag: t })).connections == 1, 5000, { message: "one connection" });
+    // Takeover: from the close to each follower's next `open` (its page clock).
+    const takeover = await Promise.all(followers.map((p) => p.evaluate((at) => {
+      const t0 = at + performance.now() - Date.now(); // the close, on this page's clock
+      const o = window.log.find((x) => x[0] == "open" && x[2] > t0);
+      return o ? o[2] - t0 : null;
+    }, closedAt)));
+    await waitFor(async () => {
+      const got = await serverLog(t, "load");
+      return followers.length * N <= new Set(got.map((e) => `${e.data.tab}:${e.data.k}`)).size;
+    }, 10_000, { message: "every message at the server" });
+    const got = await serverLog(t, "load");
+    const keys = got.map((e) => `${e.data.tab}:${e.data.k}`);
+    const unique = new Set(keys);
+    assert.equal(unique.size, followers.length * N, "no message lost");
+    const figures = { tabs: 5, messages: followers.length * N, duplicates: keys.length - unique.size, takeoverMs: takeover.map((x) => Math.round(x)), connectionsAfter: (await stats({ tag: t })).connections };
+    console.log(`shared: ${JSON.stringify(figures)}`);
+    assert.ok(takeover.every((x) => x !== null && x < 3000), `every follower reopened within 3 s: ${takeover}`);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("a hung leader tab: a follower takes over; the old leader steps down when it runs again", { timeout: 60_000 }, async () => {
+  const t = tag("hung");
+  const { ctx, pages } = await tabs(3, t);
+  try {
+    await allOpen(pages);
+    const lead = (await Promise.all(pages.map((p) => p.evaluate(() => window.s._t.ld)))).indexOf(true);
+    const others = pages.filter((_, i) => i != lead);
+    const at = Date.now();
+    // The leader's main thread blocks for 8 s (a long task: nothing of it runs meanwhile).
+    await pages[lead].evaluate(() => setTimeout(() => {
+      const t0 = Date.now();
+      while (Date.now() - t0 < 8000);
+    }, 0));
+    // A follower notices within 3 s of silence (+ its 1 s ping period) and leads.
+    await waitFor(async () => (await leaders(others)) == 1, 10_000, { interval: 50, message: "a follower took over" });
+    const tookMs = Date.now() - at;
+    await Promise.all(others.map((p) => p.waitForFunction(() => window.s.state == "open", null, { timeout: 5000 })));
+    const sum = await Promise.all(others.map((p, i) => p.evaluate((i) => window.s.request("add", { a: i, b: 10 }), i)));
+    assert.deepEqual(sum, [10, 11], "the new leader serves the other tabs");
+    // The old leader runs again, finds its lock stolen, steps down and rejoins as a follower.
+    await pages[lead].waitForFunction(() => !window.s._t.ld && window.s.state == "open", null, { timeout: 15_000 });
+    assert.equal(await pages[lead].evaluate(() => window.s.request("add", { a: 2, b: 2 })), 4);
+    assert.equal(await leaders(pages), 1, "one leader again");
+    await waitFor(async () => (await stats({ tag: t })).connections == 1, 15_000, { message: "one connection again" });
+    console.log(`shared: ${JSON.stringify({ hungLeaderTakeoverMs: tookMs })}`);
+    assert.ok(tookMs < 6000, `took over in ${tookMs} ms`);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("a hidden leader tab keeps serving the other tabs promptly", { timeout: 120_000 }, async () => {
+  const cdp = launchCdp();
+  try {
+    const t = tag("hiddenlead");
+    const url = `${wsBase()}/ws?tag=${t}`;
+    const mk = async (newWindow) => {
+      const { targetId } = await cdp.send("Target.createTarget", { url: serverUrl() + "/harness.html", newWindow });
+      const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true });
+      const ev = (expr) => evaluate(cdp, sessionId, expr);
+      await waitFor(() => ev("document.title === 'ready'"), 20_000, { interval: 50, message: "harness ready" });
+      await ev(`window.s = new steady.SteadySocket(${JSON.stringify(url)}, { shared: ${JSON.stringify(t)} }); 1`);
+      await waitFor(() => ev("window.s.state == 'open'"), 10_000, { interval: 50, message: "open" });
+      return ev;
+    };
+    const lead = await mk(false);
+    const follow = await mk(false); // the same window: the leader's tab is now hidden
+    await waitFor(async () => (await lead("document.visibilityState")) === "hidden", 10_000, { message: "leader hidden" });
+    assert.equal(await lead("s._t.ld"), true);
+    // Past the intensive-throttling grace period (10 s in launchCdp): the leader's page timers
+    // are throttled to once a minute, but it relays from message events.
+    const t0 = Date.now();
+    await waitFor(async () => Date.now() - t0 > 12_000, 15_000, { interval: 500, message: "12 s hidden" });
+    const rtts = JSON.parse(await follow(`(async () => { const r = []; for (let i = 0; i < 20; i++) { const t = performance.now(); await s.request("add", {a: i, b: 1}); r.push(performance.now() - t); } return JSON.stringify(r); })()`));
+    rtts.sort((x, y) => x - y);
+    console.log(`shared: ${JSON.stringify({ hiddenLeaderRequestMs: { p50: +rtts[10].toFixed(2), max: +rtts[19].toFixed(2) } })}`);
+    assert.ok(rtts[19] < 500, `requests through the hidden leader: max ${rtts[19]} ms`);
+    assert.equal(await follow("s.state"), "open");
+    assert.equal((await stats({ tag: t })).connections, 1);
+  } finally {
+    await cdp.close();
+  }
+});
+
+test("shared: option checks", async () => {
+  const { ctx, pages } = await tabs(0, "x");
+  try {
+    const p = await ctx.newPage();
+    await p.goto(serverUrl() + "/harness.html");
+    await p.waitForFunction(() => document.title === "ready", null, { timeout: 20_000 });
+    const errs = await p.evaluate((url) => {
+      const { SteadySocket } = window.steady;
+      const e = (o) => {
+        try {
+          new SteadySocket(url, o).free();
+          return "ok";
+        } catch (x) {
+          return `${x.name}: ${x.message}`;
+        }
+      };
+      return [
+        e({ shared: 1 }),
+        e({ shared: "" }),
+        e({ shared: "a".repeat(201) }),
+        e({ shared: "a", delivery: "at-least-once" }),
+        e({ shared: "a", protocol: { encode: JSON.stringify, decode: JSON.parse } }),
+        e({ shared: "a", protocol: "raw" }),
+      ];
+    }, `${wsBase()}/ws?tag=x`);
+    assert.match(errs[0], /^TypeError: .*option `shared` must be a string/);
+    assert.match(errs[1], /^RangeError: .*option `shared` must be 1 to 200/);
+    assert.match(errs[2], /^RangeError: .*option `shared`/);
+    assert.match(errs[3], /^TypeError: .*option `shared` does not work with delivery/);
+    assert.match(errs[4], /^TypeError: .*option `shared` needs protocol "v1" or "raw"/);
+    assert.equal(errs[5], "ok");
+  } finally {
+    await ctx.close();
+  }
+});
