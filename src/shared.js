@@ -18,7 +18,7 @@
 //   steps down when it runs again.
 //
 // Message shapes: up {k:"hi"|"x"|"q", p} and {k:"f", p, d, g}; down {k:"ok"|"no"|"Q"|"n", p, l, …},
-// {k:"f", p, d}, {k:"a", a: [[p, g]…]}, {k:"e", d}, {k:"lead"|"up"|"bye", l}, {k:"down", l, c, r}.
+// {k:"f", p, d}, {k:"a", a: [[p, g]…]}, {k:"e", d}, {k:"lead"|"up"|"bye", l}, {k:"down", l, c, r, w}.
 
 const ID = () => globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36);
 /** How long a leader may stay silent before a follower takes the lock (ms). */
@@ -204,18 +204,18 @@ export class Tabs {
       }
     }
     if (!p || this.ld) return;
-    if (k == "e") return p.readyState == 1 && p.onmessage?.({ data: m.d });
+    if (k == "e") return p.readyState == 1 && p.onmessage?.({ data: m.d instanceof Uint8Array ? m.d.slice().buffer : m.d });
     if (k == "a") {
       for (const [q, g] of m.a) if (q == p.p) p.acked(g);
       return;
     }
+    if (k == "down") return p.end(m.c, m.r, m.w);
     if (m.p != p.p) return;
     if (k == "f") return p.readyState == 1 && p.onmessage?.({ data: m.d });
     if (k == "ok") return p.opened(m.l, m.u, m.r);
     if (k == "Q") return (p.w = 0);
     if (k == "no") return p.end(1013, "the leader tab is not connected");
     if (k == "n") return p.end(1012, "the leader tab changed");
-    if (k == "down") return p.end(m.c, m.r, 1);
   }
 
   // ---------- leader side ----------
@@ -304,7 +304,7 @@ export class Tabs {
     else if (k == 1) this.post({ k: "up", l: this.id });
     else if (k == 2) {
       this.ps.clear();
-      this.post({ k: "down", l: this.id, c: a, r: v });
+      this.post({ k: "down", l: this.id, c: a, r: v, w: b & 1 });
     }
   }
 }

@@ -6,6 +6,11 @@
 //   (the others get nothing), requests from all tabs at once each get their own answer; the
 //   server's requests are answered once (by the tab that handles them); the first state
 //   events are as for a normal socket
+// - the server's requests: answered once per request, by a tab that handles them (a follower
+//   alone, then the leader too)
+// - protocol "raw": text and binary frames relayed both ways, one connection
+// - the server drops the connection and refuses for 600 ms: every tab sees open, close, open;
+//   the messages each tab queued meanwhile arrive once, in order
 // - the leader tab closed while 4 followers send 300 numbered messages each: no message
 //   lost (duplicates counted), one connection at the end, the takeover time measured
 // - a hung leader tab (its main thread blocked for 8 s): a follower takes over within the
@@ -18,7 +23,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { evaluate, launchCdp } from "./cdp.mjs";
-import { launchBrowser, serverUrl, stats, tag, waitFor } from "./helpers.mjs";
+import { control, launchBrowser, serverUrl, stats, tag, waitFor } from "./helpers.mjs";
 
 let browser;
 const pageErrors = [];
@@ -99,6 +104,88 @@ for (const n of [2, 5]) {
     }
   });
 }
+
+test("the server's requests are answered once, by a tab that handles them", async () => {
+  const t = tag("sharedask");
+  const { ctx, pages } = await tabs(3, t);
+  try {
+    await allOpen(pages);
+    const lead = (await Promise.all(pages.map((p) => p.evaluate(() => window.s._t.ld)))).indexOf(true);
+    const f = pages.filter((_, i) => i != lead);
+    // Only one follower handles "confirm": it answers; the server logs one reply.
+    await f[1].evaluate(() => window.s.handle("confirm", (d) => ({ ok: d.q * 2, by: window.tabNo })));
+    await f[0].evaluate(() => window.s.send("ask", { type: "confirm", id: 7, data: { q: 21 } }));
+    await waitFor(async () => (await serverLog(t, "reply")).length >= 1, 5000, { message: "a reply" });
+    // Then the leader handles it too: still one reply per request.
+    await pages[lead].evaluate(() => window.s.handle("confirm", (d) => ({ ok: d.q * 2, by: "leader" })));
+    await f[0].evaluate(() => window.s.send("ask", { type: "confirm", id: 8, data: { q: 1 } }));
+    await waitFor(async () => (await serverLog(t, "reply")).length >= 2, 5000, { message: "the second reply" });
+    // Every tab hears the server's `answer` events (one per reply), so all replies are in.
+    await Promise.all(pages.map((p) => p.waitForFunction(() => window.msgs.filter((m) => m.type == "answer").length >= 2, null, { timeout: 5000 })));
+    const replies = (await serverLog(t, "reply")).map((e) => e.data);
+    assert.equal(replies.length, 2, `one reply per request: ${JSON.stringify(replies)}`);
+    assert.deepEqual(replies[0], { replyTo: 7, data: { ok: 42, by: await f[1].evaluate(() => window.tabNo) } });
+    assert.deepEqual(replies[1], { replyTo: 8, data: { ok: 2, by: "leader" } });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("raw frames, text and binary, both ways through the leader", async () => {
+  const t = tag("sharedraw");
+  const ctx = await browser.newContext();
+  try {
+    const pages = [];
+    for (let i = 0; i < 2; i++) {
+      const p = await ctx.newPage();
+      await p.goto(serverUrl() + "/harness.html");
+      await p.waitForFunction(() => document.title === "ready", null, { timeout: 20_000 });
+      await p.evaluate(([url, t]) => {
+        window.s = new window.steady.SteadySocket(url, { shared: t, protocol: "raw" });
+        window.msgs = [];
+        window.s.on("message", (m) => window.msgs.push(m.data instanceof Uint8Array ? [...m.data] : m.data));
+      }, [`${wsBase()}/ws/raw?tag=${t}`, t]);
+      pages.push(p);
+    }
+    await allOpen(pages);
+    const follower = (await pages[0].evaluate(() => window.s._t.ld)) ? pages[1] : pages[0];
+    await follower.evaluate(() => {
+      window.s.send("plain text");
+      window.s.send(new Uint8Array([1, 2, 255]));
+    });
+    for (const p of pages) {
+      await p.waitForFunction(() => window.msgs.length >= 2, null, { timeout: 5000 });
+      assert.deepEqual(await p.evaluate(() => window.msgs), ["plain text", [1, 2, 255]]);
+    }
+    assert.equal((await stats({ tag: t })).connections, 1);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("the server drops the connection: every tab sees close and open; what they queued meanwhile arrives once", async () => {
+  const t = tag("shareddrop");
+  const { ctx, pages } = await tabs(3, t);
+  try {
+    await allOpen(pages);
+    await control("refuse", { ms: 600, drop: 1, tag: t });
+    // Every tab notices, then sends 10 messages while the server refuses.
+    await Promise.all(pages.map((p) => p.waitForFunction(() => window.s.state != "open", null, { timeout: 5000 })));
+    await Promise.all(pages.map((p, i) => p.evaluate((i) => { for (let k = 0; k < 10; k++) window.s.send("q", { tab: i, k }); }, i)));
+    await allOpen(pages);
+    await waitFor(async () => (await serverLog(t, "q")).length >= 30, 10_000, { message: "the backlog at the server" });
+    const got = await serverLog(t, "q");
+    assert.equal(got.length, 30, "each once");
+    for (let i = 0; i < 3; i++) assert.deepEqual(got.filter((e) => e.data.tab == i).map((e) => e.data.k), [...Array(10).keys()]);
+    for (const p of pages) {
+      const names = await p.evaluate(() => window.log.map((x) => x[0]).filter((n) => n == "close" || n == "open"));
+      assert.deepEqual(names.slice(0, 3), ["open", "close", "open"], "open, close, open in every tab");
+    }
+    assert.equal((await stats({ tag: t })).connections, 1);
+  } finally {
+    await ctx.close();
+  }
+});
 
 test("the leader tab closed under load: nothing lost, one connection, takeover measured", async () => {
   const t = tag("takeover");
