@@ -145,6 +145,17 @@ export interface Options {
    */
   delivery?: "at-most-once" | "at-least-once";
   /**
+   * One connection for all tabs of this origin that use the same name (1 to 200 characters):
+   * one tab (the leader, elected with a Web Lock) holds the connection; the others reach the
+   * server through it over `BroadcastChannel`, with the same API. Server events reach every
+   * tab; replies reach the tab that asked; a leader that closes is replaced in ~50 ms, one
+   * that stops answering for 3 s within ~5 s. Protocol `"v1"` or `"raw"` only, not with
+   * `delivery: "at-least-once"` or `sockjs` (`TypeError`). Without `BroadcastChannel` and
+   * `navigator.locks` (e.g. Node) the socket connects on its own. See the README, "One
+   * connection for all tabs". @default undefined (off)
+   */
+  shared?: string;
+  /**
    * The transports, most preferred first (README "Transports"). Attempts use the first; one that
    * has never opened and fails 2 attempts in a row is left for the next (the last is kept); the
    * one that opened is kept for the socket's life; while on a later one, the first is probed in

@@ -18,6 +18,11 @@ async function main(): Promise<void> {
     maxMessageBytes: 16 << 20,
   };
   const s = new SteadySocket<In, Out, Req>("wss://example.com/ws", opts);
+  // One connection for all tabs: a name.
+  const tabs = new SteadySocket<In, Out, Req>("wss://example.com/ws", { shared: "chat" });
+  tabs.free();
+  // @ts-expect-error: `shared` is a name, not a flag
+  new SteadySocket("wss://example.com/ws", { shared: true });
   const provided = new SteadySocket(async () => "wss://example.com/ws?token=x", { reconnect: false, heartbeat: false });
   provided.free();
 
