@@ -6,7 +6,9 @@
 //!   `"upgrade"` and opens the first transport at once, with no loss and nothing twice;
 //! - HTTP delivery reports: `on_delivered` confirms, `on_undelivered` puts messages back at
 //!   the front of the queue in order (re-sent once on the next connection), and what was
-//!   neither confirmed nor known undelivered is reported `Lost`.
+//!   neither confirmed nor known undelivered is reported `Lost`;
+//! - a WebSocket connection marked with `track_deliveries` (JS `shared`: a follower tab's link
+//!   to the leader) reports the same way; only that connection.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -154,6 +156,39 @@ fn http_delivery_reports_requeue_or_report_lost() {
     s.run_until_state(State::Connecting, 10_000.0).unwrap();
     s.open();
     assert_eq!(s.sent_numbers(), [1, 2, 3, 4, 3, 4, 5], "3 and 4 again, before 5");
+}
+
+#[test]
+fn a_tracked_websocket_connection_reports_like_http_and_only_that_connection() {
+    // JS `shared`: a follower tab's link to the leader is opened as a WebSocket but reports
+    // deliveries (`track_deliveries`): unacked messages go back to the queue, in order.
+    let mut s = Sim::new(config(&[Transport::WebSocket]));
+    s.run_until_state(State::Connecting, 10_000.0).unwrap();
+    let c = s.e.conn();
+    s.e.track_deliveries(c);
+    s.open();
+    for n in 1..=3 {
+        s.send(n).unwrap();
+    }
+    assert_eq!(s.tags.iter().map(|t| t.0).collect::<Vec<_>>(), [1, 2, 3]);
+    s.e.on_delivered(c, 1);
+    s.e.on_undelivered(c, 1, s.now);
+    s.pump();
+    assert_eq!(s.e.queued(), 2, "2 and 3 are queued again");
+    s.drop_conn();
+    assert!(
+        !s.take_events().iter().any(|e| matches!(e, Event::Lost { .. })),
+        "nothing lost: every message was acked or queued again"
+    );
+    // The next connection is not tracked unless the driver says so: no tags are kept.
+    s.run_until_state(State::Connecting, 10_000.0).unwrap();
+    s.e.track_deliveries(c); // a stale conn: ignored
+    s.open();
+    assert_eq!(s.sent_numbers(), [1, 2, 3, 2, 3], "2 and 3 again, once, in order");
+    s.send(4).unwrap();
+    s.drop_conn();
+    let lost = s.take_events().iter().filter(|e| matches!(e, Event::Lost { .. })).count();
+    assert_eq!(lost, 0, "an untracked connection without a heartbeat confirms nothing");
 }
 
 #[test]

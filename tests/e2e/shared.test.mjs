@@ -13,6 +13,7 @@
 //   the messages each tab queued meanwhile arrive once, in order
 // - the leader tab closed while 4 followers send 300 numbered messages each: no message
 //   lost (duplicates counted), one connection at the end, the takeover time measured
+// - the leader tab reloads: another tab leads, the reloaded page's new socket follows
 // - a hung leader tab (its main thread blocked for 8 s): a follower takes over within the
 //   documented time and the old leader steps down when it runs again (one connection again)
 // - a hidden leader tab (a second tab in the same window over raw CDP: truly hidden and
@@ -230,6 +231,30 @@ test("the leader tab closed under load: nothing lost, one connection, takeover m
     const figures = { tabs: 5, messages: followers.length * N, duplicates: keys.length - unique.size, takeoverMs: takeover.map((x) => Math.round(x)), connectionsAfter: (await stats({ tag: t })).connections };
     console.log(`shared: ${JSON.stringify(figures)}`);
     assert.ok(takeover.every((x) => x !== null && x < 3000), `every follower reopened within 3 s: ${takeover}`);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("the leader tab reloads: another tab leads, the reloaded one joins as a follower", async () => {
+  const t = tag("reload");
+  const { ctx, pages } = await tabs(3, t);
+  try {
+    await allOpen(pages);
+    const lead = (await Promise.all(pages.map((p) => p.evaluate(() => window.s._t.ld)))).indexOf(true);
+    const at = Date.now();
+    await pages[lead].reload();
+    await pages[lead].waitForFunction(() => document.title === "ready", null, { timeout: 20_000 });
+    await pages[lead].evaluate(([url, t]) => {
+      window.s = new window.steady.SteadySocket(url, { shared: t });
+    }, [`${wsBase()}/ws?tag=${t}`, t]);
+    await allOpen(pages);
+    const tookMs = Date.now() - at;
+    assert.equal(await pages[lead].evaluate(() => window.s._t.ld), false, "the reloaded tab follows");
+    assert.equal(await leaders(pages), 1);
+    assert.equal(await pages[lead].evaluate(() => window.s.request("add", { a: 20, b: 1 })), 21);
+    await waitFor(async () => (await stats({ tag: t })).connections == 1, 5000, { message: "one connection" });
+    console.log(`shared: ${JSON.stringify({ leaderReloadAllOpenMs: tookMs })}`);
   } finally {
     await ctx.close();
   }
