@@ -105,7 +105,7 @@ export class Hub {
   v = null; // promises returned by `open` handlers during this dispatch
   a = new Map(); // reliable mode: seq → [resolve, reject] of `send(…, {ack: true})`, in seq order
   sh = null; // `shared`: the Tabs (src/shared.js), told every note
-  rf = new Map(); // `shared` leader: frames relayed for other tabs waiting in the queue → count
+  rf = new Map(); // `shared` leader: frames relayed for other tabs → their pipes (oldest first)
 
   /** The socket (for the DOM surface, replies and the gate), if still alive. */
   get sk() {
@@ -206,11 +206,8 @@ export class Hub {
   /** One engine note (codes: src/js.rs `JsSink::note`). */
   e(k, a, b, c, v, w) {
     if (this.sh?.tap(k, a, b, v, w)) return;
-    if ((k == 9 || k == 10) && this.rf.size) {
-      // A relayed frame of another tab (`shared`): its outcome is not this tab's event.
-      const n = this.rf.get(v);
-      if (n) return n > 1 ? this.rf.set(v, n - 1) : this.rf.delete(v);
-    }
+    // A relayed frame of another tab (`shared`): its outcome is that tab's event.
+    if ((k == 9 || k == 10 || k == 19) && this.rf.has(v)) return this.sh.out(k, b, v);
     switch (k) {
       case 0: return this.emit("state", { from: STATES[a], to: STATES[b] });
       case 1: {

@@ -203,6 +203,13 @@ export class Tabs {
         return;
       }
     }
+    if (k == "L") {
+      // A message of this tab the leader had taken: its connection dropped it (`drop`,
+      // connection-lost) or lost it unconfirmed (`lost`), as this tab's own socket would.
+      if (this.ld || !m.p.startsWith(this.id + ".")) return;
+      const h = this.h, [type, data] = h.desc(h.m == 1 ? 1 : 0, m.d);
+      return m.n == 19 ? h.emit("lost", { type, data }) : h.emit("drop", { type, data, reason: "connection-lost" });
+    }
     if (!p || this.ld) return;
     if (k == "e") return p.readyState == 1 && p.onmessage?.({ data: m.d instanceof Uint8Array ? m.d.slice().buffer : m.d });
     if (k == "a") {
@@ -267,23 +274,39 @@ export class Tabs {
           const id = o.id, back = (x) => this.post({ k: "f", p, d: JSON.stringify({ replyTo: id, ...x }) });
           let r;
           try {
-            r = this.s.request(o.type, o.data, { timeoutMs: 864e5 });
+            // The asking tab times it out by its own deadline; here, at most 10 minutes.
+            r = this.s.request(o.type, o.data, { timeoutMs: 6e5 });
           } catch {
             return false;
           }
           r.then(
             (v) => back({ data: v ?? null }),
-            (e) => back({ error: e.kind == "remote" ? e.data : { message: e.message, code: e.kind } }),
+            // connection-lost, closed: the asking tab's link ends too, and its own request
+            // fails the same way; other failures come back as its error (kind "remote").
+            (e) => e.kind == "connection-lost" || e.kind == "closed" || back({ error: e.kind == "remote" ? e.data : { message: e.message, code: e.kind } }),
           );
           return true;
         }
       }
     }
+    // Remembered (the last 4096) so that its `drop`/`lost` goes to its tab, not to this one's
+    // handlers (before the send: a refusal reports at once).
+    const rf = h.rf, q = rf.get(d);
+    q ? q.push(p) : rf.set(d, [p]);
+    if (rf.size > 4096) rf.delete(rf.keys().next().value);
     const r = c.t(d, d.length, 1);
-    if (r > 2) return false;
-    // A relayed frame that waits in this socket's queue: its `sent`/`drop` is not this tab's.
-    if (r == 1) h.rf.set(d, (h.rf.get(d) ?? 0) + 1);
+    if (r > 2) {
+      this.out(0, 0, d);
+      return false;
+    }
     return true;
+  }
+
+  /** A relayed frame's note (9 drop, 10 sent, 19 lost; 0 forget): a drop or loss goes to its tab. */
+  out(k, b, d) {
+    const rf = this.h.rf, q = rf.get(d), p = q.shift();
+    if (!q.length) rf.delete(d);
+    if (k == 9 || k == 19) this.post({ k: "L", p, n: k, r: b, d });
   }
 
   /** An engine note (Hub.e): on the leader, server traffic and the connection's state go to the followers. True: the note is swallowed. */

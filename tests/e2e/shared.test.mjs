@@ -11,6 +11,8 @@
 // - protocol "raw": text and binary frames relayed both ways, one connection
 // - the server drops the connection and refuses for 600 ms: every tab sees open, close, open;
 //   the messages each tab queued meanwhile arrive once, in order
+// - the leader's connection goes half-open while a follower sends: each of its messages is a
+//   `lost` event in the follower, none in the leader
 // - the leader tab closed while 4 followers send 300 numbered messages each: no message
 //   lost (duplicates counted), one connection at the end, the takeover time measured
 // - the leader tab reloads: another tab leads, the reloaded page's new socket follows
@@ -183,6 +185,25 @@ test("the server drops the connection: every tab sees close and open; what they 
       assert.deepEqual(names.slice(0, 3), ["open", "close", "open"], "open, close, open in every tab");
     }
     assert.equal((await stats({ tag: t })).connections, 1);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("a message the leader's connection lost is the sending tab's `lost` event, not the leader's", async () => {
+  const t = tag("sharedlost");
+  const { ctx, pages } = await tabs(2, t, { heartbeat: { intervalMs: 300, timeoutMs: 300 } });
+  try {
+    await allOpen(pages);
+    const lead = (await Promise.all(pages.map((p) => p.evaluate(() => window.s._t.ld)))).indexOf(true);
+    const [L, F] = [pages[lead], pages[1 - lead]];
+    for (const p of pages) await p.evaluate(() => { window.lost = []; window.s.on("lost", (e) => window.lost.push(e)); });
+    // The server stops reading and answering: messages sent now are never confirmed by a pong.
+    await control("halfopen", { ms: 5000, tag: t });
+    await F.evaluate(() => { for (let k = 0; k < 5; k++) window.s.send("gone", { k }); });
+    await F.waitForFunction(() => window.lost.length >= 5, null, { timeout: 10_000 });
+    assert.deepEqual(await F.evaluate(() => window.lost.map((e) => `${e.type}:${e.data.k}`)), ["gone:0", "gone:1", "gone:2", "gone:3", "gone:4"]);
+    assert.deepEqual(await L.evaluate(() => window.lost), [], "the leader's app hears nothing of it");
   } finally {
     await ctx.close();
   }
