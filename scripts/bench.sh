@@ -9,7 +9,10 @@
 # I1 (steadysocket/socketio vs socket.io-client: tests/bench/sio-compare.mjs, results in
 # target/bench/sio-compare.json), J1 (steadysocket/sockjs vs sockjs-client:
 # tests/bench/sockjs-compare.mjs, which starts its own SockJS server, tests/e2e/sockjs-test-server.mjs;
-# results in target/bench/sockjs-compare.json) and T1 (the transports comparison: WebSocket vs SSE vs long polling vs naive polling, through a
+# results in target/bench/sockjs-compare.json), K1 (the `shared` option: tabs sharing one connection,
+# BroadcastChannel vs SharedWorker, takeover, server connections with N tabs:
+# tests/bench/shared-compare.mjs, with www/bench/shared-sw.js; results in
+# target/bench/shared-compare.json) and T1 (the transports comparison: WebSocket vs SSE vs long polling vs naive polling, through a
 # byte-counting proxy) is tests/bench/transports.mjs against the same reference server; it writes
 # target/bench/transports.json, www/bench/transports-results.json and www/screenshots/transports.png.
 # Env: BENCH_BASELINE_PKG=DIR (an earlier pkg/ build measured side by side),
@@ -21,6 +24,8 @@
 #      61614, 25673, epmd 43691); T1: BENCH_T_M, BENCH_T_RATE, BENCH_T_N, BENCH_POLL_MS,
 #      BENCH_T_IDLE_MS, BENCH_T_ONLY, BENCH_T_OUTPUTS (tests/bench/transports.mjs's header);
 #      J1: BENCH_SJ_N, BENCH_SJ_K, BENCH_SJ_TRANSPORTS (tests/bench/sockjs-compare.mjs's header);
+#      K1: BENCH_K1_K, BENCH_K1_R, BENCH_K1_N, BENCH_K1_TABS, BENCH_K1_TAKEOVERS
+#      (tests/bench/shared-compare.mjs's header);
 #      BENCH_SERVER=BIN (a steadysocket-server binary instead of the release build, e.g.
 #      SKIP_BUILD=1 BENCH_SERVER=target/debug/steadysocket-server BENCH_ONLY=J1: I1 and J1 only
 #      use it as a static file server).
@@ -123,7 +128,7 @@ case ",${BENCH_ONLY:-S1}," in
     ;;
 esac
 # tests/bench/run.mjs: every metric but T1 (its own default list when BENCH_ONLY is unset).
-if [ -z "${BENCH_ONLY:-}" ] || printf '%s\n' "${BENCH_ONLY//,/$'\n'}" | grep -qvE '^(T1|I1|J1)$'; then
+if [ -z "${BENCH_ONLY:-}" ] || printf '%s\n' "${BENCH_ONLY//,/$'\n'}" | grep -qvE '^(T1|I1|J1|K1)$'; then
   node tests/bench/run.mjs
 fi
 case ",${BENCH_ONLY:-T1}," in
@@ -142,5 +147,12 @@ case ",${BENCH_ONLY:-J1}," in
   *,J1,*)
     log "J1: SockJS (tests/bench/sockjs-compare.mjs)"
     STEADYSOCKET_SERVER=$BENCH_URL node tests/bench/sockjs-compare.mjs ;;
+esac
+# K1: the `shared` option (one connection for N tabs): tabs are pages of one browser context
+# against the reference server; it prints the JSON and writes target/bench/shared-compare.json.
+case ",${BENCH_ONLY:-K1}," in
+  *,K1,*)
+    log "K1: shared connection (tests/bench/shared-compare.mjs)"
+    STEADYSOCKET_SERVER=$BENCH_URL node tests/bench/shared-compare.mjs ;;
 esac
 log "done in $((SECONDS - T0)) s"

@@ -306,7 +306,7 @@ test("a hung leader tab: a follower takes over; the old leader steps down when i
     assert.equal(await leaders(pages), 1, "one leader again");
     await waitFor(async () => (await stats({ tag: t })).connections == 1, 15_000, { message: "one connection again" });
     console.log(`shared: ${JSON.stringify({ hungLeaderTakeoverMs: tookMs })}`);
-    assert.ok(tookMs < 6000, `took over in ${tookMs} ms`);
+    assert.ok(tookMs < 8000, `took over in ${tookMs} ms, before the 8 s block ended`);
   } finally {
     await ctx.close();
   }
