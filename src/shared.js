@@ -55,15 +55,17 @@ export class Tabs {
     // The page goes (closed, reloaded, or into the back/forward cache): the lead passes on at
     // once, and frames arriving from now on are left to the next leader (not relayed, not
     // acked: the followers send them again). Back from the cache: a follower again.
+    // The same when the browser freezes the page (Page Lifecycle `freeze`/`resume`): a frozen
+    // leader would stall every tab.
     this.ph = () => this.ld && this.closed(1);
     this.ps2 = (e) => {
-      if (e.persisted && this.on && !this.ld && !this.z) {
+      if ((e.type == "resume" || e.persisted) && this.on && !this.ld && !this.z) {
         this.wait();
         if (this.c.s() < 3) this.c.rc();
       }
     };
-    globalThis.addEventListener?.("pagehide", this.ph);
-    globalThis.addEventListener?.("pageshow", this.ps2);
+    this.ls = [[globalThis, "pagehide", this.ph], [globalThis, "pageshow", this.ps2], [globalThis.document, "freeze", this.ph], [globalThis.document, "resume", this.ps2]];
+    for (const [t, n, f] of this.ls) t?.addEventListener?.(n, f);
   }
 
   post(m) {
@@ -145,8 +147,7 @@ export class Tabs {
     this.ab?.abort();
     this.rel?.();
     this.pp?.end(1001, "");
-    globalThis.removeEventListener?.("pagehide", this.ph);
-    globalThis.removeEventListener?.("pageshow", this.ps2);
+    for (const [t, n, f] of this.ls) t?.removeEventListener?.(n, f);
     this.dn.close();
     this.up.close();
   }

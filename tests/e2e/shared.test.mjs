@@ -18,6 +18,8 @@
 // - the leader tab reloads: another tab leads, the reloaded page's new socket follows
 // - a hung leader tab (its main thread blocked for 8 s): a follower takes over within the
 //   documented time and the old leader steps down when it runs again (one connection again)
+// - a frozen leader tab (CDP Page.setWebLifecycleState, its `freeze` event): it hands over at
+//   once; when it resumes it rejoins as a follower (one connection again)
 // - a hidden leader tab (a second tab in the same window over raw CDP: truly hidden and
 //   throttled): requests through it keep answering promptly
 // - option checks: the `shared` type and length, and the options it does not work with
@@ -309,6 +311,39 @@ test("a hung leader tab: a follower takes over; the old leader steps down when i
     assert.ok(tookMs < 8000, `took over in ${tookMs} ms, before the 8 s block ended`);
   } finally {
     await ctx.close();
+  }
+});
+
+test("a frozen leader tab hands over at once and rejoins as a follower when it resumes", { timeout: 120_000 }, async () => {
+  const cdp = launchCdp();
+  try {
+    const t = tag("frozen");
+    const url = `${wsBase()}/ws?tag=${t}`;
+    const open = async () => {
+      const { targetId } = await cdp.send("Target.createTarget", { url: serverUrl() + "/harness.html", newWindow: false });
+      const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true });
+      const ev = (expr) => evaluate(cdp, sessionId, expr);
+      await waitFor(() => ev("document.title === 'ready'"), 20_000, { interval: 50, message: "harness ready" });
+      await ev(`window.s = new steady.SteadySocket(${JSON.stringify(url)}, { shared: ${JSON.stringify(t)} }); window.log = []; s.on("open", () => log.push(performance.now())); 1`);
+      await waitFor(() => ev("window.s.state == 'open'"), 10_000, { interval: 50, message: "open" });
+      return { sessionId, ev };
+    };
+    const a = await open();
+    const b = await open(); // the same window: a is hidden, as a tab the browser freezes
+    assert.equal(await a.ev("s._t.ld"), true, "the first tab leads");
+    const at = await b.ev("performance.now()");
+    await cdp.send("Page.setWebLifecycleState", { state: "frozen" }, a.sessionId);
+    await waitFor(() => b.ev("window.s._t.ld && window.s.state == 'open' && window.log.length > 1"), 10_000, { interval: 25, message: "the follower took over" });
+    const tookMs = (await b.ev("window.log.at(-1)")) - at;
+    assert.equal(await b.ev("s.request('add', {a: 1, b: 2})"), 3, "the new leader serves");
+    await cdp.send("Page.setWebLifecycleState", { state: "active" }, a.sessionId);
+    await waitFor(() => a.ev("!window.s._t.ld && window.s.state == 'open' && window.s._t.pp?.readyState == 1"), 15_000, { interval: 50, message: "the old leader rejoined as a follower" });
+    assert.equal(await a.ev("s.request('add', {a: 2, b: 2})"), 4, "served through the new leader");
+    await waitFor(async () => (await stats({ tag: t })).connections == 1, 15_000, { message: "one connection again" });
+    console.log(`shared: ${JSON.stringify({ frozenLeaderTakeoverMs: Math.round(tookMs) })}`);
+    assert.ok(tookMs < 2000, `took over in ${tookMs} ms`);
+  } finally {
+    await cdp.close();
   }
 });
 
