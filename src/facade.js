@@ -105,7 +105,8 @@ export class Hub {
   v = null; // promises returned by `open` handlers during this dispatch
   a = new Map(); // reliable mode: seq → [resolve, reject] of `send(…, {ack: true})`, in seq order
   sh = null; // `shared`: the Tabs (src/shared.js), told every note
-  rf = new Map(); // `shared` leader: frames relayed for other tabs → their pipes (oldest first)
+  rf = new Map(); // `shared` leader: frames relayed for other tabs → [pipe, tag, queued] (oldest first)
+  nx = false; // `shared` follower: the request being delivered is answered in another tab
 
   /** The socket (for the DOM surface, replies and the gate), if still alive. */
   get sk() {
@@ -207,7 +208,7 @@ export class Hub {
   e(k, a, b, c, v, w) {
     if (this.sh?.tap(k, a, b, v, w)) return;
     // A relayed frame of another tab (`shared`): its outcome is that tab's event.
-    if ((k == 9 || k == 10 || k == 19) && this.rf.has(v)) return this.sh.out(k, b, v);
+    if ((k == 9 || k == 10 || k == 19) && this.rf.has(v) && this.sh.out(k, b, v)) return;
     switch (k) {
       case 0: return this.emit("state", { from: STATES[a], to: STATES[b] });
       case 1: {
@@ -232,7 +233,7 @@ export class Hub {
       case 5: {
         const g = this.g; // free() in a `message` handler also skips the typed handlers
         // A numeric `id`: a request if the app handles its type (else an ordinary event).
-        const ask = k == 15 && this.hs.has(v);
+        const ask = k == 15 && this.hs.has(v) && !this.nx;
         if (ask && !(Number.isSafeInteger(a) && a >= 0)) {
           return this.emit("error", { kind: "protocol", message: `malformed frame: the id of a "${v}" request must be an integer from 0 to 2^53-1, got ${a}` });
         }
@@ -906,8 +907,6 @@ export class SteadySocket extends Base {
       delete po.transports;
       delete po.upgradeProbeMs;
       delete po.shared;
-      // Shared: the engine starts idle; it connects once this tab knows whether it leads.
-      if (share) po.autoConnect = false;
     }
     const packed = pack(po, [], m == 1 ? ["intervalMs", "timeoutMs", "ping", "pong"] : undefined);
     if (m == 1) {
@@ -947,48 +946,32 @@ export class SteadySocket extends Base {
     this.#enc = enc;
     this.#rel = rel;
     if (share) {
+      // The first attempt's transport waits (a few ms) for this tab's role: the real one if
+      // it leads, a link to the leader if not (src/shared.js).
       const c = this._c(), t = (hub.sh = this._t = new Tabs(this, c, hub, sh));
-      c.pm((u) => t.make(u));
-      // Sends queue (as with autoConnect: false) until the engine starts.
-      this._idle = true;
-      if (o.autoConnect !== false) {
-        t.sk0 = 1;
-        this.connect();
-      }
+      c.pm((u, mk) => t.make(u, mk));
+      if (o.autoConnect !== false) t.start();
     }
   }
 
-  /** Starts connecting if closed; `shared`: once this tab knows whether it leads. */
   connect() {
-    const t = this._t;
-    if (!t || t.on) return super.connect();
-    this._c();
-    t.st = 1;
-    t.start().then(() => {
-      t.st = 0;
-      t.sk = t.sk0; // the automatic start: no closed → connecting event
-      t.sk0 = 0;
-      if (t.on && !t.z) super.connect();
-    });
+    this._t?.start(); // (first: the attempt's transport waits for this tab's role)
+    super.connect();
   }
 
-  // `shared`: "connecting" while this tab learns whether it leads (a few ms).
-  get state() {
-    return this._t?.st ? (this._c(), "connecting") : super.state;
-  }
-
-  get readyState() {
-    return this._t?.st && !this._h.dead ? 0 : super.readyState;
-  }
-
-  close(code, reason) {
-    super.close(code, reason);
-    this._t?.closed();
+  reconnect() {
+    this._t?.start();
+    super.reconnect();
   }
 
   free() {
+    // A leader hands over once its connection has closed (what it sent arrives first).
+    let w;
+    try {
+      w = this._t?.ld ? this._c().w() : null;
+    } catch { /* freed */ }
     super.free();
-    this._t?.stop();
+    this._t?.stop(w);
   }
 
   /** The open event's `send`/`request`: through the gate of an open handler's Promise. */
@@ -1061,8 +1044,10 @@ export class SteadySocket extends Base {
     if (!isFn(handler)) throw new TypeError(P + "handler must be a function");
     const hs = this._h.hs;
     hs.set(type, handler);
+    this._t?.hs(); // shared: the leader routes the server's requests of `type` here
     return () => {
       if (hs.get(type) === handler) hs.delete(type);
+      this._t?.hs();
     };
   }
 

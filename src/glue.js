@@ -326,7 +326,7 @@ export class Port {
     this.x();
     let w;
     try {
-      w = this.mm?.(url, t) || this.mk(url, t);
+      w = this.mm?.(url, () => this.mk(url, t)) || this.mk(url, t);
     } catch (e) {
       return describe(e);
     }
@@ -345,7 +345,7 @@ export class Port {
     this.w = w;
   }
 
-  /** Sets the transport maker asked first: `f(url, t)` returns a socket-like object or nothing (JS `shared`: a follower tab's link to the leader, src/shared.js). */
+  /** Sets the transport maker asked first: `f(url, mk)` returns a socket-like object or nothing (JS `shared`: a follower tab's link to the leader, src/shared.js); `mk()` makes the usual one. */
   pm(f) {
     this.mm = f;
   }

@@ -1072,7 +1072,8 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// The transport of `conn` (the current one) reports what it delivered and what it
     /// surely did not, as an HTTP transport does ([`on_delivered`](Self::on_delivered),
     /// [`on_undelivered`](Self::on_undelivered)), though it is not one: JS `shared`, a
-    /// follower tab's link to the leader tab. Call it before its open.
+    /// follower tab's link to the leader tab. Call it before its open. The connection then
+    /// runs no heartbeat (the transport watches the link itself).
     pub fn track_deliveries(&mut self, conn: u64) {
         if conn == self.conn {
             self.tracked = conn;
@@ -1285,7 +1286,10 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             self.metrics.reconnects += 1;
         }
         let rtt = self.rtt;
-        self.heartbeat = self.heartbeat_cfg.clone().map(|c| {
+        // A tracked connection (a `shared` follower's link to the leader tab) has no
+        // heartbeat: its transport watches the link, and acks confirm what was sent.
+        let beats = self.tracked != self.conn;
+        self.heartbeat = self.heartbeat_cfg.clone().filter(|_| beats).map(|c| {
             match beat {
                 Some((send, recv)) => {
                     Heartbeat::beating(c, Some(f64::from(send)), Some(f64::from(recv)), now)

@@ -8,7 +8,7 @@
 // STEADYSOCKET_SERVER serves the pages (/harness.html: pkg/steadysocket.js), the SharedWorker
 // script (/bench/shared-sw.js: www/bench/shared-sw.js) and speaks protocol v1 on /ws (request
 // `add`, events echoed) and plain echo on /ws/raw; GET /control/stats?tag=T counts connections.
-// Four parts, every round (BENCH_ROUNDS, default 3), medians (and min–max) over the rounds:
+// Four parts; 1–3 every round (BENCH_ROUNDS, default 3), medians (and min–max) over the rounds:
 // 1. channel: the raw mechanisms, no library. K = 2000 sequential round trips of a 100 B string
 //    (post, await the answer, next; performance.now() around each; p50, p99 (the 1980th
 //    smallest) and the mean), from tab A:
@@ -31,8 +31,9 @@
 //      Promise resolved by the sender's `message` handler at the Nth "e" echo → `t1`;
 //      msg/s = N / (t1 − t0); from the follower, from the leader, from the plain socket. In
 //      shared mode every tab hears every echo: the other tabs' counts are checked (N, none extra);
-//    - main-thread CPU of each burst in every shared tab (sender, the other one, bystander): CDP `Performance.enable` with
-//      `timeDomain: "threadTicks"`, `Performance.getMetrics` in each page just before the burst
+//    - main-thread CPU of each burst in every shared tab (sender, the other one, bystander): CDP
+//      `Performance.enable` with `timeDomain: "threadTicks"`, `Performance.getMetrics` in each
+//      page just before the burst
 //      and after every tab got its N echoes; µs per message = ΔTaskDuration / N (every task on
 //      that renderer's main thread) and ΔScriptDuration / N (JS + wasm, no microtasks).
 //    100 requests and a burst of 500 unrecorded first (once).
@@ -44,8 +45,9 @@
 // 4. takeover: BENCH_K1_TAKEOVERS (default 5) times, a fresh context with 5 shared tabs, all
 //    open; `closeWallMs = Date.now()`, then the leader's `page.close()`; in each follower page
 //    `t0 = closeWallMs + performance.now() - Date.now()` (the close on that page's clock) and
-//    the time to its first `open` (and `close`) event after t0; until every follower is open,
-//    one leads and the server counts 1 connection.
+//    the time to its first `open` (and `close`) event after t0, once every follower is open;
+//    then how many lead and the server's count (waited for to reach 1, up to 5 s).
+// The pages are cross-origin isolated (the server sends COOP/COEP): fine-grained timers.
 // Prints JSON and writes target/bench/shared-compare.json (every round's figures too).
 // Env: STEADYSOCKET_SERVER, BENCH_ROUNDS (3), BENCH_K1_K (2000), BENCH_K1_R (500),
 // BENCH_K1_N (2000), BENCH_K1_TABS ("1,2,5,10"), BENCH_K1_TAKEOVERS (5).

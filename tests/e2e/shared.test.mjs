@@ -6,8 +6,10 @@
 //   (the others get nothing), requests from all tabs at once each get their own answer; the
 //   server's requests are answered once (by the tab that handles them); the first state
 //   events are as for a normal socket
-// - the server's requests: answered once per request, by a tab that handles them (a follower
-//   alone, then the leader too)
+// - tabs opened at the same moment (with and without reconnect): one connection, no error or
+//   reconnecting event; close() then reconnect()/connect() in a leader and a follower
+// - the server's requests: answered once per request, one handler call in all, by a tab that
+//   handles them (the first follower that registered, then the leader once it handles it)
 // - protocol "raw": text and binary frames relayed both ways, one connection
 // - the server drops the connection and refuses for 600 ms: every tab sees open, close, open;
 //   the messages each tab queued meanwhile arrive once, in order
@@ -110,6 +112,58 @@ for (const n of [2, 5]) {
   });
 }
 
+test("tabs opened at the same moment: one connection, no errors, even with reconnect: false", async () => {
+  for (const reconnect of [true, false]) {
+    const t = tag("together");
+    const ctx = await browser.newContext();
+    try {
+      const pages = [];
+      for (let i = 0; i < 6; i++) {
+        const p = await ctx.newPage();
+        p.on("pageerror", (e) => pageErrors.push(String(e.stack || e)));
+        await p.goto(serverUrl() + "/harness.html");
+        await p.waitForFunction(() => document.title === "ready", null, { timeout: 20_000 });
+        pages.push(p);
+      }
+      await Promise.all(pages.map((p) => p.evaluate(([url, t, reconnect]) => {
+        window.errs = [];
+        window.s = new window.steady.SteadySocket(url, { shared: t, reconnect });
+        window.s.on("error", (e) => window.errs.push(e.message));
+        window.s.on("reconnecting", () => window.errs.push("reconnecting"));
+      }, [`${wsBase()}/ws?tag=${t}`, t, reconnect])));
+      await allOpen(pages);
+      assert.deepEqual((await Promise.all(pages.map((p) => p.evaluate(() => window.errs)))).flat(), [], "no error or reconnecting event");
+      assert.equal(await leaders(pages), 1);
+      assert.equal((await stats({ tag: t })).connections, 1);
+    } finally {
+      await ctx.close();
+    }
+  }
+});
+
+test("close() then reconnect() or connect(), in a leader and in a follower, opens again", async () => {
+  const t = tag("sharedre");
+  const { ctx, pages } = await tabs(2, t);
+  try {
+    await allOpen(pages);
+    for (const p of pages) {
+      await p.evaluate(() => window.s.close());
+      await p.waitForFunction(() => window.s.state == "closed", null, { timeout: 5000 });
+      await p.evaluate(() => window.s.reconnect());
+      await p.waitForFunction(() => window.s.state == "open", null, { timeout: 10_000 });
+    }
+    await pages[0].evaluate(() => window.s.close());
+    await pages[0].waitForFunction(() => window.s.state == "closed", null, { timeout: 5000 });
+    await pages[0].evaluate(() => window.s.connect());
+    await allOpen(pages);
+    assert.equal(await leaders(pages), 1);
+    assert.deepEqual(await Promise.all(pages.map((p, i) => p.evaluate((i) => window.s.request("add", { a: i, b: 5 }), i))), [5, 6]);
+    await waitFor(async () => (await stats({ tag: t })).connections == 1, 5000, { message: "one connection" });
+  } finally {
+    await ctx.close();
+  }
+});
+
 test("the server's requests are answered once, by a tab that handles them", async () => {
   const t = tag("sharedask");
   const { ctx, pages } = await tabs(3, t);
@@ -117,19 +171,23 @@ test("the server's requests are answered once, by a tab that handles them", asyn
     await allOpen(pages);
     const lead = (await Promise.all(pages.map((p) => p.evaluate(() => window.s._t.ld)))).indexOf(true);
     const f = pages.filter((_, i) => i != lead);
-    // Only one follower handles "confirm": it answers; the server logs one reply.
-    await f[1].evaluate(() => window.s.handle("confirm", (d) => ({ ok: d.q * 2, by: window.tabNo })));
+    // Two followers handle "confirm": the first to register answers; the server logs one reply.
+    for (const p of pages) await p.evaluate(() => (window.calls = 0));
+    await f[1].evaluate(() => window.s.handle("confirm", (d) => (window.calls++, { ok: d.q * 2, by: window.tabNo })));
+    await f[0].evaluate(() => window.s.handle("confirm", (d) => (window.calls++, { ok: d.q * 2, by: window.tabNo })));
     await f[0].evaluate(() => window.s.send("ask", { type: "confirm", id: 7, data: { q: 21 } }));
     await waitFor(async () => (await serverLog(t, "reply")).length >= 1, 5000, { message: "a reply" });
     // Then the leader handles it too: still one reply per request.
-    await pages[lead].evaluate(() => window.s.handle("confirm", (d) => ({ ok: d.q * 2, by: "leader" })));
+    await pages[lead].evaluate(() => window.s.handle("confirm", (d) => (window.calls++, { ok: d.q * 2, by: "leader" })));
     await f[0].evaluate(() => window.s.send("ask", { type: "confirm", id: 8, data: { q: 1 } }));
     await waitFor(async () => (await serverLog(t, "reply")).length >= 2, 5000, { message: "the second reply" });
     // Every tab hears the server's `answer` events (one per reply), so all replies are in.
     await Promise.all(pages.map((p) => p.waitForFunction(() => window.msgs.filter((m) => m.type == "answer").length >= 2, null, { timeout: 5000 })));
     const replies = (await serverLog(t, "reply")).map((e) => e.data);
     assert.equal(replies.length, 2, `one reply per request: ${JSON.stringify(replies)}`);
-    assert.deepEqual(replies[0], { replyTo: 7, data: { ok: 42, by: await f[1].evaluate(() => window.tabNo) } });
+    assert.deepEqual(replies[0], { replyTo: 7, data: { ok: 42, by: await f[1].evaluate(() => window.tabNo) } }, "the first follower that handles it");
+    // One handler call per request in all (a confirm() dialog shows once).
+    assert.deepEqual(await Promise.all(pages.map((p) => p.evaluate(() => window.calls))).then((c) => c.reduce((x, y) => x + y)), 2);
     assert.deepEqual(replies[1], { replyTo: 8, data: { ok: 2, by: "leader" } });
   } finally {
     await ctx.close();
