@@ -149,6 +149,11 @@ impl<M, F: WireFrame> Outbox<M, F> {
         self.queue.is_empty()
     }
 
+    /// The queue's TTL in ms (`None`: messages never expire).
+    pub fn ttl_ms(&self) -> Option<f64> {
+        self.config.ttl_ms
+    }
+
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         self.bytes
@@ -259,11 +264,12 @@ impl<M, F: WireFrame> Outbox<M, F> {
         Some(out)
     }
 
-    /// Reliable mode: removes the transmitted entries with a seq up to `seq` (the peer's
-    /// cumulative ack), oldest first.
+    /// Reliable mode: removes the entries with a seq up to `seq` (the peer's cumulative
+    /// ack), oldest first. Usually transmitted ones; an entry restored from an earlier page
+    /// (not transmitted on this page yet) that the peer already processed goes too.
     pub fn ack(&mut self, seq: u64) -> Vec<Entry<M, F>> {
         let mut out = Vec::new();
-        while self.sent > 0 && self.queue.front().is_some_and(|e| e.seq <= seq) {
+        while self.queue.front().is_some_and(|e| e.seq != 0 && e.seq <= seq) {
             if let Some(e) = self.pop_front() {
                 out.push(e);
             }
