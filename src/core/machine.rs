@@ -676,6 +676,9 @@ pub struct Engine<M, F = Frame> {
     reliable: Option<Reliable>,
     /// The channels open on this connection besides 0 (see [`Engine::open_channel`]).
     channels: Vec<u32>,
+    /// Reliable mode: the highest persisted seq put back by [`Engine::restore`] (an ack may
+    /// cover such entries before they are transmitted again).
+    restored: u64,
 }
 
 impl<M, F: WireFrame> fmt::Debug for Engine<M, F> {
@@ -774,6 +777,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             actions: VecDeque::new(),
             reliable: reliable.map(Reliable::new),
             channels: Vec::new(),
+            restored: 0,
         };
         if connect {
             e.start_attempt(now);
@@ -2327,6 +2331,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         let seq = match &mut self.reliable {
             Some(r) if seq > 0 => {
                 r.last_out = r.last_out.max(seq);
+                self.restored = self.restored.max(seq);
                 seq
             }
             Some(r) => {
@@ -2399,7 +2404,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if conn != self.conn || self.reliable.is_none() {
             return;
         }
-        let acked = self.outbox.ack(upto);
+        let acked = self.outbox.ack(upto, self.restored);
         // (An acked request stays pending until its reply, which the server replays if lost.)
         if let Some(last) = acked.last() {
             let upto = last.seq();
