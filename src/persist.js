@@ -47,7 +47,7 @@ export class Persist {
   constructor(h, n, i) {
     h.ps = this;
     this.h = h;
-    this.n = n;
+    this.nm = n;
     this.i = i;
     this.w = this.o = rid(); // `w`: the owner new records go under
   }
@@ -76,7 +76,7 @@ export class Persist {
       const L = (this.L = globalThis.navigator?.locks);
       if (!globalThis.indexedDB || !L) throw new Error("needs IndexedDB and Web Locks (navigator.locks): the queue is not persisted");
       this.u.push(await this.lock(this.o));
-      const db = (this.db = await open()), n = this.n, list = [];
+      const db = (this.db = await open()), n = this.nm, list = [];
       let ses;
       const st = (m) => db.transaction(ST, m).objectStore(ST);
       for (const o of new Set((await req(st().getAllKeys(range(n)))).map((k) => k[1]))) {
@@ -146,7 +146,7 @@ export class Persist {
   /** A send's outcome `r` (0 sent, 1 queued, 2 dropped) for frame `v`: stored if owed. */
   tx(r, v, raw, c) {
     if (!this.ok || this.off || (this.i ? r > 1 : r != 1)) return;
-    const key = [this.n, this.w, ++this.k], rec = { v, r: raw, t: (this.t = Math.max(this.t, Date.now())), s: this.i ? c.sq() : 0 };
+    const key = [this.nm, this.w, ++this.k], rec = { v, r: raw, t: (this.t = Math.max(this.t, Date.now())), s: this.i ? c.sq() : 0 };
     this.track(key, rec);
     this.p.set(key[1] + " " + key[2], [key, rec]);
     this.sched();
@@ -196,7 +196,7 @@ export class Persist {
     try {
       const t = this.db.transaction(ST, "readwrite"), st = t.objectStore(ST);
       for (const [k, r] of p.values()) r ? st.put(r, k) : st.delete(k);
-      if (this.i && c) st.put({ sid: this.i, li: c.li(), lo: c.sq() }, [this.n, this.w, 0]);
+      if (this.i && c) st.put({ sid: this.i, li: c.li(), lo: c.sq() }, [this.nm, this.w, 0]);
       done(t).catch((e) => this.err(e));
     } catch (e) {
       this.err(e);
@@ -213,7 +213,7 @@ export class Persist {
     if (!this.ok) return rel();
     try {
       const t = this.db.transaction(ST, "readwrite"), st = t.objectStore(ST);
-      for (const o of new Set([...this.a, this.w])) st.delete(range(this.n, o));
+      for (const o of new Set([...this.a, this.w])) st.delete(range(this.nm, o));
       done(t).catch((e) => this.err(e)).finally(rel);
     } catch (e) {
       rel();
