@@ -746,7 +746,7 @@ export class Base extends ET {
       return this._wait(len, (via) => this._chain(null, () => this._with(via, () => this._tx(v, len, raw))), v, raw);
     }
     const c = this._c(), r = c.t(v, len, raw, this._via || undefined);
-    this._ps?.tx(r, v, raw, c); // persist: stores what the queue owes
+    if (!this._via) this._ps?.tx(r, v, raw, c); // persist: stores what the queue owes (not the gate's)
     if (r > 2) throw refusal(r);
     return SENT[r];
   }

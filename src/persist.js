@@ -106,8 +106,9 @@ export class Persist {
       }
       const s = h.sk, c = !h.dead && s?._c();
       if (!c || (c.s() > 2 && !s._idle)) {
-        // Closed or freed while restoring: the adopted records go back to the pool.
-        this.u.splice(1).forEach((r) => r());
+        // Closed or freed while restoring: the adopted records go back to the pool (and, when
+        // freed, the socket's own lock: it may have been granted after free()).
+        this.u.splice(h.dead ? 0 : 1).forEach((r) => r());
         this.a = [];
         this.w = this.o;
         return;

@@ -2190,18 +2190,25 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         meta: M,
         now: f64,
     ) -> Result<Sent, SendError> {
-        match self.outbox.push(frame, request, meta, now) {
+        let push = self.outbox.push(frame, request, meta, now);
+        self.pushed(push, false)
+    }
+
+    /// Reports a queue push: evictions and a dropped message as [`DropReason::Overflow`];
+    /// `Full` is [`SendError::QueueFull`], or with `drop_full` a drop too.
+    fn pushed(&mut self, push: Push<M, F>, drop_full: bool) -> Result<Sent, SendError> {
+        match push {
             Push::Queued(evicted) => {
                 for e in evicted {
                     self.dropped(e, DropReason::Overflow);
                 }
                 Ok(Sent::Queued)
             }
-            Push::Dropped(e) => {
+            Push::Full(_) if !drop_full => Err(SendError::QueueFull),
+            Push::Dropped(e) | Push::Full(e) => {
                 self.dropped(e, DropReason::Overflow);
                 Ok(Sent::Dropped)
             }
-            Push::Full(_) => Err(SendError::QueueFull),
         }
     }
 
@@ -2216,19 +2223,8 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     ) -> Result<Sent, SendError> {
         let seq = self.reliable.as_ref().map_or(0, |r| r.last_out) + 1;
         let frame = frame.with_seq(seq).unwrap_or(frame);
-        let sent = match self.outbox.push_seq(frame, request, meta, seq, now) {
-            Push::Queued(evicted) => {
-                for e in evicted {
-                    self.dropped(e, DropReason::Overflow);
-                }
-                Sent::Queued
-            }
-            Push::Dropped(e) => {
-                self.dropped(e, DropReason::Overflow);
-                Sent::Dropped
-            }
-            Push::Full(_) => return Err(SendError::QueueFull),
-        };
+        let push = self.outbox.push_seq(frame, request, meta, seq, now);
+        let sent = self.pushed(push, false)?;
         if let Some(r) = &mut self.reliable {
             r.last_out = seq;
         }
@@ -2345,18 +2341,8 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             self.drop_msg(meta, frame, None, DropReason::Expired);
             return Ok(Sent::Dropped);
         }
-        let sent = match self.outbox.push_seq(frame, None, meta, seq, at) {
-            Push::Queued(evicted) => {
-                for e in evicted {
-                    self.dropped(e, DropReason::Overflow);
-                }
-                Sent::Queued
-            }
-            Push::Dropped(e) | Push::Full(e) => {
-                self.dropped(e, DropReason::Overflow);
-                Sent::Dropped
-            }
-        };
+        let push = self.outbox.push_seq(frame, None, meta, seq, at);
+        let sent = self.pushed(push, true).unwrap_or(Sent::Dropped);
         if sent == Sent::Queued && self.state == State::Open {
             self.flush(now);
         }
