@@ -11,7 +11,8 @@
 //   never transmitted, survive a reload: the session is resumed, the server's log has each
 //   once (seqs continuing), in order, and every record goes once acked; a send with
 //   `{ack: true}` made during the restore is numbered after them and its Promise resolves
-// - `close()` and `free()` drop the queue and its records
+// - `close()` and `free()` drop the queue and its records; `close()` during the restore
+//   leaves the stored messages to the next socket with the name
 // - option errors (`persist` not a string, empty, too long); no Web Locks: an `error` event
 //   (kind "persist") and the socket runs without persistence
 
@@ -271,7 +272,7 @@ test("reliable mode: processed-but-unacked and untransmitted messages survive a 
   }
 });
 
-test("close() and free() drop the queue and its records", async () => {
+test("close() and free() drop the queue and its records; close() while restoring leaves them", async () => {
   const t = tag("persist-close");
   await control("refuse", { ms: 600_000, tag: t });
   const ctx = await browser.newContext();
@@ -290,6 +291,26 @@ test("close() and free() drop the queue and its records", async () => {
       await waitFor(async () => (await stored(page, name)) == 0, 10_000, { message: `${how}() deleted them` });
       if (how == "close") assert.equal(await page.evaluate(() => window.drops), 5);
     }
+    // close() while restoring: the stored messages stay for the next socket with the name.
+    const name = "later-" + t;
+    await pageRunner(page)(({ SteadySocket, ws, args }) => {
+      window.s = new SteadySocket(ws(args.t), { persist: args.name });
+      for (let i = 1; i <= 5; i++) window.s.send("m", i);
+    }, { t, name });
+    await waitFor(async () => (await stored(page, name)) == 5, 10_000, { message: "5 stored" });
+    await reload(page);
+    await pageRunner(page)(({ SteadySocket, ws, args }) => {
+      new SteadySocket(ws(args.t), { persist: args.name }).close();
+    }, { t, name });
+    // Done when only its own lock is left (the adopted one went back).
+    await waitFor(() => page.evaluate(async () => (await navigator.locks.query()).held.length == 1), 10_000, { message: "restore given up" });
+    assert.equal(await stored(page, name), 5);
+    await control("reset", { tag: t });
+    await pageRunner(page)(({ SteadySocket, ws, args }) => {
+      window.s = new SteadySocket(ws(args.t), { persist: args.name });
+    }, { t, name });
+    await waitFor(async () => (await serverLog(t)).length >= 5, 10_000, { message: "5 sent by the next socket" });
+    assert.deepEqual((await serverLog(t)).map((e) => e.data), range(1, 5));
   } finally {
     await ctx.close();
     await control("reset", { tag: t });
