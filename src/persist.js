@@ -27,6 +27,8 @@ const open = () =>
     r.onupgradeneeded = () => r.result.createObjectStore(ST);
     req(r).then(ok, no);
   }));
+let mc; // the MessageChannel that runs the write batches
+const due = new Set(); // the Persists with a batch due
 const rid = () => globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36);
 
 /** One socket's persisted queue. It reaches the socket only through the Hub (a WeakRef). */
@@ -181,10 +183,20 @@ export class Persist {
     this.sched();
   }
 
+  /** Schedules the batch: one task later (a MessageChannel task: timers are throttled in hidden tabs). */
   sched() {
     if (!this.f) {
       this.f = 1;
-      queueMicrotask(() => this.flush());
+      if (!mc) {
+        mc = new MessageChannel();
+        mc.port1.onmessage = () => {
+          const d = [...due];
+          due.clear();
+          d.forEach((p) => p.flush());
+        };
+      }
+      if (!due.size) mc.port2.postMessage(0);
+      due.add(this);
     }
   }
 
