@@ -123,12 +123,14 @@ export class Persist {
       const now = Date.now();
       this.ok = 1; // an expired one's drop note (maybe during rs) deletes its record
       for (const [k, r] of list) {
+        const v = r?.v;
+        if (typeof v != "string" && !(v instanceof Uint8Array)) continue; // not ours: skipped
         this.track(k, r);
-        c.rs(r.v, r.v.length, !!r.r, now - r.t, r.s);
+        c.rs(v, v.length, !!r.r, now - r.t, r.s);
       }
-      this.sched();
     } catch (e) {
       this.off = 1;
+      this.u.splice(1).forEach((r) => r()); // what was adopted goes back
       this.err(e);
     } finally {
       const s = h.sk;
