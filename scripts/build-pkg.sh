@@ -125,6 +125,7 @@ if [ -x "$ESBUILD" ]; then
   # Every facade builds on src/facade.js (the shared Base/Hub/options); an entry's own facade
   # (column 3) is copied beside it, and the entry exports its class (column 4).
   sed "s#\"./steadysocket.js\"#\"./$NAME.js\"#" src/facade.js >"$OUT/facade.js"
+  cp src/persist.js "$OUT/" # (imported by the facade: the persist option)
   # (A facade may import another: src/sockjs-client.js re-exports StompClient.)
   [ "$FACADE" = src/facade.js ] || cp src/*-client.js "$OUT/"
   # The main class's opt-in parts (src/shared.js: the `shared` option).
@@ -135,7 +136,7 @@ if [ -x "$ESBUILD" ]; then
     scripts/pkg-entry.js >"$OUT/entry.js"
   "$ESBUILD" "$OUT/entry.js" --bundle --minify --format=esm --log-level=error --outfile="$OUT/$NAME.min.js"
   mv "$OUT/$NAME.min.js" "$OUT/$NAME.js"
-  rm -rf "$OUT/snippets" "$OUT/entry.js" "$OUT/facade.js" "$OUT"/*-client.js "$OUT/shared.js"
+  rm -rf "$OUT/snippets" "$OUT/entry.js" "$OUT/facade.js" "$OUT"/*-client.js "$OUT/shared.js" "$OUT/persist.js"
 else
   echo "build-pkg: $ESBUILD not found; run scripts/bootstrap.sh (npm ci) first" >&2
   exit 1

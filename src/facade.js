@@ -7,6 +7,7 @@
 // wasm-bindgen's glue (`./steadysocket.js`) and bundles both into the package entry.
 import { Core, initSync } from "./steadysocket.js";
 import { Tabs, canShare } from "./shared.js";
+import { Persist } from "./persist.js";
 
 export const P = "steadysocket: ";
 const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
@@ -206,6 +207,7 @@ export class Hub {
 
   /** One engine note (codes: src/js.rs `JsSink::note`). */
   e(k, a, b, c, v, w) {
+    this.ps?.n(k, a, v); // persist (src/persist.js): records follow the queue
     if (this.sh?.tap(k, a, b, v, w)) return;
     // A relayed frame of another tab (`shared`): its outcome is that tab's event.
     if ((k == 9 || k == 10 || k == 19) && this.rf.has(v) && this.sh.out(k, b, v)) return;
@@ -532,6 +534,7 @@ export class Base extends ET {
       this._h.dead = true;
       this._ev?.stopImmediatePropagation();
       c.x();
+      this._ps?.x(); // persist: the dropped queue's records go
     }
   }
 
@@ -749,7 +752,8 @@ export class Base extends ET {
       this._open0();
       return this._wait(len, (via) => this._chain(null, () => this._with(via, () => this._tx(v, len, raw))), v, raw);
     }
-    const r = this._c().t(v, len, raw, this._via || undefined);
+    const c = this._c(), r = c.t(v, len, raw, this._via || undefined);
+    if (!this._via) this._ps?.tx(r, v, raw, c); // persist: stores what the queue owes (not the gate's)
     if (r > 2) throw refusal(r);
     return SENT[r];
   }
@@ -899,6 +903,12 @@ export class SteadySocket extends Base {
       if (o.sockjs) throw optErr(TypeError, "shared", "does not work with sockjs: true");
     }
     const share = sh !== undefined && canShare();
+    // ---- persist (issue 17, src/persist.js): the option's checks; the Core starts idle (bit
+    // 23), restores the stored queue, then connects (unless autoConnect: false) ----
+    const pn = isObj(o) ? o.persist : undefined;
+    if (pn !== undefined && typeof pn != "string") throw optErr(TypeError, "persist", `must be a string (the queue's name), got ${typeOf(pn)}`);
+    if (pn !== undefined && !(pn.length && pn.length <= 200)) throw optErr(RangeError, "persist", `must be 1 to 200 characters long, got ${pn.length}`);
+    // ---- end persist ----
     let po = o;
     if (isObj(o)) {
       po = { ...o, heartbeat: hb };
@@ -907,6 +917,7 @@ export class SteadySocket extends Base {
       delete po.transports;
       delete po.upgradeProbeMs;
       delete po.shared;
+      delete po.persist;
     }
     const packed = pack(po, [], m == 1 ? ["intervalMs", "timeoutMs", "ping", "pong"] : undefined);
     if (m == 1) {
@@ -941,10 +952,17 @@ export class SteadySocket extends Base {
     hub.d = dec ?? null;
     // The session id: random, stable for the socket's life.
     const sid = rel ? (globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36)) : undefined;
+    if (pn !== undefined) packed[0][0] |= 1 << 23; // persist: idle until restored
     super(url, packed, o, [m, undefined, undefined, tc, up], pong, f, hub, sid);
     this.#m = m;
     this.#enc = enc;
     this.#rel = rel;
+    if (pn !== undefined) {
+      // persist: sends wait behind the restore in the Blob chain (order kept, counted in `queued`).
+      this._ps = new Persist(hub, pn, sid);
+      this._idle = true;
+      this._chain(() => this._ps.start(o.autoConnect !== false), () => {});
+    }
     if (share) {
       // The first attempt's transport waits (a few ms) for this tab's role: the real one if
       // it leads, a link to the leader if not (src/shared.js).
@@ -1090,6 +1108,17 @@ export class SteadySocket extends Base {
       if (a !== undefined && typeof a != "boolean") throw argErr(TypeError, "options.ack", `must be a boolean, got ${typeOf(a)}`);
       if (a) {
         if (!this.#rel) throw argErr(TypeError, "options.ack", 'needs delivery: "at-least-once" (the server acks messages only in reliable mode)');
+        if (this._bq && !this._ib) {
+          // Waiting behind a restore (persist): serialized now, sent (and its seq taken) in order.
+          let j, out;
+          try {
+            j = JSON.stringify(data) ?? "null";
+          } catch (e) {
+            throw notJson(e);
+          }
+          this._wait(j.length, (via) => (out = this._chain(null, () => this._with(via, () => this.send(type, JSON.parse(j), options)))), `{"type":${JSON.stringify(type)},"data":${j}}`, 0);
+          return out;
+        }
         const r = this.send(type, data);
         // Settled by the server's ack (Hub.e 16), or rejected by the message's drop (9).
         const seq = c.sq();

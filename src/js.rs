@@ -655,6 +655,42 @@ impl Core {
     }
 }
 
+/// The persistent queue of the JS `SteadySocket` (`persist`, `src/persist.js`): compiled into
+/// the entries that export it (the main one and `steadysocket/sockjs`), not into the STOMP and
+/// Socket.IO ones (whose classes have no such option).
+#[cfg(any(feature = "sockjs", not(any(feature = "stomp", feature = "socketio"))))]
+#[wasm_bindgen]
+impl Core {
+    /// A persisted queue (`persist`): puts back a message an earlier page queued, `age` ms
+    /// ago (wall clock), at the back of the queue ([`Engine::restore`](crate::core::Engine::restore):
+    /// its TTL counts from then; overflow applies; reliable mode: `seq` its seq, 0 for a new
+    /// one). Returns 1 queued, 2 dropped (expired or overflow: a `drop` event), 3 closed, 5
+    /// freed.
+    pub fn rs(&self, value: JsValue, len: u32, raw: bool, age: f64, seq: f64) -> u32 {
+        let frame = JsFrame::new(value, len as usize);
+        let kind = if raw { Kind::Raw } else { Kind::Envelope };
+        let age = if age > 0.0 { age } else { 0.0 };
+        self.with(5, |d| {
+            d.with(|e, now| e.restore(frame, kind, now - age, seq as u64, now))
+                .map_or_else(refused, |s| s as u32)
+        })
+    }
+
+    /// Reliable mode, a persisted queue: continues session `session` of an earlier page
+    /// (`last_in` its last server seq, `last_out` its last seq; see
+    /// [`Engine::resume_session`](crate::core::Engine::resume_session)); whether it applied.
+    pub fn se(&self, session: &str, last_in: f64, last_out: f64) -> bool {
+        self.with(false, |d| {
+            d.with(|e, _| e.resume_session(session, last_in as u64, last_out as u64))
+        })
+    }
+
+    /// Reliable mode: the highest server seq received (0 before the first).
+    pub fn li(&self) -> f64 {
+        self.with(0.0, |d| d.read(|e, _| e.last_in() as f64))
+    }
+}
+
 /// STOMP frames for the `StompClient` facade (`src/stomp.js`): headers travel as flat
 /// `[name, value, …]` string arrays, bodies as bytes; every frame is encoded by
 /// `core::stomp`.

@@ -156,6 +156,21 @@ export interface Options {
    */
   shared?: string;
   /**
+   * A persistent queue (README "Persistent queue"): the name (1-200 characters) under which
+   * the messages this socket owes are kept in IndexedDB: those `send` queued (with
+   * `delivery: "at-least-once"`: every accepted one until its ack). The next socket with this
+   * name (e.g. after a reload, or in another tab once this one is gone) puts them back in its
+   * queue first, in order, exactly once, within its `queue` limits (`drop` events for what
+   * does not fit) and TTL (counted from the original `send`: `drop` events, reason
+   * `"expired"`); reliable mode also continues the session, so the server de-duplicates.
+   * The socket connects once that is done (sends made meanwhile wait behind it, in order).
+   * Requests are never persisted. `close()` and `free()` drop the queue, stored part
+   * included. Without IndexedDB or Web Locks (`navigator.locks`), or when storage fails:
+   * an `error` event (kind `persist`) and the socket runs on without persistence.
+   * @default undefined (not persisted)
+   */
+  persist?: string;
+  /**
    * The transports, most preferred first (README "Transports"). Attempts use the first; one that
    * has never opened and fails 2 attempts in a row is left for the next (the last is kept); the
    * one that opened is kept for the socket's life; while on a later one, the first is probed in
@@ -207,13 +222,14 @@ export interface ReconnectingEvent { attempt: number; delayMs: number | null }
 export interface StateEvent { from: State; to: State }
 export type ErrorKind =
   | "connect" | "connect-timeout" | "url" | "message-too-big" | "protocol" | "reconnect-failed"
-  | "reconnect-stopped" | "handler" | "heartbeat-timeout" | "handshake";
+  | "reconnect-stopped" | "handler" | "heartbeat-timeout" | "handshake" | "persist";
 export interface SocketErrorEvent {
   /**
    * `reconnect-failed`: `maxAttempts` ran out; `reconnect-stopped`: the server closed with a
    * code in `stopOnCodes` (both end in state `closed`); `heartbeat-timeout`: the peer gave no
    * sign of life in time (the connection is dropped, then reconnects); `handshake`: the
-   * protocol's handshake failed (STOMP only; a failed attempt).
+   * protocol's handshake failed (STOMP only; a failed attempt); `persist`: the persistent
+   * queue (`persist` option) has no storage here, or a read or write failed.
    */
   kind: ErrorKind;
   message: string;

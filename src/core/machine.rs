@@ -679,6 +679,9 @@ pub struct Engine<M, F = Frame> {
     reliable: Option<Reliable>,
     /// The channels open on this connection besides 0 (see [`Engine::open_channel`]).
     channels: Vec<u32>,
+    /// Reliable mode: the highest persisted seq put back by [`Engine::restore`] (an ack may
+    /// cover such entries before they are transmitted again).
+    restored: u64,
 }
 
 impl<M, F: WireFrame> fmt::Debug for Engine<M, F> {
@@ -778,6 +781,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             actions: VecDeque::new(),
             reliable: reliable.map(Reliable::new),
             channels: Vec::new(),
+            restored: 0,
         };
         if connect {
             e.start_attempt(now);
@@ -2204,18 +2208,25 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         meta: M,
         now: f64,
     ) -> Result<Sent, SendError> {
-        match self.outbox.push(frame, request, meta, now) {
+        let push = self.outbox.push(frame, request, meta, now);
+        self.pushed(push, false)
+    }
+
+    /// Reports a queue push: evictions and a dropped message as [`DropReason::Overflow`];
+    /// `Full` is [`SendError::QueueFull`], or with `drop_full` a drop too.
+    fn pushed(&mut self, push: Push<M, F>, drop_full: bool) -> Result<Sent, SendError> {
+        match push {
             Push::Queued(evicted) => {
                 for e in evicted {
                     self.dropped(e, DropReason::Overflow);
                 }
                 Ok(Sent::Queued)
             }
-            Push::Dropped(e) => {
+            Push::Full(_) if !drop_full => Err(SendError::QueueFull),
+            Push::Dropped(e) | Push::Full(e) => {
                 self.dropped(e, DropReason::Overflow);
                 Ok(Sent::Dropped)
             }
-            Push::Full(_) => Err(SendError::QueueFull),
         }
     }
 
@@ -2230,19 +2241,8 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     ) -> Result<Sent, SendError> {
         let seq = self.reliable.as_ref().map_or(0, |r| r.last_out) + 1;
         let frame = frame.with_seq(seq).unwrap_or(frame);
-        let sent = match self.outbox.push_seq(frame, request, meta, seq, now) {
-            Push::Queued(evicted) => {
-                for e in evicted {
-                    self.dropped(e, DropReason::Overflow);
-                }
-                Sent::Queued
-            }
-            Push::Dropped(e) => {
-                self.dropped(e, DropReason::Overflow);
-                Sent::Dropped
-            }
-            Push::Full(_) => return Err(SendError::QueueFull),
-        };
+        let push = self.outbox.push_seq(frame, request, meta, seq, now);
+        let sent = self.pushed(push, false)?;
         if let Some(r) = &mut self.reliable {
             r.last_out = seq;
         }
@@ -2287,6 +2287,86 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.reliable.as_ref().map_or(0, |r| r.last_out)
     }
 
+    /// Reliable mode: the highest server seq received (0 before the first, and in
+    /// at-most-once mode). A page that persists its queue keeps it to resume the session
+    /// later ([`resume_session`](Self::resume_session)).
+    pub fn last_in(&self) -> u64 {
+        self.reliable.as_ref().map_or(0, |r| r.last_in)
+    }
+
+    /// Reliable mode: continues session `session` of an earlier page (a persisted queue):
+    /// its id, the last server seq it received (`last_in`, sent in the next `hello` so the
+    /// server replays only what follows) and the last seq it assigned (`last_out`: new
+    /// messages are numbered after it, so the server's de-duplication stays right). Call it
+    /// before the first connection (an idle engine, see [`new_idle`](Self::new_idle)); later
+    /// it takes effect at the next handshake. Returns `false` (and changes nothing) in
+    /// at-most-once mode or for an invalid session id
+    /// ([`ReliableConfig::valid_session`](super::ReliableConfig::valid_session)).
+    pub fn resume_session(&mut self, session: &str, last_in: u64, last_out: u64) -> bool {
+        let Some(r) = self.reliable.as_mut() else { return false };
+        if !super::ReliableConfig::valid_session(session) {
+            return false;
+        }
+        session.clone_into(&mut r.config.session);
+        r.last_in = last_in;
+        r.acked_in = last_in;
+        r.last_out = r.last_out.max(last_out);
+        true
+    }
+
+    /// Puts back a message persisted by an earlier page (a persisted queue) at the back of
+    /// the queue, as if queued at time `at` (on this engine's clock; it may be in the past):
+    /// its TTL counts from `at`, so one already expired is dropped at once
+    /// ([`Event::Dropped`] with [`DropReason::Expired`]). The overflow policy applies as for
+    /// [`send`](Self::send) (evictions are [`Event::Dropped`] with
+    /// [`DropReason::Overflow`]); with policy `error` a message that does not fit is dropped
+    /// too (`overflow`), never refused. Reliable mode: `seq > 0` is the message's persisted
+    /// seq (the frame gets it, and new messages are numbered after it); `seq == 0` takes the
+    /// next seq as `send` does. If open, it goes out as a send would (after the backlog).
+    /// Restore in the original order, before anything new is sent (the expiry check looks
+    /// at the front of the queue).
+    ///
+    /// Returns [`Sent::Queued`] when accepted (transmitted at once if open: a backlog's
+    /// [`Event::Sent`] says so in at-most-once mode), [`Sent::Dropped`] when dropped.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] when closing/closed (not idle).
+    pub fn restore(
+        &mut self,
+        frame: F,
+        meta: M,
+        at: f64,
+        seq: u64,
+        now: f64,
+    ) -> Result<Sent, SendError> {
+        if matches!(self.state, State::Closing | State::Closed) && !self.idle {
+            return Err(SendError::Closed);
+        }
+        let seq = match &mut self.reliable {
+            Some(r) if seq > 0 => {
+                r.last_out = r.last_out.max(seq);
+                self.restored = self.restored.max(seq);
+                seq
+            }
+            Some(r) => {
+                r.last_out += 1;
+                r.last_out
+            }
+            None => 0,
+        };
+        let frame = if seq > 0 { frame.with_seq(seq).unwrap_or(frame) } else { frame };
+        if self.outbox.ttl_ms().is_some_and(|ttl| at + ttl <= now) {
+            self.drop_msg(meta, frame, None, DropReason::Expired);
+            return Ok(Sent::Dropped);
+        }
+        let push = self.outbox.push_seq(frame, None, meta, seq, at);
+        let sent = self.pushed(push, true).unwrap_or(Sent::Dropped);
+        if sent == Sent::Queued && self.state == State::Open {
+            self.flush(now);
+        }
+        Ok(sent)
+    }
+
     /// Reliable mode: the `hello` frame for the handshake of the current connection (the
     /// driver performs [`Action::Handshake`] with it: `control(F::text(hello))`). `None` in
     /// at-most-once mode.
@@ -2328,7 +2408,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if conn != self.conn || self.reliable.is_none() {
             return;
         }
-        let acked = self.outbox.ack(upto);
+        let acked = self.outbox.ack(upto, self.restored);
         // (An acked request stays pending until its reply, which the server replays if lost.)
         if let Some(last) = acked.last() {
             let upto = last.seq();

@@ -149,6 +149,11 @@ impl<M, F: WireFrame> Outbox<M, F> {
         self.queue.is_empty()
     }
 
+    /// The queue's TTL in ms (`None`: messages never expire).
+    pub fn ttl_ms(&self) -> Option<f64> {
+        self.config.ttl_ms
+    }
+
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         self.bytes
@@ -260,10 +265,15 @@ impl<M, F: WireFrame> Outbox<M, F> {
     }
 
     /// Reliable mode: removes the transmitted entries with a seq up to `seq` (the peer's
-    /// cumulative ack), oldest first.
-    pub fn ack(&mut self, seq: u64) -> Vec<Entry<M, F>> {
+    /// cumulative ack), oldest first; also untransmitted ones up to `restored` (seqs an
+    /// earlier page transmitted: a persisted queue, see `Engine::restore`).
+    pub fn ack(&mut self, seq: u64, restored: u64) -> Vec<Entry<M, F>> {
         let mut out = Vec::new();
-        while self.sent > 0 && self.queue.front().is_some_and(|e| e.seq <= seq) {
+        while self
+            .queue
+            .front()
+            .is_some_and(|e| e.seq <= seq && (self.sent > 0 || e.seq <= restored))
+        {
             if let Some(e) = self.pop_front() {
                 out.push(e);
             }
@@ -538,7 +548,7 @@ mod tests {
         assert_eq!(q.next_unsent().map(|x| x.2), Some(2));
         assert_eq!(q.in_flight(), 2);
         // Not transmitted yet: never acked, whatever the ack says.
-        assert_eq!(q.ack(9).iter().map(|e| e.seq()).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(q.ack(9, 0).iter().map(|e| e.seq()).collect::<Vec<_>>(), [1, 2]);
         assert_eq!((q.len(), q.in_flight()), (1, 0));
         q.push_seq(text(1), None, 4, 4, 0.0);
         q.push_seq(text(1), None, 5, 5, 0.0);

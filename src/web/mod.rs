@@ -389,7 +389,7 @@ impl Driver {
     }
 
     /// Feeds the engine (no user code runs), then pumps.
-    fn with<R>(&self, f: impl FnOnce(&mut Engine<Kind, JsFrame>, f64) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Engine<Kind, JsFrame>, f64) -> R) -> R {
         let r = f(&mut self.shared.inner.borrow_mut().engine, now());
         self.shared.pump(Ctx::Method);
         r

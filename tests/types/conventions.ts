@@ -86,3 +86,13 @@ export function delivery(): void {
   s.on("drain", () => void w);
   s.addEventListener("drain", (e) => void e.detail);
 }
+
+export function persist(): void {
+  const s = new SteadySocket("/ws", { persist: "outbox", delivery: "at-least-once", queue: { ttlMs: 60_000 } });
+  s.on("error", (e) => {
+    const k: "persist" | string = e.kind;
+    void k;
+  });
+  // @ts-expect-error -- the name is a string
+  void new SteadySocket("/ws", { persist: true });
+}
