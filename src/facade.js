@@ -732,7 +732,14 @@ export class Base extends ET {
     this._bsz += n;
     this._bn++;
     run(via).then(
-      () => {},
+      (r) => {
+        // Told "queued", then sent at once when its turn came: its `sent` event (as every
+        // "queued" message ends in one `sent` or `drop`).
+        if (r == "sent" && this._h.has("sent")) {
+          const [type, d] = data instanceof Blob ? [null, data] : this._h.desc(raw, data);
+          this._h.emit("sent", { type, data: d });
+        }
+      },
       (e) => {
         const reason = e?.kind == "closed" ? "closed" : e?.kind == "queue-full" ? "overflow" : null;
         if (!reason) return;
@@ -952,7 +959,11 @@ export class SteadySocket extends Base {
     hub.d = dec ?? null;
     // The session id: random, stable for the socket's life.
     const sid = rel ? (globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36)) : undefined;
-    if (pn !== undefined) packed[0][0] |= 1 << 23; // persist: idle until restored
+    // persist, reliable mode: idle until restored (the first hello continues the stored
+    // session). At-most-once: the socket connects meanwhile; the app's sends wait behind the
+    // restore (below), so the restored messages still go first.
+    const pi = pn !== undefined && rel && o.autoConnect !== false;
+    if (pi) packed[0][0] |= 1 << 23;
     super(url, packed, o, [m, undefined, undefined, tc, up], pong, f, hub, sid);
     this.#m = m;
     this.#enc = enc;
@@ -960,8 +971,8 @@ export class SteadySocket extends Base {
     if (pn !== undefined) {
       // persist: sends wait behind the restore in the Blob chain (order kept, counted in `queued`).
       this._ps = new Persist(hub, pn, sid);
-      this._idle = true;
-      this._chain(() => this._ps.start(o.autoConnect !== false), () => {});
+      if (pi) this._idle = true;
+      this._chain(() => this._ps.start(pi), () => {});
     }
     if (share) {
       // The first attempt's transport waits (a few ms) for this tab's role: the real one if

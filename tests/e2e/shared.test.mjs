@@ -15,6 +15,7 @@
 //   the messages each tab queued meanwhile arrive once, in order
 // - the leader's connection goes half-open while a follower sends: each of its messages is a
 //   `lost` event in the follower, none in the leader
+// - shared and persist together: a follower's queued messages survive its reload (sent once)
 // - the leader tab closed while 4 followers send 300 numbered messages each: no message
 //   lost (duplicates counted), one connection at the end, the takeover time measured
 // - the leader tab reloads: another tab leads, the reloaded page's new socket follows
@@ -266,6 +267,40 @@ test("a message the leader's connection lost is the sending tab's `lost` event, 
     assert.deepEqual(await L.evaluate(() => window.lost), [], "the leader's app hears nothing of it");
   } finally {
     await ctx.close();
+  }
+});
+
+test("shared and persist together: a follower's queued backlog survives its reload, sent once", async () => {
+  const t = tag("sharedpersist");
+  await control("refuse", { ms: 600_000, tag: t });
+  const opts = { persist: "out-" + t, reconnect: { minDelayMs: 50, maxDelayMs: 200 } };
+  const { ctx, pages } = await tabs(2, t, opts);
+  try {
+    await waitFor(async () => (await leaders(pages)) == 1, 5000, { message: "a leader" });
+    const lead = (await Promise.all(pages.map((p) => p.evaluate(() => window.s._t.ld)))).indexOf(true);
+    const F = pages[1 - lead];
+    assert.deepEqual(await F.evaluate(() => [...Array(10).keys()].map((k) => window.s.send("kept", { k }))), Array(10).fill("queued"));
+    // Stored (IndexedDB), then the follower's page reloads before anything could be sent.
+    await F.waitForFunction((name) => new Promise((res) => {
+      const r = indexedDB.open("steadysocket");
+      r.onsuccess = () => {
+        const q = r.result.transaction("q").objectStore("q").getAllKeys();
+        q.onsuccess = () => res(q.result.filter((k) => k[0] == name && k[2]).length == 10);
+      };
+      r.onerror = () => res(false);
+    }), opts.persist, { timeout: 10_000 });
+    await F.reload();
+    await F.waitForFunction(() => document.title === "ready", null, { timeout: 20_000 });
+    await F.evaluate(([url, o]) => { window.s = new window.steady.SteadySocket(url, o); }, [`${wsBase()}/ws?tag=${t}`, { shared: t, ...opts }]);
+    await control("reset", { tag: t });
+    await allOpen(pages);
+    await waitFor(async () => (await serverLog(t, "kept")).length >= 10, 10_000, { message: "the backlog at the server" });
+    const got = await serverLog(t, "kept");
+    assert.deepEqual(got.map((e) => e.data.k), [...Array(10).keys()], "once each, in order");
+    assert.equal((await stats({ tag: t })).connections, 1);
+  } finally {
+    await ctx.close();
+    await control("reset", { tag: t });
   }
 });
 
