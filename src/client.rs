@@ -358,6 +358,9 @@ pub enum SocketEvent {
     /// A connection opened on another transport than the previous open (the first open
     /// too): a fallback or an upgrade (see [`Builder::transports`]).
     Transport(crate::core::Transport),
+    /// A connection opened to another endpoint of the URL list than the previous open (the
+    /// first open too): its index in the list.
+    Endpoint(usize),
     /// A message transmitted but not confirmed by a heartbeat pong when its connection was
     /// lost: it may not have reached the server ([`Builder::confirm_sends`]).
     Lost {
@@ -562,6 +565,7 @@ impl Sink for RustSink {
                 Event::Rtt(r) => SocketEvent::Rtt(r),
                 Event::Drain => SocketEvent::Drain,
                 Event::Transport(t) => SocketEvent::Transport(t),
+                Event::Endpoint(i) => SocketEvent::Endpoint(i),
                 Event::Lost { meta, frame } => {
                     let (ty, data_json) = self.describe(meta, &frame);
                     SocketEvent::Lost { ty, data_json }

@@ -11,7 +11,7 @@ import { Persist } from "./persist.js";
 
 export const P = "steadysocket: ";
 const STATES = ["connecting", "open", "reconnecting", "closing", "closed"];
-const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw", "drain", "lost", "gap", "transport"];
+const EVENTS = ["open", "close", "reconnecting", "state", "error", "message", "drop", "sent", "rtt", "raw", "drain", "lost", "gap", "transport", "endpoint"];
 // The wasm side's enum orders (src/core): ErrorKind, DropReason, requests::Failure, Sent.
 const ERRORS = ["connect", "connect-timeout", "url", "message-too-big", "protocol", "reconnect-failed", "reconnect-stopped", "handler", "heartbeat-timeout", "handshake"];
 const DROPS = ["overflow", "expired", "closed", "connection-lost"];
@@ -102,6 +102,7 @@ export class Hub {
   m = 0; // the protocol: 0 v1, 1 raw (frames also fire `message`), 2 a custom codec
   d = null; // a custom codec's decode (describes its frames in `drop`/`sent` events)
   w = null; // a WeakRef to the socket (its DOM listeners, replies, the open gate)
+  ul = null; // an endpoint list: its URLs (resolved)
   r = null; // the shouldReconnect option
   v = null; // promises returned by `open` handlers during this dispatch
   a = new Map(); // reliable mode: seq → [resolve, reject] of `send(…, {ack: true})`, in seq order
@@ -295,6 +296,7 @@ export class Hub {
       }
       case 17: return this.emit("gap", { from: a, to: undef(b) ?? null, count: b === b ? b - a + 1 : null });
       case 18: return this.emit("drain", {});
+      case 21: return this.emit("endpoint", { index: a, url: this.ul?.[a] ?? this.sk?.url ?? "" });
       case 20: {
         this.tp = TRANSPORTS[a];
         return this.emit("transport", { transport: this.tp });
@@ -361,7 +363,7 @@ export function pack(o, extra = [], hb = ["intervalMs", "timeoutMs", "ping"]) {
   let protocols = [], ping, codes = [];
   n[17] = Math.random() * 9007199254740991; // the jitter seed
   if (o == null) return [n, protocols, ping, codes];
-  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes", "handshakeTimeoutMs", "autoConnect", "shouldReconnect", "highWaterMark", "lowWaterMark", "sockjs", ...extra]);
+  keys(o, "", "options", ["protocols", "reconnect", "heartbeat", "queue", "connectTimeoutMs", "requestTimeoutMs", "maxMessageBytes", "handshakeTimeoutMs", "autoConnect", "shouldReconnect", "highWaterMark", "lowWaterMark", "sockjs", "endpointSkipMs", ...extra]);
   const ac = o.autoConnect, sr = o.shouldReconnect, sj = o.sockjs;
   if (sj !== undefined && typeof sj != "boolean") throw optErr(TypeError, "sockjs", `must be a boolean, got ${typeOf(sj)}`);
   if (sj) n[0] |= 1 << 25;
@@ -494,26 +496,37 @@ export class Base extends ET {
   constructor(url, packed, o, p, pong, f, hub = new Hub(), sid = undefined) {
     super();
     if (globalThis.URL && url instanceof URL) url = url.href;
-    if (typeof url == "string") {
+    if (Array.isArray(url)) {
+      // An endpoint list: each URL checked and resolved now; attempts rotate through it.
+      if (!url.length || url.length > 64) throw new RangeError(`${P}url: an endpoint list must hold 1 to 64 URLs, got ${url.length}`);
+      url = hub.ul = url.map((x, i) => {
+        if (globalThis.URL && x instanceof URL) x = x.href;
+        if (typeof x != "string") throw new TypeError(`${P}url[${i}] must be a ws:/wss:/http:/https: URL string, got ${typeOf(x)}`);
+        const u = wsUrl(x);
+        if (typeof u != "string") throw new u[0](urlMsg(x, u[1]));
+        return u;
+      });
+      this._u = url[0];
+    } else if (typeof url == "string") {
       const u = wsUrl(url);
       if (typeof u != "string") throw new u[0](urlMsg(url, u[1]));
       url = this._u = u;
     } else if (!isFn(url)) {
-      throw new TypeError(`${P}url must be a ws:/wss:/http:/https: URL string (absolute or relative to the page) or a function returning one, got ${typeOf(url)}`);
+      throw new TypeError(`${P}url must be a ws:/wss:/http:/https: URL string (absolute or relative to the page), a list of them, or a function returning one (or a list), got ${typeOf(url)}`);
     }
     this._h = hub;
     hub.w = new WeakRef(this);
     hub.r = o?.shouldReconnect ?? null;
     this._idle = o?.autoConnect === false;
     const [n, protocols, ping, codes] = packed;
-    const t = numOpt(o, "handshakeTimeoutMs"), hw = numOpt(o, "highWaterMark"), lw = numOpt(o, "lowWaterMark");
+    const t = numOpt(o, "handshakeTimeoutMs"), hw = numOpt(o, "highWaterMark"), lw = numOpt(o, "lowWaterMark"), es = numOpt(o, "endpointSkipMs");
     // NaN is the wasm's "none": refuse it here (as connectTimeoutMs: NaN is).
-    for (const [k, v] of [["handshakeTimeoutMs", t], ["highWaterMark", hw], ["lowWaterMark", lw]]) {
+    for (const [k, v] of [["handshakeTimeoutMs", t], ["highWaterMark", hw], ["lowWaterMark", lw], ["endpointSkipMs", es]]) {
       if (v !== v) throw optErr(RangeError, k, "must be a number, got NaN");
     }
     if (lw !== undefined && hw === undefined) throw optErr(TypeError, "lowWaterMark", "needs highWaterMark");
     try {
-      this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN, hw ?? NaN, lw ?? NaN, p[3] ?? NaN, p[4] ?? NaN]), pong, f, sid);
+      this.#c = new Core(url, hub, new Float64Array(n.concat(codes)), protocols, ping, new Float64Array([p[0], t ?? NaN, p[1] ?? NaN, p[2] ?? NaN, hw ?? NaN, lw ?? NaN, p[3] ?? NaN, p[4] ?? NaN, es ?? NaN]), pong, f, sid);
     } catch (e) {
       if (!ready()) throw new Error(P + "the WebAssembly module is not loaded: call `await init()` (the package's default export) once before creating a socket, or `initSync({ module })` (see the README, \"Setup by environment\")");
       throw e;

@@ -278,6 +278,7 @@ impl Sink for JsSink {
                 }
                 Event::Drain => self.e(18, 0.0, 0.0, 0.0, u, u),
                 Event::Transport(t) => self.e(20, t.code().into(), 0.0, 0.0, u, u),
+                Event::Endpoint(i) => self.e(21, i as f64, 0.0, 0.0, u, u),
                 Event::Lost { meta, frame } => {
                     let raw = f64::from(u8::from(meta == Kind::Raw));
                     self.e(19, raw, 0.0, 0.0, &frame.value, u)
@@ -397,6 +398,9 @@ impl Core {
         if let Some(ms) = at(7) {
             config.upgrade_probe_ms = ms;
         }
+        if let Some(ms) = at(8) {
+            config.endpoint_skip_ms = ms;
+        }
         config.validate()?;
         let func = || f.clone().dyn_into::<js_sys::Function>().ok();
         let proto = match kind {
@@ -430,6 +434,10 @@ impl Core {
         };
         let source = match url.as_string() {
             Some(s) => UrlSource::Fixed(s),
+            // An endpoint list (the facade checked and resolved each URL).
+            None if js_sys::Array::is_array(&url) => UrlSource::List(
+                js_sys::Array::from(&url).iter().filter_map(|u| u.as_string()).collect(),
+            ),
             None => UrlSource::Provider(url.unchecked_into()),
         };
         let idle = n.first().is_some_and(|m| (*m as u32) & IDLE != 0);

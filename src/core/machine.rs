@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use super::backoff::{Backoff, BackoffConfig};
+use super::endpoints::Endpoints;
 use super::envelope::{encode_request, Frame, FrameKind, WireFrame};
 use super::heartbeat::{Beat, Heartbeat, HeartbeatConfig, Rtt};
 use super::outbox::{Entry, Outbox, OutboxConfig, Push};
@@ -128,6 +129,9 @@ pub struct Config {
     /// to [`PROBE_MAX_MS`](super::transport::PROBE_MAX_MS)) and move to it when a probe
     /// opens; `0` disables upgrades. Default `10000`.
     pub upgrade_probe_ms: f64,
+    /// With an endpoint list ([`Engine::endpoint_for`]): how long (ms) an endpoint that
+    /// refused an attempt, or whose open connection died, is skipped. Default `30000`.
+    pub endpoint_skip_ms: f64,
     /// The URL is a SockJS endpoint ([`super::sockjs`]): every attempt is a new SockJS session
     /// and [`transports`](Self::transports) are SockJS's (`websocket`, `xhr-streaming`,
     /// `eventsource`, `xhr-polling`). The engine itself does not look at it; the driver and
@@ -199,6 +203,7 @@ impl Default for Config {
             confirm_sends: false,
             transports: vec![Transport::WebSocket],
             upgrade_probe_ms: 10_000.0,
+            endpoint_skip_ms: 30_000.0,
             reliable: None,
             sockjs: false,
         }
@@ -358,6 +363,9 @@ pub enum Event<M, F = Frame> {
     /// A connection opened on another transport than the previous open (the first open
     /// included): a fallback or an upgrade.
     Transport(Transport),
+    /// A connection opened to another endpoint of the list than the previous open (the
+    /// first open included): its index ([`Engine::endpoint_for`]).
+    Endpoint(usize),
     /// A message that was transmitted but never confirmed (no heartbeat pong after it) when
     /// its connection was lost: it may not have reached the peer ([`Config::confirm_sends`]).
     Lost {
@@ -638,6 +646,8 @@ pub struct Engine<M, F = Frame> {
     unconfirmed: VecDeque<(u64, M, F)>,
     /// The transport choice (fallback, upgrade).
     transports: Transports,
+    /// The endpoint choice (endpoint lists).
+    endpoints: Endpoints,
     /// When to send the next upgrade probe.
     probe_at: Option<f64>,
     /// An upgrade probe is out.
@@ -725,6 +735,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             reliable,
             transports,
             upgrade_probe_ms,
+            endpoint_skip_ms,
             sockjs: _,
         } = config;
         session.handshake |= reliable.is_some();
@@ -755,6 +766,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
             confirm_sends,
             unconfirmed: VecDeque::new(),
             transports: Transports::new(transports, upgrade_probe_ms),
+            endpoints: Endpoints::new(endpoint_skip_ms),
             probe_at: None,
             probe_out: false,
             upgrading: None,
@@ -1073,6 +1085,22 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.out_serial
     }
 
+    /// An endpoint list of `n` URLs (JS `url: [...]`, or a provider returning a list): the
+    /// index of the one the current attempt uses. Call it once per attempt, when performing
+    /// [`Action::Connect`]. Rules: after a failure (a refused attempt, or an open connection
+    /// that died) the next endpoint in list order, skipping those that failed in the last
+    /// [`Config::endpoint_skip_ms`] (all skipped: the one free first); after an open, that
+    /// endpoint again (sticky); a working connection is never dropped to go back to the
+    /// first. An open to another endpoint than the last is an [`Event::Endpoint`].
+    pub fn endpoint_for(&mut self, n: usize, now: f64) -> usize {
+        self.endpoints.pick(n, now)
+    }
+
+    /// The endpoint index of the current (or last) attempt (0 without a list).
+    pub fn endpoint(&self) -> usize {
+        self.endpoints.current()
+    }
+
     /// The transport of `conn` (the current one) reports what it delivered and what it
     /// surely did not, as an HTTP transport does ([`on_delivered`](Self::on_delivered),
     /// [`on_undelivered`](Self::on_undelivered)), though it is not one: JS `shared`, a
@@ -1305,6 +1333,9 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         if let Some(r) = &mut self.reliable {
             r.ack_due = None;
             self.metrics.resent += self.outbox.rewind() as u64;
+        }
+        if let Some(i) = self.endpoints.opened() {
+            self.emit(Event::Endpoint(i));
         }
         if let Some(t) = self.transports.opened() {
             self.emit(Event::Transport(t));
@@ -2544,6 +2575,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
     /// An attempt failed before opening.
     fn attempt_failed(&mut self, kind: ErrorKind, message: String, now: f64) {
         self.error(kind, message);
+        self.endpoints.failed(now);
         if self.transports.attempt_failed() {
             // Falling back: the next transport starts with a fresh backoff.
             if let Some(r) = &mut self.reconnect {
@@ -2567,6 +2599,7 @@ impl<M: Clone, F: WireFrame> Engine<M, F> {
         self.channels.clear();
         self.deadline = None;
         self.down_since = Some(now);
+        self.endpoints.failed(now);
         self.report_lost();
         for id in self.requests.lose_connection(self.conn) {
             self.emit(Event::RequestFailed { id, failure: Failure::ConnectionLost });

@@ -15,9 +15,11 @@
 //! - [`stomp`]: STOMP 1.2 frames: encoder and streaming decoder
 //! - [`socketio`]: Engine.IO v4 / Socket.IO v5 packets: codecs, attachments, payload surgery
 //! - [`transport`]: the transport choice: fallback and upgrade rules
+//! - `endpoints`: the endpoint choice of an endpoint list: rotation, skips, stickiness
 //! - [`validate`]: option and argument checks shared by the JS and Rust facades
 
 pub mod backoff;
+pub(crate) mod endpoints;
 pub mod envelope;
 pub mod heartbeat;
 pub mod idmap;

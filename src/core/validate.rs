@@ -229,6 +229,7 @@ impl Config {
         }
         transports(&self.transports, self.sockjs)?;
         non_negative("upgradeProbeMs", self.upgrade_probe_ms)?;
+        non_negative("endpointSkipMs", self.endpoint_skip_ms)?;
         positive("connectTimeoutMs", self.connect_timeout_ms)?;
         positive("requestTimeoutMs", self.request_timeout_ms)?;
         positive("closeTimeoutMs", self.close_timeout_ms)?;

@@ -110,6 +110,8 @@ pub(crate) fn frame_parts(kind: Kind, frame: &JsFrame) -> (JsValue, JsValue) {
 /// Where the URL comes from.
 pub(crate) enum UrlSource {
     Fixed(String),
+    /// An endpoint list: each attempt uses the one the engine picks (`Engine::endpoint_for`).
+    List(Vec<String>),
     /// A JS function returning a string or a Promise of one, called before every attempt.
     Provider(js_sys::Function),
 }
@@ -869,6 +871,10 @@ impl Shared {
         let source = self.inner.borrow().url.clone();
         match &*source {
             UrlSource::Fixed(url) => self.open_socket(conn, url),
+            UrlSource::List(urls) => {
+                let i = self.inner.borrow_mut().engine.endpoint_for(urls.len(), now());
+                self.open_socket(conn, urls.get(i).map_or("", String::as_str));
+            }
             // The provider is user code: called with no borrow held.
             UrlSource::Provider(f) => match f.call0(&JsValue::UNDEFINED) {
                 Err(e) => {
@@ -884,6 +890,14 @@ impl Shared {
     }
 
     fn open_url_value(self: &Rc<Self>, conn: u64, v: &JsValue) {
+        // A list: the engine picks this attempt's endpoint (checked like a string).
+        let v = match v.dyn_ref::<js_sys::Array>() {
+            Some(a) if a.length() > 0 => {
+                let i = self.inner.borrow_mut().engine.endpoint_for(a.length() as usize, now());
+                a.get(i as u32)
+            }
+            _ => v.clone(),
+        };
         match v.as_string() {
             Some(url) => match self.sink.check_url(&url) {
                 Ok(()) => self.open_socket(conn, &url),
@@ -891,7 +905,8 @@ impl Shared {
             },
             None => self.connect_failed(
                 conn,
-                "url provider must return a string or a Promise of one".into(),
+                "url provider must return a URL string or a non-empty list of them (or a Promise of one)"
+                    .into(),
             ),
         }
     }
