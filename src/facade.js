@@ -624,7 +624,7 @@ export class Base extends ET {
     this._c().m(m);
     return {
       attempts: m[0], reconnects: m[1], downtimeMs: m[2], messagesIn: m[3], messagesOut: m[4],
-      bytesIn: m[5], bytesOut: m[6], queued: m[7], queuedBytes: m[8], dropped: m[9],
+      bytesIn: m[5], bytesOut: m[6], queued: m[7] + this._bn, queuedBytes: m[8], dropped: m[9],
       pendingRequests: m[10], rtt: undef(m[11]), srtt: undef(m[12]), rttJitter: undef(m[13]),
       duplicates: m[14], resent: m[15], unacked: m[16],
     };
@@ -748,7 +748,7 @@ export class Base extends ET {
       (r) => {
         // Told "queued", then sent at once when its turn came: its `sent` event (as every
         // "queued" message ends in one `sent` or `drop`).
-        if (r == "sent" && this._h.has("sent")) {
+        if (r == "sent" && !this._h.rel && this._h.has("sent")) {
           const [type, d] = data instanceof Blob ? [null, data] : this._h.desc(raw, data);
           this._h.emit("sent", { type, data: d });
         }
@@ -970,6 +970,7 @@ export class SteadySocket extends Base {
     const hub = new Hub();
     hub.m = m;
     hub.d = dec ?? null;
+    hub.rel = rel; // (no `sent` events in reliable mode)
     // The session id: random, stable for the socket's life.
     const sid = rel ? (globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36)) : undefined;
     // persist, reliable mode: idle until restored (the first hello continues the stored
@@ -997,13 +998,24 @@ export class SteadySocket extends Base {
   }
 
   connect() {
+    if (this.#wait()) return;
     this._t?.start(); // (first: the attempt's transport waits for this tab's role)
     super.connect();
   }
 
   reconnect() {
+    if (this.#wait()) return;
     this._t?.start();
     super.reconnect();
+  }
+
+  /** persist, reliable mode: a connect while restoring waits for it (the first hello continues the stored session). */
+  #wait() {
+    const p = this._ps;
+    if (!(p?.rsv && this.#rel)) return false;
+    this._c();
+    p.want = 1;
+    return true;
   }
 
   free() {

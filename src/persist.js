@@ -23,9 +23,15 @@ const range = (n, o) => IDBKeyRange.bound(o === undefined ? [n] : [n, o], o === 
 let dbp; // the database, opened once per page
 const open = () =>
   (dbp ??= new Promise((ok, no) => {
+    // An open that never answers (seen in some engines) fails after 5 s instead of stalling
+    // the socket; a failed open is asked again by the next socket.
+    const t = setTimeout(() => no(new Error("indexedDB.open gave no answer within 5 s")), 5000);
     const r = indexedDB.open("steadysocket", 1);
     r.onupgradeneeded = () => r.result.createObjectStore(ST);
-    req(r).then(ok, no);
+    req(r).then(ok, no).finally(() => clearTimeout(t));
+  }).catch((e) => {
+    dbp = null;
+    throw e;
   }));
 let mc; // the MessageChannel that runs the write batches
 const due = new Set(); // the Persists with a batch due
@@ -34,6 +40,9 @@ const rid = () => globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36
 /** One socket's persisted queue. It reaches the socket only through the Hub (a WeakRef). */
 export class Persist {
   q = []; // at-most-once: [id, key, frame] of the stored messages, in queue order
+  sk = []; // frames refused by a send: their drop notes match no record
+  rsv = 1; // restoring (from the start: the restore runs a microtask later)
+  want = 0; // connect() was called while restoring (reliable mode: deferred)
   m = new Map(); // reliable: seq → [id, key], in seq order
   p = new Map(); // writes of the next batch: id → [key, record, or null to delete]
   u = []; // lock releases
@@ -74,6 +83,7 @@ export class Persist {
    */
   async start(auto) {
     const h = this.h;
+    this.rsv = 1;
     try {
       const L = (this.L = globalThis.navigator?.locks);
       if (!globalThis.indexedDB || !L) throw new Error("needs IndexedDB and Web Locks (navigator.locks): the queue is not persisted");
@@ -86,8 +96,9 @@ export class Persist {
         if (!rel) continue;
         const s = st(), [vs, ks] = await Promise.all([req(s.getAll(range(n, o))), req(s.getAllKeys(range(n, o)))]);
         const meta = ks[0]?.[2] === 0 ? vs[0] : null, msgs = ks.map((k, i) => [k, vs[i]]).filter((x) => x[0][2]);
-        if (!msgs.length) {
-          // Nothing owed: forget the owner.
+        // Nothing owed: forget the owner (but a reliable session, messages or not, is continued:
+        // the server replays what it sent meanwhile).
+        if (!msgs.length && !(meta && this.i && !ses)) {
           const d = st("readwrite");
           d.delete(range(n, o));
           done(d.transaction).catch(() => {}).finally(rel);
@@ -100,7 +111,7 @@ export class Persist {
         if (meta) {
           ses = meta;
           this.w = o;
-          this.k = msgs.at(-1)[0][2];
+          this.k = msgs.at(-1)?.[0][2] ?? 0;
         }
         this.u.push(rel);
         this.a.push(o);
@@ -111,8 +122,10 @@ export class Persist {
         // Closed or freed while restoring: the adopted records go back to the pool (and, when
         // freed, the socket's own lock: it may have been granted after free()).
         this.u.splice(h.dead ? 0 : 1).forEach((r) => r());
-        this.a = [];
+        this.a = [this.o];
         this.w = this.o;
+        // Closed (not freed): from a later connect() on, its own queue is stored again.
+        this.ok = h.dead ? 0 : 1;
         return;
       }
       this.a.unshift(this.o);
@@ -134,7 +147,8 @@ export class Persist {
       this.err(e);
     } finally {
       const s = h.sk;
-      if (auto && s?._idle && !h.dead) s.connect(); // (shared: through its role)
+      this.rsv = 0;
+      if ((auto || this.want) && s?._idle && !h.dead) s.connect(); // (shared: through its role)
     }
   }
 
@@ -147,6 +161,8 @@ export class Persist {
 
   /** A send's outcome `r` (0 sent, 1 queued, 2 dropped) for frame `v`: stored if owed. */
   tx(r, v, raw, c) {
+    // Refused (drop-newest, too big): its `drop` note (after this) is not a stored message's.
+    if (r == 2 && !this.i) this.sk.push(v);
     if (!this.ok || this.off || (this.i ? r > 1 : r != 1)) return;
     const key = [this.nm, this.w, ++this.k], rec = { v, r: raw, t: (this.t = Math.max(this.t, Date.now())), s: this.i ? c.sq() : 0 };
     this.track(key, rec);
@@ -169,6 +185,8 @@ export class Persist {
         this.m.delete(s);
         this.del(x);
       }
+    } else if (k == 9 && this.sk.length && this.sk.includes(v)) {
+      this.sk.splice(this.sk.indexOf(v), 1);
     } else if (k == 9 || k == 10) {
       // The queue is FIFO: the match is at (or near) the front.
       const q = this.q, i = q.findIndex((x) => x[2] === v);
