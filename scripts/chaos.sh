@@ -6,6 +6,8 @@
 #   R6 malformed tests/chaos/r6-malformed.mjs oversized/malformed inbound frames
 #   R1 kill     tests/chaos/r1-kill.mjs       server kill/restart cycles under load
 #   R3 hidden   tests/chaos/r3-hidden.mjs     a hidden tab for minutes (full form only)
+#   R7 cluster  tests/chaos/r7-cluster.mjs    STOMP failover: a 3-node RabbitMQ cluster
+#               (scripts/rabbitmq-cluster.sh), the consumer's node SIGKILLed under load
 # Each part writes $OUT/<part>.json; tests/chaos/summary.mjs merges them into
 # $OUT/results.json and $OUT/summary.txt (printed at the end); logs in $OUT/logs/<part>.log.
 # $OUT is build/chaos for the full form, build/chaos-short for the short one (CHAOS_OUT). Every part runs even after a failure; the exit code says.
@@ -16,6 +18,9 @@
 #                       (reliable mode across SIGKILLs relies on the server's durable sessions: --log-file)
 #   CHAOS_R2_TRIALS     R2 half-open trials               20 | 20
 #   CHAOS_R3_MINUTES    R3 hidden minutes (0 skips R3)    10 | 0
+#   CHAOS_R7_ROUNDS     R7 kill rounds (each node once)   3 | 1
+#   CHAOS_R7_MSGS       R7 messages per round             2000 | 500
+#   CHAOS_R7_RATE       R7 publish rate (msg/s)           400 | 200
 #   CHAOS_FUZZ_CASES    R4 cases per fuzz target          250000 | 2000
 #   ENGINE_PROPS_CASES  R4 cases per engine_props property 20000 | (not run: `native` runs 400)
 #   CHAOS_SKIP_BUILD=1  skip bootstrap, server and pkg/ builds (scripts/test.sh has done them)
@@ -28,13 +33,16 @@ SHORT=0
 [ "${1:-}" = "--short" ] && SHORT=1
 if [ "$SHORT" = 1 ]; then
   : "${CHAOS_CYCLES:=10}" "${CHAOS_R2_TRIALS:=20}" "${CHAOS_R3_MINUTES:=0}" "${CHAOS_FUZZ_CASES:=2000}"
+  : "${CHAOS_R7_ROUNDS:=1}" "${CHAOS_R7_MSGS:=500}" "${CHAOS_R7_RATE:=200}"
   : "${ENGINE_PROPS_CASES:=0}"
 else
   : "${CHAOS_CYCLES:=100}" "${CHAOS_R2_TRIALS:=20}" "${CHAOS_R3_MINUTES:=10}" "${CHAOS_FUZZ_CASES:=250000}"
+  : "${CHAOS_R7_ROUNDS:=3}" "${CHAOS_R7_MSGS:=2000}" "${CHAOS_R7_RATE:=400}"
   : "${ENGINE_PROPS_CASES:=20000}"
 fi
 : "${CHAOS_DELIVERY:=default at-least-once}"
-: "${CHAOS_ONLY:=r4 r2 r6 r1 r3}"
+: "${CHAOS_ONLY:=r4 r2 r6 r1 r3 r7}"
+export CHAOS_R7_ROUNDS CHAOS_R7_MSGS CHAOS_R7_RATE
 export CHAOS_FUZZ_CASES ENGINE_PROPS_CASES
 
 # The short form writes elsewhere, so `make test` never overwrites a full run's results.
@@ -85,6 +93,7 @@ fi
 if wants r3 && [ "$CHAOS_R3_MINUTES" != 0 ]; then
   part r3 node tests/chaos/r3-hidden.mjs --minutes "$CHAOS_R3_MINUTES"
 fi
+wants r7 && part r7 node tests/chaos/r7-cluster.mjs
 
 node tests/chaos/summary.mjs --form "$([ "$SHORT" = 1 ] && echo short || echo full)" \
   --seconds "$((SECONDS - T0))" --status "${STATUS[*]}" || FAILED+=(summary)

@@ -193,6 +193,8 @@ export interface Options {
    * delay (ms; doubling after each failed probe, up to 5 minutes); 0 disables upgrades. @default 10000
    */
   upgradeProbeMs?: number;
+  /** With an endpoint list: how long (ms, >= 0) an endpoint that refused an attempt, or whose open connection died, is skipped. @default 30000 */
+  endpointSkipMs?: number;
   /**
    * Asked when the open connection closes (after `reconnect.stopOnCodes`, which wins):
    * return `false` to stop reconnecting (state `closed`, `error` kind `reconnect-stopped`).
@@ -201,8 +203,17 @@ export interface Options {
   shouldReconnect?: (ev: { code: number; reason: string; wasClean: boolean }) => boolean | void;
 }
 
-/** Called before every connection attempt. */
-export type UrlProvider = () => string | Promise<string>;
+/** Called before every connection attempt: a URL, or an endpoint list (see `Endpoints`). */
+export type UrlProvider = () => string | string[] | Promise<string | string[]>;
+
+/**
+ * An endpoint list (1 to 64 URLs): attempts rotate through it with the backoff; an endpoint
+ * that refused an attempt, or whose connection died, is skipped for `endpointSkipMs`; after an
+ * open the same endpoint is tried first again (sticky); a working connection is never dropped
+ * to go back to the first. The `endpoint` event names the one that opened; `url` is the
+ * current one. README "Running against a cluster".
+ */
+export type Endpoints = Array<string | URL>;
 
 export interface OpenEvent {
   reconnected: boolean;
@@ -277,6 +288,8 @@ export interface Events<In, Out> {
   lost: { type: string | null; data: unknown };
   /** A connection opened on another transport than the previous open (the first open too): a fallback or an upgrade. */
   transport: { transport: Transport };
+  /** A connection opened to another endpoint of the URL list than the last open (the first open too). */
+  endpoint: { index: number; url: string };
 }
 
 /** A transport (see the `transports` option). */
@@ -352,6 +365,7 @@ export interface SteadySocketEventMap {
   drain: CustomEvent<{}>;
   lost: CustomEvent<{ type: string | null; data: unknown }>;
   transport: CustomEvent<{ transport: Transport }>;
+  endpoint: CustomEvent<{ index: number; url: string }>;
 }
 
 /** A handle of `subscribe`. */
@@ -371,7 +385,7 @@ export interface ServerRequest { type: string; id: number }
  * @typeParam Srv requests FROM the server (see `handle`) → [request data, reply data]
  */
 export class SteadySocket<In extends object = AnyMap, Out extends object = AnyMap, Req extends { [K in keyof Req]: [any, any] } = Record<string, [any, any]>, Srv extends { [K in keyof Srv]: [any, any] } = Record<string, [any, any]>> extends EventTarget {
-  constructor(url: string | URL | UrlProvider, options?: Options);
+  constructor(url: string | URL | Endpoints | UrlProvider, options?: Options);
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
   static readonly CLOSING: 2;

@@ -67,7 +67,28 @@ class StompHub extends Hub {
     }
   }
 
+  /**
+   * A broker that closes (1000) right after CONNECTED with no ERROR frame, 3 opens in a row,
+   * refuses something the client sends on every connection: a re-sent SUBSCRIBE or a queued
+   * SEND (RabbitMQ's Web-STOMP closes with 1000 "STOMP died", e.g. for a quorum queue named
+   * without its `x-queue-type` header). Reconnecting would loop: it stops, with an `error`.
+   */
+  k(code, reason, wasClean) {
+    this.fl = code == 1000 && !this.er && performance.now() - this.o0 < 2000 ? (this.fl | 0) + 1 : 0;
+    if (this.fl >= 3) {
+      this.fl = 0;
+      this.emit("error", { kind: "protocol", message: `${P}the broker closed the connection 3 times in a row within 2 s of CONNECTED, with no ERROR frame (${code} "${reason}"): it refuses a SUBSCRIBE or SEND sent on every connection (RabbitMQ Web-STOMP's "STOMP died": e.g. a quorum queue without its x-queue-type header). Reconnection stops` });
+      return false;
+    }
+    return super.k(code, reason, wasClean);
+  }
+
   e(k, a, b, c, v, w) {
+    if (k == 1) {
+      this.o0 = performance.now();
+      this.er = 0;
+    }
+    if (k == 14) this.er = 1;
     if (k == 13) {
       const f = this.s.get(v.subscription);
       if (f) this.call(f, this.c._msg(a, v, w));

@@ -95,10 +95,21 @@ export interface StompOptions {
   transports?: Array<"websocket" | "xhr-streaming" | "eventsource" | "xhr-polling">;
   /** With `sockjs: true` only: while on a later transport, the first upgrade probe's delay (ms; 0: no upgrades). @default 10000 */
   upgradeProbeMs?: number;
+  /** With an endpoint list: how long (ms, >= 0) an endpoint that refused an attempt, or whose open connection died, is skipped. @default 30000 */
+  endpointSkipMs?: number;
 }
 
-/** Called before every connection attempt. */
-export type UrlProvider = () => string | Promise<string>;
+/** Called before every connection attempt: a URL, or an endpoint list (see `Endpoints`). */
+export type UrlProvider = () => string | string[] | Promise<string | string[]>;
+
+/**
+ * An endpoint list (1 to 64 URLs): attempts rotate through it with the backoff; an endpoint
+ * that refused an attempt, or whose connection died, is skipped for `endpointSkipMs`; after an
+ * open the same endpoint is tried first again (sticky); a working connection is never dropped
+ * to go back to the first. The `endpoint` event names the one that opened; `url` is the
+ * current one. README "Running against a cluster".
+ */
+export type Endpoints = Array<string | URL>;
 
 /** A `MESSAGE` frame, handed to the subscription's callback. */
 export interface StompMessage {
@@ -220,6 +231,8 @@ export interface StompEvents {
   error: StompErrorEvent;
   drop: StompFrameEvent & { reason: DropReason };
   sent: StompFrameEvent;
+  /** A connection opened to another endpoint of the URL list than the last open (the first open too). */
+  endpoint: { index: number; url: string };
 }
 
 export interface Metrics {
@@ -248,7 +261,7 @@ declare global {
 
 /** A STOMP 1.2 client over a WebSocket that stays connected. */
 export class StompClient extends EventTarget {
-  constructor(url: string | URL | UrlProvider, options?: StompOptions);
+  constructor(url: string | URL | Endpoints | UrlProvider, options?: StompOptions);
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
   static readonly CLOSING: 2;

@@ -80,7 +80,7 @@ try {
       R.sideTimer = setInterval(() => {
         const n = ++k;
         R.side[n] = "pending";
-        c.publish({ destination: `/queue/${q}-side`, body: String(n), receipt: true, timeoutMs: 15000 }).then(
+        c.publish({ destination: `/topic/${q}-side`, body: String(n), receipt: true, timeoutMs: 15000 }).then(
           () => (R.side[n] = "ok"),
           (e) => (R.side[n] = e.kind),
         );

@@ -49,7 +49,7 @@ const results = {
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`,
   seconds: Number(opt.seconds ?? 0),
   status,
-  R1: r1, R2: read("r2-halfopen"), R3: read("r3-hidden"), R4: r4, R6: read("r6-malformed"),
+  R1: r1, R2: read("r2-halfopen"), R3: read("r3-hidden"), R4: r4, R6: read("r6-malformed"), R7: read("r7-cluster"),
 };
 writeFileSync(path.join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
 
@@ -85,6 +85,12 @@ if (results.R6) {
   const a = results.R6.A, b = results.R6.B;
   L.push(`R6: ${a.framesSent} crafted frames: ${a.messages} messages, ${a.raw} raw, errors ${JSON.stringify(a.errors)}, closes ${a.closes.length}, alive ${a.alive}; ` +
     `garbage + 8 MB reply: closes ${b.closesBeforeOversizedSend}; oversized send -> close ${b.oversizedSendClose}, reconnected and answered`);
+}
+if (results.R7) {
+  const r = results.R7;
+  L.push(`R7: ${r.rounds} rounds × ${r.messagesPerRound} messages at ${r.rate}/s through a 3-node RabbitMQ cluster, the consumer's node SIGKILLed: ` +
+    `lost ${r.lost}, duplicates ${JSON.stringify(r.duplicates)} (unflagged ${r.duplicatesUnflagged}), failover p50 ${r.failoverMs.p50} ms max ${r.failoverMs.max} ms, ` +
+    `reconnect ${JSON.stringify(r.reconnectMs)} ms, node restart ${JSON.stringify(r.restartMs)} ms, side receipts ${JSON.stringify(r.sideReceipts.map((x) => `${x.ok} ok/${x.connectionLost} connection-lost`))}`);
 }
 L.push(`status: ${Object.entries(status).map(([p, s]) => `${p} ${s.result} (${s.seconds} s)`).join(", ")}`);
 const text = L.join("\n") + "\n";

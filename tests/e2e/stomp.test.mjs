@@ -433,6 +433,26 @@ stest("nack() in client-individual mode: the broker requeues and redelivers at o
   assert.deepEqual(r, { nacked: true, first: "false", second: "true", body: "n", acked: true, errors: [] });
 });
 
+stest("a SUBSCRIBE the broker refuses on every connection (a quorum queue without x-queue-type): reported, no endless reconnects", async (t) => {
+  if (!canRun(t)) return;
+  const r = await inPage(async ({ connect, args }) => {
+    // The quorum queue exists (declared with its header)...
+    const a = connect();
+    await a.until("open");
+    await a.c.subscribe(args.queue, () => {}, { ack: "client-individual", "x-queue-type": "quorum", durable: "true", "auto-delete": "false" }, { receipt: true }).receipt;
+    a.c.free();
+    // ...and a client subscribes without it: Web-STOMP closes (1000 "STOMP died", no ERROR frame)
+    // on every connection's SUBSCRIBE.
+    const b = connect({ reconnect: { minDelayMs: 20, maxDelayMs: 50 } });
+    b.c.subscribe(args.queue, () => {}, { ack: "client-individual" });
+    await b.until("state", (e) => e.to == "closed", 20_000);
+    return { errors: b.errors(), closes: b.log.filter((x) => x.ev == "close").map((x) => `${x.e.code} ${x.e.reason}`), state: b.c.state };
+  }, { queue: dest("queue", "quorum-refused") });
+  assert.equal(r.state, "closed");
+  assert.deepEqual(r.closes, ["1000 STOMP died", "1000 STOMP died", "1000 STOMP died"], "three connections, then it stops");
+  assert.ok(r.errors.some((e) => /3 times in a row.*no ERROR frame.*x-queue-type/.test(e)), `the error names the cause: ${JSON.stringify(r.errors)}`);
+});
+
 stest("receipts: publish and subscribe resolve; a receipt times out; one pending when the connection drops rejects connection-lost", async (t) => {
   if (!canRun(t)) return;
   const r = await inPage(async ({ connect, inbox, rmq, wire, header, catchKind, args }) => {

@@ -18,6 +18,10 @@ async function main(): Promise<void> {
     maxMessageBytes: 16 << 20,
   };
   const s = new SteadySocket<In, Out, Req>("wss://example.com/ws", opts);
+  // An endpoint list, and the endpoint event.
+  const eps = new SteadySocket(["wss://a.example.com/ws", new URL("wss://b.example.com/ws")], { endpointSkipMs: 10000 });
+  eps.on("endpoint", (e) => console.log(e.index + 1, e.url.length));
+  eps.free();
   // One connection for all tabs: a name.
   const tabs = new SteadySocket<In, Out, Req>("wss://example.com/ws", { shared: "chat" });
   tabs.free();
