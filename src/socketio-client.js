@@ -31,7 +31,7 @@ const ATTEMPT = ["connect", "connect-timeout", "url", "handshake"];
 const MGR = ["ping", "reconnect", "reconnect_attempt", "reconnect_error", "reconnect_failed", "upgrade", "upgradeError"];
 // Options: socket.io-client's names, then ours (see the README's options table).
 const SIO_OPTS = ["path", "query", "auth", "reconnection", "reconnectionAttempts", "reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "timeout", "transports", "upgrade", "rememberUpgrade", "ackTimeout", "forceNew", "multiplex", "withCredentials", "extraHeaders"];
-const OURS = ["autoConnect", "reconnect", "queue", "requestTimeoutMs", "connectTimeoutMs", "maxMessageBytes", "shouldReconnect"];
+const OURS = ["autoConnect", "reconnect", "queue", "requestTimeoutMs", "connectTimeoutMs", "maxMessageBytes", "shouldReconnect", "endpointSkipMs"];
 const te = new TextEncoder();
 
 /**
@@ -318,15 +318,22 @@ function route(url, options) {
   if (!isObj(o)) throw optErr(TypeError, "options", `must be an object, got ${typeOf(options)}`);
   keys(o, "", "options", [...SIO_OPTS, ...OURS]);
   const G = globalThis;
-  if (G.URL && url instanceof URL) url = url.href;
-  if (url !== undefined && typeof url != "string") throw new TypeError(`${P}url must be an http:, https:, ws: or wss: URL string, got ${typeOf(url)}`);
-  let u;
-  try {
-    u = new URL(url ?? "/", G.document?.baseURI ?? G.location?.href);
-  } catch {
-    throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, absolute or relative to the page`);
-  }
-  if (!/^(http|ws)s?:$/.test(u.protocol)) throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, got the scheme ${u.protocol}`);
+  // An endpoint list (the nodes of one service): the namespace is the first URL's path.
+  const list = Array.isArray(url);
+  if (list && (!url.length || url.length > 64)) throw new RangeError(`${P}url: an endpoint list must hold 1 to 64 URLs, got ${url.length}`);
+  const us = (list ? url : [url]).map((url, i) => {
+    if (G.URL && url instanceof URL) url = url.href;
+    if (url !== undefined && typeof url != "string") throw new TypeError(`${P}${list ? `url[${i}]` : "url"} must be an http:, https:, ws: or wss: URL string, got ${typeOf(url)}`);
+    let u;
+    try {
+      u = new URL(url ?? "/", G.document?.baseURI ?? G.location?.href);
+    } catch {
+      throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, absolute or relative to the page`);
+    }
+    if (!/^(http|ws)s?:$/.test(u.protocol)) throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, got the scheme ${u.protocol}`);
+    return u;
+  });
+  const u = us[0];
   const nsp = u.pathname || "/";
   if (nsp.includes(",")) throw new SyntaxError(`${P}invalid URL \`${url}\`: a namespace cannot contain ","`);
   const str = (k) => {
@@ -348,19 +355,21 @@ function route(url, options) {
   };
   // The Engine.IO URL: path (default /socket.io/), the URL's and `query`'s parameters, EIO=4.
   const path = (str("path") ?? "/socket.io").replace(/\/$/, "") + "/";
-  const q = new URLSearchParams(u.search);
   const query = o.query;
-  if (query !== undefined) {
-    if (!isObj(query)) throw optErr(TypeError, "query", `must be an object, got ${typeOf(query)}`);
-    for (const k of Object.keys(query)) {
+  if (query !== undefined && !isObj(query)) throw optErr(TypeError, "query", `must be an object, got ${typeOf(query)}`);
+  const eurls = us.map((u) => {
+    const q = new URLSearchParams(u.search);
+    for (const k of Object.keys(query ?? {})) {
       const v = query[k];
       if (typeof v != "string" && typeof v != "number" && typeof v != "boolean") throw optErr(TypeError, `query.${k}`, `must be a string, number or boolean, got ${typeOf(v)}`);
       q.set(k, String(v));
     }
-  }
-  q.set("EIO", "4");
-  q.set("transport", "websocket");
-  const eurl = `${u.protocol}//${u.host}${path.startsWith("/") ? path : "/" + path}?${q}`;
+    q.set("EIO", "4");
+    q.set("transport", "websocket");
+    return `${u.protocol}//${u.host}${path.startsWith("/") ? path : "/" + path}?${q}`;
+  });
+  // (The Manager cache's key: the Engine.IO URL, or the list's.)
+  const eurl = eurls.join(" ");
   // Transports: the first of the list opens (webtransport is not supported: skipped);
   // polling upgrades to websocket when both are listed and `upgrade` is not false.
   let t = o.transports ?? ["polling", "websocket"];
@@ -407,7 +416,7 @@ function route(url, options) {
     hub.tn = poll ? "polling" : "websocket";
     eio.t = (name, what, why) => hub.tr(name, what, why);
     /** The connection (socket.io-client's Manager). */
-    m = new Manager(eurl, pack(po), po, hub, nsp, eio);
+    m = new Manager(list ? eurls : eurl, pack(po), po, hub, nsp, eio);
     const old = cache.get(eurl)?.deref();
     if (!fresh && (!old || old._h.dead)) cache.set(eurl, new WeakRef(m));
   }

@@ -113,6 +113,8 @@ export interface SocketOptions {
   connectTimeoutMs?: number;
   /** Largest inbound WebSocket message, in bytes. @default 16777216 */
   maxMessageBytes?: number;
+  /** With an endpoint list (`io([url1, url2, …])`, the namespace from the first URL): how long (ms, >= 0) a node that refused an attempt, or whose connection died, is skipped. @default 30000 */
+  endpointSkipMs?: number;
   /** Called when an open connection closes (not after a server DISCONNECT): `false` stops reconnecting. @default always true */
   shouldReconnect?: (ev: { code: number; reason: string; wasClean: boolean }) => boolean;
 }
@@ -194,7 +196,7 @@ export class Manager extends EventTarget {
 /** A Socket.IO socket for one namespace. */
 export class Socket<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents> {
   /** As `io(url, options)`. */
-  constructor(url?: string | URL, options?: SocketOptions);
+  constructor(url?: string | URL | Array<string | URL>, options?: SocketOptions);
   /** As `manager.socket(nsp, opts)` (throws if `nsp` already has a Socket there). */
   constructor(manager: Manager, nsp: string, opts?: { auth?: SocketOptions["auth"] });
   /** The namespace socket id (`undefined` while disconnected). */
@@ -246,7 +248,7 @@ export interface TimedSocket<EmitEvents extends EventsMap> {
 }
 
 /** socket.io-client's `io()`: the Socket of the URL's namespace (its path), sharing the connection of other namespaces of the same server unless `forceNew`/`multiplex: false` (README "Namespaces"). */
-export function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(url?: string | URL, options?: SocketOptions): Socket<ListenEvents, EmitEvents>;
+export function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(url?: string | URL | Array<string | URL>, options?: SocketOptions): Socket<ListenEvents, EmitEvents>;
 export function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(options: SocketOptions): Socket<ListenEvents, EmitEvents>;
 
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;

@@ -85,6 +85,20 @@ stest("connect, then events both ways with several args", async () => {
   assert.deepEqual(r.errors, []);
 });
 
+stest("an endpoint list: a dead first node is skipped, the second connects; io.url names it", async () => {
+  const r = await page.evaluate(async ({ sio }) => {
+    const s = io(["http://127.0.0.1:9", sio], { reconnectionDelay: 50, reconnectionDelayMax: 100, forceNew: true, transports: ["websocket"] });
+    await until(() => s.connected, 8000, "connect");
+    const got = new Promise((res) => s.on("echo", (...a) => res(a)));
+    s.emit("echo", "via the list");
+    const out = { args: await got, url: s.io.url };
+    s.disconnect();
+    return out;
+  }, { sio: SIO });
+  assert.deepEqual(r.args, ["via the list"]);
+  assert.ok(r.url.startsWith(SIO.replace(/^http/, "ws")), `url names the second endpoint: ${r.url}`);
+});
+
 stest("acks both ways: emitWithAck, callbacks, timeout(), and the server's emitWithAck", async () => {
   const r = await page.evaluate(async () => {
     const s = mk();
