@@ -619,6 +619,8 @@ type UrlFuture = Pin<Box<dyn Future<Output = Result<String, String>>>>;
 pub(crate) enum Target {
     /// One URL, checked at build time.
     Fixed(String),
+    /// An endpoint list ([`SteadySocket::builder_endpoints`]), each URL checked at build time.
+    List(Vec<String>),
     /// Called before every attempt ([`SteadySocket::builder_with`]).
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     Provider(Rc<dyn Fn() -> UrlFuture>),
@@ -628,6 +630,7 @@ impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Target::Fixed(url) => f.debug_tuple("Fixed").field(url).finish(),
+            Target::List(urls) => f.debug_tuple("List").field(urls).finish(),
             Target::Provider(_) => f.write_str("Provider(..)"),
         }
     }
@@ -651,6 +654,11 @@ impl Target {
     pub(crate) fn check(&self) -> Result<(), Error> {
         match self {
             Target::Fixed(url) => check_ws_url(url),
+            Target::List(urls) if urls.is_empty() || urls.len() > 64 => Err(Error::InvalidUrl {
+                url: urls.join(" "),
+                reason: "an endpoint list must hold 1 to 64 URLs".into(),
+            }),
+            Target::List(urls) => urls.iter().try_for_each(|u| check_ws_url(u)),
             Target::Provider(_) => Ok(()),
         }
     }
@@ -661,6 +669,7 @@ impl Target {
     pub(crate) fn source(self, hooks: &mut Vec<Closure<dyn Fn(JsValue) -> JsValue>>) -> UrlSource {
         match self {
             Target::Fixed(url) => UrlSource::Fixed(url),
+            Target::List(urls) => UrlSource::List(urls),
             Target::Provider(f) => {
                 let call = move |_: JsValue| -> JsValue {
                     let fut = f();
@@ -1020,6 +1029,19 @@ impl SteadySocket {
         E: fmt::Display,
     {
         Self::builder_for(Target::provider(provider))
+    }
+
+    /// A builder for an endpoint list (1 to 64 absolute `ws:`/`wss:` URLs: a cluster's
+    /// nodes), like the JS `url: [a, b, c]`: attempts rotate through it with the backoff, an
+    /// endpoint that failed is skipped for [`Config::endpoint_skip_ms`] (default 30 s), sticky
+    /// to the last good one; [`SocketEvent::Endpoint`] names the index that opened (README
+    /// "Running against a cluster").
+    pub fn builder_endpoints<I, S>(urls: I) -> Builder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::builder_for(Target::List(urls.into_iter().map(Into::into).collect()))
     }
 
     fn builder_for(url: Target) -> Builder {

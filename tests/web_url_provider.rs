@@ -6,6 +6,8 @@
 //!   `Error` event of kind `url` with the message, a `Reconnecting`, then the next attempt
 //! - the provider's future is awaited (the attempt waits for it); dropping the socket while
 //!   it is pending, then resolving it, is harmless
+//! - an endpoint list (`builder_endpoints`): a dead first node skipped, `Endpoint(1)` on the
+//!   open; an empty list or a bad URL in it refused at build time
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -158,4 +160,22 @@ async fn provider_future_is_awaited() {
     let stats = control(&format!("/control/stats?tag={t2}")).await;
     assert_eq!(stats["connections"], 0, "a dropped socket connected: {stats}");
     assert_eq!(whoami(&s).await, t);
+}
+
+/// An endpoint list (`SteadySocket::builder_endpoints`): a dead first endpoint is skipped,
+/// the second opens and is named by `SocketEvent::Endpoint(1)`; an empty list, or a bad URL
+/// in it, fails at build time.
+#[wasm_bindgen_test]
+async fn endpoint_list_skips_a_dead_node() {
+    let t = tag("eplist");
+    let s = SteadySocket::builder_endpoints(["ws://127.0.0.1:9/ws".to_string(), ws(&t)])
+        .reconnect(fast())
+        .build()
+        .unwrap();
+    let mut ev = s.events();
+    let e = wait_for(&mut ev, 5000, |e| matches!(e, SocketEvent::Endpoint(_))).await;
+    assert!(matches!(e, Some(SocketEvent::Endpoint(1))), "{e:?}");
+    assert_eq!(whoami(&s).await, t);
+    assert!(SteadySocket::builder_endpoints(Vec::<String>::new()).build().is_err());
+    assert!(SteadySocket::builder_endpoints(["ws://ok/ws", "http://x"]).build().is_err());
 }

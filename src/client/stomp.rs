@@ -345,6 +345,16 @@ impl StompClient {
         Self::builder_from(SteadySocket::builder_with(provider))
     }
 
+    /// A builder for an endpoint list (a cluster's Web-STOMP URLs; see
+    /// [`SteadySocket::builder_endpoints`]).
+    pub fn builder_endpoints<I, S>(urls: I) -> StompBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::builder_from(SteadySocket::builder_endpoints(urls))
+    }
+
     fn builder_from(base: Builder) -> StompBuilder {
         StompBuilder {
             base: base.protocols(vec!["v12.stomp".into()]),
