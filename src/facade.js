@@ -499,11 +499,12 @@ export class Base extends ET {
     if (Array.isArray(url)) {
       // An endpoint list: each URL checked and resolved now; attempts rotate through it.
       if (!url.length || url.length > 64) throw new RangeError(`${P}url: an endpoint list must hold 1 to 64 URLs, got ${url.length}`);
-      url = hub.ul = url.map((x, i) => {
+      // (Array.from: a hole is an entry too, refused like undefined.)
+      url = hub.ul = Array.from(url, (x, i) => {
         if (globalThis.URL && x instanceof URL) x = x.href;
         if (typeof x != "string") throw new TypeError(`${P}url[${i}] must be a ws:/wss:/http:/https: URL string, got ${typeOf(x)}`);
         const u = wsUrl(x);
-        if (typeof u != "string") throw new u[0](urlMsg(x, u[1]));
+        if (typeof u != "string") throw new u[0](`${P}url[${i}]: ` + urlMsg(x, u[1]).slice(P.length));
         return u;
       });
       this._u = url[0];
@@ -567,8 +568,13 @@ export class Base extends ET {
 
   /** The URL: resolved (absolute, ws:/wss:); with a URL provider, the latest attempt's ("" before one). */
   get url() {
-    const w = this.#c?.w();
+    // The latest attempt's (its socket's when open: a SockJS or Engine.IO URL may differ).
+    const w = this.#c?.w(), u = this.#c?.lu();
     if (w) this._u = w.url;
+    else if (typeof u == "string") {
+      const r = wsUrl(u);
+      if (typeof r == "string") this._u = r;
+    }
     return this._u;
   }
 

@@ -565,6 +565,11 @@ impl Core {
         self.with(0.0, |d| d.read(|e, _| e.conn() as f64))
     }
 
+    /// The URL of the latest attempt (undefined before the first).
+    pub fn lu(&self) -> JsValue {
+        self.with(JsValue::UNDEFINED, Driver::last_url)
+    }
+
     /// The current `WebSocket` (`null` when there is none).
     pub fn w(&self) -> JsValue {
         self.with(JsValue::NULL, Driver::socket)

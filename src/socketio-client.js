@@ -321,16 +321,17 @@ function route(url, options) {
   // An endpoint list (the nodes of one service): the namespace is the first URL's path.
   const list = Array.isArray(url);
   if (list && (!url.length || url.length > 64)) throw new RangeError(`${P}url: an endpoint list must hold 1 to 64 URLs, got ${url.length}`);
-  const us = (list ? url : [url]).map((url, i) => {
+  const us = Array.from(list ? url : [url], (url, i) => {
+    const at = list ? `url[${i}]: ` : "";
     if (G.URL && url instanceof URL) url = url.href;
-    if (url !== undefined && typeof url != "string") throw new TypeError(`${P}${list ? `url[${i}]` : "url"} must be an http:, https:, ws: or wss: URL string, got ${typeOf(url)}`);
+    if ((url !== undefined || list) && typeof url != "string") throw new TypeError(`${P}${list ? `url[${i}]` : "url"} must be an http:, https:, ws: or wss: URL string, got ${typeOf(url)}`);
     let u;
     try {
       u = new URL(url ?? "/", G.document?.baseURI ?? G.location?.href);
     } catch {
-      throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, absolute or relative to the page`);
+      throw new SyntaxError(`${P}${at}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, absolute or relative to the page`);
     }
-    if (!/^(http|ws)s?:$/.test(u.protocol)) throw new SyntaxError(`${P}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, got the scheme ${u.protocol}`);
+    if (!/^(http|ws)s?:$/.test(u.protocol)) throw new SyntaxError(`${P}${at}invalid URL \`${url}\`: expected an http:, https:, ws: or wss: URL, got the scheme ${u.protocol}`);
     return u;
   });
   const u = us[0];

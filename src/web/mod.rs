@@ -498,6 +498,11 @@ impl Driver {
         self.shared.port.ws()
     }
 
+    /// The URL of the latest attempt (undefined before the first).
+    pub fn last_url(&self) -> JsValue {
+        self.shared.port.last_url()
+    }
+
     /// Sets the Port's transport maker (see `Port::pm` in `src/glue.js`).
     pub fn set_maker(&self, f: &JsValue) {
         self.shared.port.set_maker(f);
@@ -641,6 +646,9 @@ extern "C" {
     /// Releases the socket, the timer and the listeners; idempotent.
     #[wasm_bindgen(method, js_name = d)]
     fn d(this: &Port);
+    /// The URL of the latest attempt (as given: a provider's may be relative), or undefined.
+    #[wasm_bindgen(method, getter, js_name = uc)]
+    fn last_url(this: &Port) -> JsValue;
     /// Sets the transport maker `f(url, transport)` the Port asks first (JS `shared`: a
     /// follower tab's link to the leader tab); it returns a socket-like object or nothing.
     #[wasm_bindgen(method, js_name = pm)]
@@ -892,9 +900,26 @@ impl Shared {
     fn open_url_value(self: &Rc<Self>, conn: u64, v: &JsValue) {
         // A list: the engine picks this attempt's endpoint (checked like a string).
         let v = match v.dyn_ref::<js_sys::Array>() {
+            Some(a) if a.length() > 64 => {
+                return self.connect_failed(
+                    conn,
+                    "url provider returned more than 64 URLs (an endpoint list holds 1 to 64)"
+                        .into(),
+                );
+            }
             Some(a) if a.length() > 0 => {
                 let i = self.inner.borrow_mut().engine.endpoint_for(a.length() as usize, now());
-                a.get(i as u32)
+                let v = a.get(i as u32);
+                if let Some(url) = v.as_string() {
+                    if let Err(e) = self.sink.check_url(&url) {
+                        let at = crate::core::text::digits(i as u64);
+                        return self.connect_failed(
+                            conn,
+                            ["url provider's list: url[", &at, "]: ", &e].concat(),
+                        );
+                    }
+                }
+                v
             }
             _ => v.clone(),
         };

@@ -82,6 +82,9 @@ test("a dead first endpoint is skipped; raw protocol; a provider returning a lis
     out.raw = (await e).index;
     s.send("echo me");
     out.echo = (await until(s, "message")).data;
+    // `url` (never read while open) names the endpoint in use, also once closed.
+    s.close();
+    out.urlAfterClose = s.url.endsWith("/ws/raw?tag=" + args.t);
     s.free();
     let calls = 0;
     const p = new SteadySocket(() => (calls++, [dead, ws(args.t)]), { reconnect: { minDelayMs: 20 } });
@@ -93,7 +96,7 @@ test("a dead first endpoint is skipped; raw protocol; a provider returning a lis
     p.free();
     return out;
   }, { t });
-  assert.deepEqual(got, { raw: 1, echo: "echo me", provider: 1, calls: 2, sum: 5 });
+  assert.deepEqual(got, { raw: 1, echo: "echo me", urlAfterClose: true, provider: 1, calls: 2, sum: 5 });
 });
 
 test("endpoint lists: option checks", async () => {
@@ -106,12 +109,14 @@ test("endpoint lists: option checks", async () => {
         return `${x.name}: ${x.message}`;
       }
     };
-    return [e([]), e([ws("x"), 5]), e([ws("x"), "ftp://x"]), e([ws("x")], { endpointSkipMs: -1 }), e([ws("x")], { endpointSkipMs: "1" }), e([new URL(ws("x"))])];
+    // eslint-disable-next-line no-sparse-arrays
+    return [e([]), e([ws("x"), 5]), e([ws("x"), "ftp://x"]), e([ws("x")], { endpointSkipMs: -1 }), e([ws("x")], { endpointSkipMs: "1" }), e([new URL(ws("x"))]), e([ws("x"), , ws("y")])];
   });
   assert.match(errs[0], /^RangeError: .*endpoint list must hold 1 to 64 URLs, got 0/);
   assert.match(errs[1], /^TypeError: .*url\[1\] must be/);
-  assert.match(errs[2], /^SyntaxError: .*ftp:\/\/x/);
+  assert.match(errs[2], /^SyntaxError: .*url\[1\]: invalid URL `ftp:\/\/x`/);
   assert.match(errs[3], /^RangeError: .*endpointSkipMs/);
   assert.match(errs[4], /^TypeError: .*endpointSkipMs/);
   assert.equal(errs[5], "ok");
+  assert.match(errs[6], /^TypeError: .*url\[1\] must be/, "a hole in the list is refused, by index");
 });
