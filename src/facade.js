@@ -296,7 +296,7 @@ export class Hub {
       }
       case 17: return this.emit("gap", { from: a, to: undef(b) ?? null, count: b === b ? b - a + 1 : null });
       case 18: return this.emit("drain", {});
-      case 21: return this.emit("endpoint", { index: a, url: this.ul?.[a] ?? this.sk?.url ?? "" });
+      case 22: return this.emit("endpoint", { index: a, url: this.ul?.[a] ?? this.sk?.url ?? "" });
       case 20: {
         this.tp = TRANSPORTS[a];
         return this.emit("transport", { transport: this.tp });

@@ -278,7 +278,7 @@ impl Sink for JsSink {
                 }
                 Event::Drain => self.e(18, 0.0, 0.0, 0.0, u, u),
                 Event::Transport(t) => self.e(20, t.code().into(), 0.0, 0.0, u, u),
-                Event::Endpoint(i) => self.e(21, i as f64, 0.0, 0.0, u, u),
+                Event::Endpoint(i) => self.e(22, i as f64, 0.0, 0.0, u, u),
                 Event::Lost { meta, frame } => {
                     let raw = f64::from(u8::from(meta == Kind::Raw));
                     self.e(19, raw, 0.0, 0.0, &frame.value, u)

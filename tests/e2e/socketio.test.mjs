@@ -88,14 +88,17 @@ stest("connect, then events both ways with several args", async () => {
 stest("an endpoint list: a dead first node is skipped, the second connects; io.url names it", async () => {
   const r = await page.evaluate(async ({ sio }) => {
     const s = io(["http://127.0.0.1:9", sio], { reconnectionDelay: 50, reconnectionDelayMax: 100, forceNew: true, transports: ["websocket"] });
+    const eps = [];
+    s.io.on("endpoint", (e) => eps.push(e.index));
     await until(() => s.connected, 8000, "connect");
     const got = new Promise((res) => s.on("echo", (...a) => res(a)));
     s.emit("echo", "via the list");
-    const out = { args: await got, url: s.io.url };
+    const out = { args: await got, url: s.io.url, eps };
     s.disconnect();
     return out;
   }, { sio: SIO });
   assert.deepEqual(r.args, ["via the list"]);
+  assert.deepEqual(r.eps, [1], "the Manager's endpoint event names the second node");
   assert.ok(r.url.startsWith(SIO.replace(/^http/, "ws")), `url names the second endpoint: ${r.url}`);
 });
 
