@@ -235,7 +235,8 @@ impl Sink for JsSink {
     /// 12 request failed (a id, b failure), 13 protocol frame (a conn, v headers, w body), 14
     /// server error (v message, w `[headers, body]`), 15 request from the server (a id, b
     /// conn, v type, w data), 16 acked (a upto), 17 gap (a from, b to or NaN), 18 drain,
-    /// 19 lost (a raw, v frame), 20 transport (a its code). Enums go as their declaration
+    /// 19 lost (a raw, v frame), 20 transport (a its code), 21 a Socket.IO packet (the
+    /// socketio driver), 22 endpoint (a its index in the list). Enums go as their declaration
     /// index.
     fn note(&self, note: Note) {
         let u = &JsValue::UNDEFINED;
