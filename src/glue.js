@@ -178,6 +178,7 @@ class Http {
 
   send(d, tag) {
     if (this.readyState != 1) throw 0;
+    if (d instanceof String) d = String(d); // (a `shared` leader relays text as String objects)
     const size = typeof d == "string" ? d.length : d.byteLength;
     this.q.push([typeof d == "string" ? d : { b: b64(d) }, tag, size]);
     this.bufferedAmount += size;

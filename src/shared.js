@@ -65,7 +65,11 @@ export class Tabs {
     // The page goes (closed, reloaded, into the back/forward cache) or is frozen: the lead
     // passes on at once; frames arriving from now on are left to the next leader (not
     // relayed, not acked: their tabs send them again). Back, or resumed: a follower again.
-    this.ph = () => this.ld && this.closed(1);
+    this.ph = () => {
+      if (this.ld) this.closed(1);
+      // A follower that goes tells the leader (its handlers must not get requests any more).
+      else if (this.pp) this.up.postMessage({ k: "x", p: this.pp.p });
+    };
     this.ps2 = (e) => {
       if ((e.type == "resume" || e.persisted) && this.on && !this.ld && !this.z) {
         this.wait();
@@ -181,6 +185,9 @@ export class Tabs {
 
   /** The socket closed for good (close(), stopOnCodes, maxAttempts): a leader hands over. `keep`: the page goes (pagehide), the socket stays. */
   closed(keep) {
+    // (From the engine's state note, delivered after the step: a connect() made meanwhile,
+    // e.g. close() then connect() in one task, wins.)
+    if (!keep && this.c.s() != 4) return;
     if (!keep) {
       this.on = false; // connect() starts again
       this.ab?.abort();
@@ -354,32 +361,24 @@ export class Tabs {
         }
       }
     }
-    // Remembered (the last 4096) so that its outcome goes to its tab: a queued one is acked
-    // when sent; a drop or a loss is that tab's event. Entries: [pipe, tag, 1 queued / 0 sent].
-    const rf = h.rf, q = rf.get(d), e = [p, g, 1];
-    q ? q.push(e) : rf.set(d, [e]);
+    // Its own object (a String object for text: the socket sends its text), so no frame of
+    // this tab's, however equal, is taken for it; remembered (the last 4096) so that its
+    // outcome goes to its tab: a queued one is acked when sent; a drop or a loss is that
+    // tab's event. Entry: [pipe, tag].
+    const f = typeof d == "string" ? new String(d) : d, rf = h.rf;
+    rf.set(f, [p, g]);
     if (rf.size > 4096) rf.delete(rf.keys().next().value);
-    const r = c.t(d, d.length, 1);
-    if (r == 0) e[2] = 0;
-    if (r > 2) this.take(d, (x) => x === e);
+    const r = c.t(f, d.length, 1);
+    if (r > 2) rf.delete(f);
     return r > 2 ? -1 : r == 1 ? 0 : 1;
-  }
-
-  /** Removes and returns the first entry of relayed frame `d` that `f` accepts. */
-  take(d, f) {
-    const rf = this.h.rf, q = rf.get(d), i = q ? q.findIndex(f) : -1;
-    if (i < 0) return;
-    const [e] = q.splice(i, 1);
-    if (!q.length) rf.delete(d);
-    return e;
   }
 
   /** A relayed frame's note (9 drop, 10 sent, 19 lost); true if it was one. */
   out(k, b, d) {
-    // Sent from the queue, dropped from it (not connection-lost): a queued entry; lost or
-    // dropped by a closing socket: a sent one.
-    const sent = k == 19 || (k == 9 && b == 3), e = this.take(d, (x) => x[2] == (sent ? 0 : 1));
+    const rf = this.h.rf, e = rf.get(d);
     if (!e) return false;
+    rf.delete(d);
+    if (d instanceof String) d = String(d);
     if (k == 10) this.ack(e[0], e[1]);
     // A drop because this socket closed: its tab sends it again through the next leader
     // (it was never acked); other drops and losses are that tab's events.
@@ -390,6 +389,8 @@ export class Tabs {
   /** An engine note (Hub.e): on the leader, server traffic and the connection's state go to the followers. */
   tap(k, a, b, v, w) {
     if (k == 0 && b == 4) return this.closed();
+    // A follower's engine picks endpoints for its link: not the connection's (`url` is).
+    if (k == 22 && !this.ld) return true;
     if (!this.ld) return;
     if (k == 5) this.post({ k: "e", d: JSON.stringify({ type: v, data: w }) });
     else if (k == 15) {

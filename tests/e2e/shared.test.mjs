@@ -7,7 +7,8 @@
 //   server's requests are answered once (by the tab that handles them); the first state
 //   events are as for a normal socket
 // - tabs opened at the same moment (with and without reconnect): one connection, no error or
-//   reconnecting event; close() then reconnect()/connect() in a leader and a follower
+//   reconnecting event; close() then reconnect()/connect() in a leader and a follower, and in
+//   the same task as `new` (React StrictMode)
 // - the server's requests: answered once per request, one handler call in all, by a tab that
 //   handles them (the first follower that registered, then the leader once it handles it)
 // - protocol "raw": text and binary frames relayed both ways, one connection
@@ -160,6 +161,26 @@ test("close() then reconnect() or connect(), in a leader and in a follower, open
     assert.equal(await leaders(pages), 1);
     assert.deepEqual(await Promise.all(pages.map((p, i) => p.evaluate((i) => window.s.request("add", { a: i, b: 5 }), i))), [5, 6]);
     await waitFor(async () => (await stats({ tag: t })).connections == 1, 5000, { message: "one connection" });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("close() then connect() in the same task as new (as React StrictMode does): opens, and leads", async () => {
+  const t = tag("strict");
+  const ctx = await browser.newContext();
+  try {
+    const p = await ctx.newPage();
+    await p.goto(serverUrl() + "/harness.html");
+    await p.waitForFunction(() => document.title === "ready", null, { timeout: 20_000 });
+    await p.evaluate(([url, t]) => {
+      const s = (window.s = new window.steady.SteadySocket(url, { shared: t }));
+      s.close();
+      s.connect();
+    }, [`${wsBase()}/ws?tag=${t}`, t]);
+    await p.waitForFunction(() => window.s.state == "open" && window.s._t.ld, null, { timeout: 10_000 });
+    assert.equal(await p.evaluate(() => window.s.request("add", { a: 1, b: 1 })), 2);
+    assert.equal((await stats({ tag: t })).connections, 1);
   } finally {
     await ctx.close();
   }
