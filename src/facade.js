@@ -6,7 +6,7 @@
 // `core::validate`), shared with the Rust API. scripts/build-pkg.sh copies this file next to
 // wasm-bindgen's glue (`./steadysocket.js`) and bundles both into the package entry.
 import { Core, initSync } from "./steadysocket.js";
-import { Tabs, canShare } from "./shared.js";
+import { ID, Tabs, canShare } from "./shared.js";
 import { Persist } from "./persist.js";
 
 export const P = "steadysocket: ";
@@ -978,7 +978,7 @@ export class SteadySocket extends Base {
     hub.d = dec ?? null;
     hub.rel = rel; // (no `sent` events in reliable mode)
     // The session id: random, stable for the socket's life.
-    const sid = rel ? (globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36)) : undefined;
+    const sid = rel ? ID() : undefined;
     // persist, reliable mode: idle until restored (the first hello continues the stored
     // session). At-most-once: the socket connects meanwhile; the app's sends wait behind the
     // restore (below), so the restored messages still go first.

@@ -16,6 +16,8 @@
 // dead at-most-once owner; a reliable socket adopts one dead reliable owner (and continues its
 // session, writing under that owner from then on); records of the other mode, and further
 // reliable sessions, are left for another socket.
+import { ID as rid } from "./shared.js";
+
 const ST = "q", LK = "steadysocket-persist:";
 const req = (r) => new Promise((ok, no) => ((r.onsuccess = () => ok(r.result)), (r.onerror = () => no(r.error))));
 const done = (t) => new Promise((ok, no) => ((t.oncomplete = ok), (t.onerror = t.onabort = () => no(t.error))));
@@ -35,7 +37,6 @@ const open = () =>
   }));
 let mc; // the MessageChannel that runs the write batches
 const due = new Set(); // the Persists with a batch due
-const rid = () => globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36);
 
 /** One socket's persisted queue. It reaches the socket only through the Hub (a WeakRef). */
 export class Persist {

@@ -25,7 +25,8 @@
 // Down: {k:"ok", p, l, u, r}, {k:"w"|"Q"|"n", p, l}, {k:"f", p, d}, {k:"a", a: [[p, g]…]},
 // {k:"e", d, to?}, {k:"L", p, n, r, d}, {k:"lead"|"up"|"bye", l}, {k:"down", l, c, r, w}.
 
-const ID = () => globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36);
+/** A random id (a UUID where the page has `crypto.randomUUID`): tabs, owners, sessions. */
+export const ID = () => globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2) + Date.now().toString(36);
 /** How long a leader may stay silent before a follower takes the lock (ms). */
 const SILENT_MS = 3000;
 /** How long a pipe may wait for the leader's first answer (ms). */
